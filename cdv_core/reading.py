@@ -1,0 +1,470 @@
+"""Bytes of an uploaded file → a raw table of strings, plus the value parsers.
+
+This module knows nothing about upload kinds: it turns whatever staff upload (CSV from French Excel,
+UTF-8 exports, .xlsx workbooks) into a `RawTable` whose line numbers are the ones a person sees in a
+spreadsheet, and it refuses, with a plain-French sentence, anything that is not a table.
+It never imports streamlit.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import math
+import re
+import unicodedata
+import warnings
+import zipfile
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+__all__ = [
+    "RawTable",
+    "UnreadableFile",
+    "normalize_choice",
+    "normalize_name",
+    "parse_bool",
+    "parse_int",
+    "parse_number",
+    "read_table",
+]
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read as a table. .message is a plain-French sentence for the user."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class RawTable:
+    """A table as written in the file: strings only, no interpretation of columns."""
+
+    header: list[str]  # header cells as written (trailing empty columns dropped)
+    header_line: int  # spreadsheet line of the header (1-based)
+    rows: list[tuple[int, list[str]]]  # (spreadsheet line, stripped cells); empty lines skipped
+    encoding: str | None  # 'utf-8', 'utf-8-sig', 'cp1252', 'latin-1' (last resort) or None for xlsx
+    delimiter: str | None  # ';' ',' '\t' or None for xlsx
+    sheet: str | None  # sheet name for xlsx, None for CSV
+
+
+# ---------------------------------------------------------------------------------------------------
+# Normalisation keys
+# ---------------------------------------------------------------------------------------------------
+
+# Ligatures are not decomposed by NFKD, and people do type "œ" in headers and labels.
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss"})
+# "º" (ordinal indicator) is what Word/Excel autocorrect often puts in "Nº"; NFKD would turn it into "o".
+_NAME_DROP = re.compile(r"[\s_\-°º'’‘`.–—]+")
+_CHOICE_SEP = re.compile(r"[\s\-'’‘`_–—]+")
+
+
+def _fold(s: str) -> str:
+    """Return `s` lower-cased with accents and ligatures removed."""
+    s = s.lower().translate(_LIGATURES)
+    s = s.replace("º", "°")  # keep the ordinal sign from decomposing into a letter
+    decomposed = unicodedata.normalize("NFKD", s)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def normalize_name(s: str) -> str:
+    """Return the header matching key: lower, no accents, no spaces/_/-/°/'/. ("N° dossier" -> "ndossier")."""
+    return _NAME_DROP.sub("", _fold(s or ""))
+
+
+def normalize_choice(s: str) -> str:
+    """Return the listed-value matching key: lower, no accents, runs of spaces/-/'/_ -> "_", no edge "_"."""
+    return _CHOICE_SEP.sub("_", _fold((s or "").strip())).strip("_")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Value parsers
+# ---------------------------------------------------------------------------------------------------
+
+# Normal, no-break, narrow no-break, thin and figure spaces: all used as French thousands separators.
+_SP = " \u00a0\u202f\u2009\u2007"
+_SP_CLASS = "[" + _SP + "]"
+_NUMBER_FORMS = [
+    # plain: 12337.5 / 12337,5 / ,5 / 1,5E+03 (a single ',' or '.' is always the decimal mark)
+    re.compile(r"(?P<int>\d*)(?:[.,](?P<dec>\d+))?(?:[eE](?P<exp>[+-]?\d{1,3}))?", re.ASCII),
+    # space-grouped: 12 337,50 / 1 234 567 / 12 337.5
+    re.compile(r"(?P<int>\d{1,3}(?:" + _SP_CLASS + r"\d{3})+)(?:[.,](?P<dec>\d+))?", re.ASCII),
+    # dot-grouped then comma decimal: 12.337,50 / 1.234.567 (two groups at least without a decimal)
+    re.compile(r"(?P<int>\d{1,3}(?:\.\d{3})+),(?P<dec>\d+)", re.ASCII),
+    re.compile(r"(?P<int>\d{1,3}(?:\.\d{3}){2,})", re.ASCII),
+    # comma-grouped then dot decimal (English): 1,234.5 / 1,234,567 (two groups at least without a decimal)
+    re.compile(r"(?P<int>\d{1,3}(?:,\d{3})+)\.(?P<dec>\d+)", re.ASCII),
+    re.compile(r"(?P<int>\d{1,3}(?:,\d{3}){2,})", re.ASCII),
+]
+
+
+def _number_text(s: str) -> str:
+    """Return `s` rewritten as a plain Python decimal literal ("-12337.50"), or raise ValueError."""
+    original = s
+    t = (s or "").strip().strip(_SP)
+    sign = ""
+    if t[:1] in ("-", "+", "\u2212"):  # U+2212 is the typographic minus French typesetting uses
+        sign = "" if t[0] == "+" else "-"
+        t = t[1:].strip(_SP)
+    if t.endswith(("€", "%")):
+        t = t[:-1].strip(_SP)
+    elif t.startswith("€"):
+        t = t[1:].strip(_SP)
+    for form in _NUMBER_FORMS:
+        m = form.fullmatch(t)
+        if m is None:
+            continue
+        whole = re.sub(r"[^0-9]", "", m.group("int"))
+        dec = m.groupdict().get("dec") or ""
+        if not whole and not dec:
+            break  # nothing but a separator or an exponent
+        exp = m.groupdict().get("exp")
+        text = sign + (whole or "0") + ("." + dec if dec else "") + ("e" + exp if exp else "")
+        return text
+    raise ValueError(f"« {original} » n'est pas un nombre.")
+
+
+def parse_number(s: str) -> float:
+    """Return the number written in `s` as a float; raise ValueError (French message) if it is not one.
+
+    Accepts "12337.5", "12 337,50", "12 337,50 €", "12.337,50", "1,234.5", "-3", "+3", "12,5 %", "1,5E+03",
+    with normal, no-break (U+00A0) or narrow no-break (U+202F) spaces between groups of three digits.
+    A single ',' or '.' is the decimal mark ("1,234" = 1.234, "12.337" = 12.337); '.' groups followed by
+    ',' (or ',' groups followed by '.') are thousands. "%" is dropped, the value is not divided by 100.
+    """
+    value = float(_number_text(s))
+    if not math.isfinite(value):
+        raise ValueError(f"« {s} » n'est pas un nombre.")
+    return value
+
+
+def parse_int(s: str) -> int:
+    """Return the integer written in `s` ("1 234", "2023", "12,0"); raise ValueError if not integral."""
+    text = _number_text(s)
+    try:
+        value = Decimal(text)  # exact, so 14-digit SIRET-like numbers or huge counts keep every digit
+    except InvalidOperation as exc:  # pragma: no cover - _number_text only returns valid literals
+        raise ValueError(f"« {s} » n'est pas un nombre.") from exc
+    if not value.is_finite() or value != value.to_integral_value():
+        raise ValueError(f"« {s} » n'est pas un nombre entier.")
+    return int(value)
+
+
+_TRUE = {"oui", "o", "vrai", "1", "true", "x"}
+_FALSE = {"non", "n", "faux", "0", "false"}
+
+
+def parse_bool(s: str) -> bool | None:
+    """Return True/False for oui/non, o/n, vrai/faux, 1/0, true/false, x; None for an empty cell.
+
+    Case and accents are ignored; anything else raises ValueError (French message).
+    """
+    key = _fold((s or "").strip().strip(_SP))
+    if key == "":
+        return None
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise ValueError(f"« {s} » n'est pas une valeur oui/non (attendu : oui, non, vrai, faux, 1, 0 ou x).")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading a file
+# ---------------------------------------------------------------------------------------------------
+
+_DELIMITERS = (";", ",", "\t")  # order = tie-break: French Excel writes ';'
+_SNIFF_RECORDS = 50
+_CONTROL_BYTES = frozenset(range(0x00, 0x20)) - {0x09, 0x0A, 0x0C, 0x0D} | {0x7F}
+
+
+def _display_name(filename: str) -> str:
+    """Return the last path component of `filename` (the CLI passes paths, people know file names)."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return name or (filename or "sans nom")
+
+
+def _not_a_table(name: str, looks_like: str) -> UnreadableFile:
+    """Return the error for a file whose content is something else than a table."""
+    return UnreadableFile(f"Le fichier « {name} » n'est pas un tableau CSV ou Excel : il ressemble à {looks_like}.")
+
+
+def _mo(n: int, above: int | None = None) -> str:
+    """Return a byte count in Mo (10^6) with a French decimal comma; shown above `above` bytes if given."""
+    tenths = round(n / 100_000)
+    if above is not None and tenths * 100_000 <= above:
+        tenths = above // 100_000 + 1  # never print "50 Mo is over the 50 Mo limit"
+    text = f"{tenths // 10}" if tenths % 10 == 0 else f"{tenths // 10},{tenths % 10}"
+    return f"{text} Mo"
+
+
+def _zip_kind(data: bytes) -> str:
+    """Return 'xlsx', or a French description of what this zip archive is."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = set(zf.namelist())
+            mimetype = b""
+            if "mimetype" in names:
+                mimetype = zf.read("mimetype")[:200]
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, RuntimeError, NotImplementedError):
+        return "une archive ZIP abîmée ou incomplète"
+    if b"opendocument.spreadsheet" in mimetype:
+        return "un classeur LibreOffice (.ods) ; enregistrez-le au format .xlsx ou CSV"
+    if b"opendocument" in mimetype:
+        return "un document LibreOffice"
+    has_xl = any(n.startswith("xl/") for n in names)
+    if "[Content_Types].xml" in names and has_xl:
+        if "xl/workbook.bin" in names:
+            return "un classeur Excel binaire (.xlsb) ; enregistrez-le au format .xlsx ou CSV"
+        return "xlsx"
+    if any(n.startswith("word/") for n in names):
+        return "un document Word"
+    if any(n.startswith("ppt/") for n in names):
+        return "une présentation PowerPoint"
+    return "une archive ZIP"
+
+
+def _sniff_binary(data: bytes) -> str | None:
+    """Return a French description of what `data` looks like if it is not text, else None."""
+    head = data[:16]
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return _zip_kind(data)
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        # OLE2 container: legacy .xls/.doc, and also any password-protected .xlsx
+        return ("un ancien classeur Excel (.xls) ou un classeur protégé par mot de passe ; "
+                "enregistrez-le au format .xlsx ou CSV, sans mot de passe")
+    if head.startswith(b"%PDF"):
+        return "un PDF"
+    if head.startswith(b"\x89PNG") or head.startswith(b"\xff\xd8\xff") or head.startswith(b"GIF8"):
+        return "une image"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Excel's "Texte Unicode" export: UTF-16 is not among the accepted encodings of FORMATS.md
+        return "un texte Unicode (UTF-16) ; enregistrez-le au format « CSV UTF-8 » ou .xlsx"
+    if head.startswith((b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!")):
+        return "une archive compressée"
+    if head.startswith(b"{\\rtf"):
+        return "un document RTF"
+    sample = data[:65536]
+    if b"\x00" in sample:
+        return "un fichier binaire"
+    controls = sum(1 for b in sample if b in _CONTROL_BYTES)
+    if controls >= 4 and controls > 0.02 * len(sample):
+        return "un fichier binaire"
+    start = sample.lstrip(b"\xef\xbb\xbf \t\r\n")[:400].lower()
+    if start.startswith((b"<!doctype html", b"<html", b"<table")):
+        # some web tools export an HTML table under a .xls name
+        return "une page web (HTML) ; ouvrez-le dans Excel puis enregistrez-le au format .xlsx ou CSV"
+    if start.startswith(b"<?xml"):
+        if b"urn:schemas-microsoft-com:office:spreadsheet" in sample:
+            return "un classeur « XML 2003 » ; enregistrez-le au format .xlsx ou CSV"
+        return "un document XML"
+    return None
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """Return (text, encoding) trying UTF-8 with BOM, UTF-8, cp1252, then latin-1."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        body, encoding = data[3:], "utf-8-sig"
+    else:
+        body, encoding = data, "utf-8"
+    try:
+        return body.decode("utf-8"), encoding
+    except UnicodeDecodeError as exc:
+        # a file cut in the middle of a multi-byte character is still UTF-8: keep all but the broken tail
+        if exc.start >= len(body) - 3 and exc.reason == "unexpected end of data":
+            return body[: exc.start].decode("utf-8", errors="replace"), encoding
+        if encoding == "utf-8-sig":
+            return body.decode("utf-8", errors="replace"), encoding
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _clean(cell: object) -> str:
+    """Return a CSV cell stripped of surrounding spaces, no-break spaces, BOMs and zero-width spaces."""
+    return str(cell).strip().strip("\ufeff\u200b").strip()
+
+
+def _trim(cells: list[str], width: int) -> list[str]:
+    """Return `cells` without trailing empty cells beyond `width` (width 0 = drop every trailing empty)."""
+    end = len(cells)
+    while end > width and cells[end - 1] == "":
+        end -= 1
+    return cells[:end]
+
+
+def _records(text: str, delimiter: str):
+    """Yield the CSV records of `text` (lists of raw cells; [] for an empty line)."""
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True,
+                      strict=False)
+
+
+def _delimiter_score(text: str, delimiter: str) -> tuple[int, int, int]:
+    """Return (header has >1 column, data rows as wide as the header, header width) over the first lines."""
+    header: list[str] | None = None
+    consistent = 0
+    try:
+        for n, rec in enumerate(_records(text, delimiter)):
+            if n >= _SNIFF_RECORDS:
+                break
+            # a line of bare delimiters (";;;") is empty whichever delimiter is being tried
+            if not _clean("".join(rec)).strip(";,\t \u00a0"):
+                continue
+            if header is None:
+                header = rec
+                continue
+            consistent += len(rec) == len(header)  # Excel writes every row with the same number of delimiters
+    except csv.Error:
+        pass
+    if header is None:
+        return (0, 0, 0)
+    width = len(_trim([_clean(c) for c in header], 0))
+    return (int(width > 1), consistent, width)
+
+
+def _read_csv(data: bytes, name: str) -> RawTable:
+    """Return the RawTable of a delimited text file."""
+    text, encoding = _decode(data)
+    if text.startswith("\ufeff"):
+        text = text[1:]  # BOM written twice, or a UTF-8 BOM in a cp1252-looking file
+    # Excel honours a first line "sep=;" and does not show it: follow it and do not count it as a row
+    sep = re.match(r"sep=([;,\t|])[ \t]*(\r\n|\r|\n|$)", text[:16])
+    if sep:
+        delimiter = sep.group(1)
+        text = text[sep.end():]
+    else:
+        delimiter = max(_DELIMITERS, key=lambda d: (_delimiter_score(text, d), -_DELIMITERS.index(d)))
+    # a truncated quote swallows the rest of the file into one cell: let it through, the cell count flags it
+    if csv.field_size_limit() < len(text) + 1:
+        csv.field_size_limit(len(text) + 1)
+    header: list[str] | None = None
+    header_line = 0
+    rows: list[tuple[int, list[str]]] = []
+    line = 0
+    try:
+        for line, rec in enumerate(_records(text, delimiter), start=1):
+            cells = [_clean(c) for c in rec]
+            if not any(cells):
+                continue
+            if header is None:
+                header, header_line = _trim(cells, 0), line
+            else:
+                rows.append((line, _trim(cells, len(header))))
+    except csv.Error as exc:
+        raise UnreadableFile(
+            f"Le fichier « {name} » ne peut pas être lu comme un tableau CSV (vers la ligne {line + 1})."
+        ) from exc
+    if header is None:
+        raise UnreadableFile(f"Le fichier « {name} » est vide.")
+    return RawTable(header=header, header_line=header_line, rows=rows, encoding=encoding,
+                    delimiter=delimiter, sheet=None)
+
+
+def _xlsx_cell(value: object) -> str:
+    """Return an Excel value as text that parse_number/parse_bool read back exactly; dates as ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "vrai" if value else "faux"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        if value.is_integer():
+            return str(int(value))
+        # repr is the shortest exact round-trip; 'f' removes the exponent repr uses for tiny/huge values
+        return format(Decimal(repr(value)), "f")
+    if isinstance(value, _dt.datetime):
+        if value.time() == _dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, (_dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, _dt.timedelta):
+        return str(value)
+    return _clean(value)
+
+
+def _read_xlsx(data: bytes, name: str, sheet_hint: str | None) -> RawTable:
+    """Return the RawTable of the chosen sheet of an .xlsx workbook."""
+    try:
+        import openpyxl  # imported here so that CSV-only use does not need it loaded
+    except ImportError as exc:  # pragma: no cover - openpyxl is a declared dependency
+        raise UnreadableFile(f"Le fichier « {name} » est un classeur Excel, mais la lecture des classeurs "
+                             "n'est pas installée : enregistrez-le au format CSV.") from exc
+    wb = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about unsupported extensions/styles: irrelevant here
+            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            sheets = wb.worksheets
+            if not sheets:
+                raise UnreadableFile(f"Le fichier « {name} » est vide.")
+            ws = None
+            if sheet_hint:
+                wanted = normalize_name(sheet_hint)
+                ws = next((s for s in sheets if normalize_name(s.title) == wanted), None)
+            if ws is None:
+                # a hidden first sheet is not the one a person sees when opening the workbook
+                ws = next((s for s in sheets if getattr(s, "sheet_state", "visible") == "visible"), sheets[0])
+            if hasattr(ws, "reset_dimensions"):
+                ws.reset_dimensions()  # some generators write a wrong <dimension>: read every row present
+            header: list[str] | None = None
+            header_line = 0
+            rows: list[tuple[int, list[str]]] = []
+            for line, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                cells = [_xlsx_cell(v) for v in values]
+                if not any(cells):
+                    continue
+                if header is None:
+                    header, header_line = _trim(cells, 0), line
+                else:
+                    rows.append((line, _trim(cells, len(header))))
+            title = ws.title
+    except UnreadableFile:
+        raise
+    except Exception as exc:
+        raise UnreadableFile(f"Le fichier « {name} » ressemble à un classeur Excel mais ne peut pas être ouvert "
+                             "(fichier abîmé ou incomplet ?).") from exc
+    finally:
+        if wb is not None:
+            try:
+                wb.close()
+            except Exception:  # closing a half-read workbook must not hide the real outcome
+                pass
+    if header is None:
+        raise UnreadableFile(f"Le fichier « {name} » est vide.")
+    return RawTable(header=header, header_line=header_line, rows=rows, encoding=None, delimiter=None,
+                    sheet=title)
+
+
+def read_table(data: bytes, filename: str, sheet_hint: str | None = None, max_bytes: int = 50_000_000) -> RawTable:
+    """Return the table in `data` (CSV or .xlsx, decided by content); raise UnreadableFile otherwise.
+
+    `filename` is only used in messages. For a workbook, the sheet whose normalized name equals
+    normalize_name(sheet_hint) is read, else the first visible sheet. Line numbers are spreadsheet rows.
+    Never raises anything but UnreadableFile.
+    """
+    name = _display_name(filename)
+    try:
+        if data is None or len(data) == 0:
+            raise UnreadableFile(f"Le fichier « {name} » est vide.")
+        if len(data) > max_bytes:
+            raise UnreadableFile(f"Le fichier « {name} » est trop volumineux ({_mo(len(data), above=max_bytes)}) : "
+                                 f"la limite est de {_mo(max_bytes)}.")
+        data = bytes(data)
+        kind = _sniff_binary(data)
+        if kind == "xlsx":
+            return _read_xlsx(data, name, sheet_hint)
+        if kind is not None:
+            raise _not_a_table(name, kind)
+        return _read_csv(data, name)
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # the contract is "only UnreadableFile": anything unforeseen becomes one
+        raise UnreadableFile(f"Le fichier « {name} » ne peut pas être lu comme un tableau CSV ou Excel.") from exc
