@@ -260,7 +260,7 @@ def main() -> None:
     def add_prog(y, aid, intitule, p, pilier, them, qpv, statut, nouvelle, cout, nb, public):
         prog.append(dict(action_id=aid, annee=y, intitule=intitule, porteur=p["nom"], porteur_siret=p["siret"],
                          porteur_type=p["type"], pilier=pilier, thematique=them, qpv=qpv,
-                         contrat=CV24 if y >= 2024 else CV15, statut=statut, cout_total=cout,
+                         contrat=CV24 if y >= 2024 else CV15, statut=statut, cout_total=_num(cout),
                          nouvelle="non" if not nouvelle else "oui", nb_beneficiaires=nb, public_cible=public))
 
     publics = ["Jeunes 16-25 ans", "Familles", "Enfants 6-11 ans", "Femmes", "Demandeurs d'emploi", "Seniors",
