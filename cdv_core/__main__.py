@@ -1,0 +1,221 @@
+"""Command line: `python -m cdv_core import|check|summary|undo|demo|journal ...`.
+
+Exit codes: 0 done, 1 a file was rejected (or an undo refused), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+from cdv_core import demo, importer, queries, schema
+from cdv_core.filters import Filtres
+from cdv_core.formats import KINDS
+
+
+def _read_files(parser: argparse.ArgumentParser, files: list[str]) -> list[tuple[str, bytes]]:
+    out = []
+    for name in files:
+        path = Path(name)
+        if not path.is_file():
+            parser.error(f"fichier introuvable : {name}")
+        out.append((name, path.read_bytes()))
+    return out
+
+
+def _print_report(report: importer.Report) -> None:
+    for issue in report.issues:
+        prefix = "" if issue.severity == importer.ERREUR else "avertissement : "
+        print(issue.format(report.file_name).replace(": ", ": " + prefix, 1) if prefix
+              else issue.format(report.file_name), file=sys.stderr)
+
+
+def _ordered(files, forced_kind):
+    if forced_kind:
+        return [(n, d, forced_kind) for n, d in files]
+    return importer.sort_for_import(files)
+
+
+def cmd_import(args, parser) -> int:
+    files = _read_files(parser, args.files)
+    con = schema.connect(args.db)
+    status = 0
+    try:
+        for name, data, kind in _ordered(files, args.type):
+            report = importer.check_file(con, data, name, kind)
+            _print_report(report)
+            if not report.ok:
+                print(f"{name} : rejeté, {len(report.errors)} erreur(s), rien n'a été écrit.", file=sys.stderr)
+                status = 1
+                continue
+            result = importer.apply_report(con, report, user=args.user)
+            print(f"{name} : importé ({result.kind}, import n° {result.import_id}) — {result.n_rows} lignes, "
+                  f"{result.added} ajoutées, {result.changed} modifiées, {result.removed} supprimées.")
+    finally:
+        con.close()
+    return status
+
+
+def cmd_check(args, parser) -> int:
+    files = _read_files(parser, args.files)
+    if args.db:
+        con = schema.connect(args.db, read_only=True)
+    else:
+        con = schema.connect(":memory:")
+        demo.load_referentiels(con)
+    status = 0
+    pending: set[tuple[str, int]] = set()
+    try:
+        for name, data, kind in _ordered(files, args.type):
+            report = importer.check_file(con, data, name, kind, pending_actions=pending)
+            _print_report(report)
+            if report.ok:
+                if "action" in report.tables:
+                    act = report.tables["action"]
+                    pending |= set(zip(act["action_id"], act["annee"].astype(int), strict=True))
+                print(f"{name} : valide ({report.kind.code}, {report.n_rows} lignes, "
+                      f"{len(report.warnings)} avertissement(s)).")
+            else:
+                print(f"{name} : {len(report.errors)} erreur(s).", file=sys.stderr)
+                status = 1
+    finally:
+        con.close()
+    return status
+
+
+def _parse_where(parser, items: list[str]) -> dict[str, tuple]:
+    where: dict[str, list] = {}
+    for item in items:
+        dim, sep, value = item.partition("=")
+        dim = dim.strip()
+        if not sep or dim not in queries.DIMENSIONS:
+            parser.error(f"--where attend DIM=VALEUR avec DIM parmi {', '.join(queries.DIMENSIONS)} : {item}")
+        values = [v.strip() for v in value.split(",") if v.strip()]
+        if dim == "annee":
+            try:
+                values = [int(v) for v in values]
+            except ValueError:
+                parser.error(f"année invalide dans --where : {item}")
+        where.setdefault(dim, []).extend(values)
+    return {k: tuple(v) for k, v in where.items()}
+
+
+def cmd_summary(args, parser) -> int:
+    dims = [d.strip() for d in args.by.split(",") if d.strip()]
+    bad = [d for d in dims if d not in queries.DIMENSIONS]
+    if bad:
+        parser.error(f"dimension inconnue : {', '.join(bad)} (possibles : {', '.join(queries.DIMENSIONS)})")
+    where = _parse_where(parser, args.where or [])
+    if not Path(args.db).exists():
+        parser.error(f"base introuvable : {args.db}")
+    con = schema.connect(args.db, read_only=True)
+    try:
+        df = queries.aggregate(con, Filtres(), dims, extra_where=where)
+    finally:
+        con.close()
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow([*dims, "nb_actions", "montant_accorde"])
+    for row in df.itertuples(index=False):
+        values = [getattr(row, d) for d in dims]
+        writer.writerow([*("" if v is None else v for v in values), int(row.nb_actions),
+                         f"{float(row.montant_accorde):.2f}"])
+    return 0
+
+
+def cmd_undo(args, parser) -> int:
+    con = schema.connect(args.db)
+    try:
+        result = importer.undo_import(con, args.import_id, user=args.user)
+    except importer.UndoRefused as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    print(f"Import annulé (annulation n° {result.import_id}) : {result.added} lignes rétablies, "
+          f"{result.changed} modifiées, {result.removed} retirées.")
+    return 0
+
+
+def cmd_demo(args, parser) -> int:
+    path = Path(args.db)
+    if path.exists() and not args.force:
+        parser.error(f"{path} existe déjà (ajoutez --force pour le remplacer)")
+    demo.new_database(path, demo=True)
+    print(f"Base de démonstration créée : {path}")
+    return 0
+
+
+def cmd_init(args, parser) -> int:
+    path = Path(args.db)
+    if path.exists():
+        parser.error(f"{path} existe déjà")
+    demo.new_database(path, demo=False)
+    print(f"Base vide créée avec les référentiels : {path}")
+    return 0
+
+
+def cmd_journal(args, parser) -> int:
+    con = schema.connect(args.db, read_only=True)
+    try:
+        df = importer.journal(con)
+    finally:
+        con.close()
+    df.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m cdv_core", description="Tableau de bord des contrats de ville")
+    sub = parser.add_subparsers(dest="command", required=True)
+    kinds = sorted(KINDS)
+
+    p = sub.add_parser("import", help="importer des fichiers (CSV ou XLSX)")
+    p.add_argument("--db", required=True)
+    p.add_argument("--type", choices=kinds)
+    p.add_argument("--user", default=None, help="nom inscrit au journal")
+    p.add_argument("files", nargs="+")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("check", help="vérifier des fichiers sans rien écrire")
+    p.add_argument("--db", default=None)
+    p.add_argument("--type", choices=kinds)
+    p.add_argument("files", nargs="+")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("summary", help="totaux en CSV")
+    p.add_argument("--db", required=True)
+    p.add_argument("--by", required=True)
+    p.add_argument("--where", action="append")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("undo", help="annuler un import (le dernier par défaut)")
+    p.add_argument("--db", required=True)
+    p.add_argument("--user", default=None)
+    p.add_argument("import_id", nargs="?", type=int)
+    p.set_defaults(func=cmd_undo)
+
+    p = sub.add_parser("demo", help="créer la base de démonstration")
+    p.add_argument("--db", required=True)
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("init", help="créer une base vide (référentiels seulement)")
+    p.add_argument("--db", required=True)
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("journal", help="afficher le journal des imports")
+    p.add_argument("--db", required=True)
+    p.set_defaults(func=cmd_journal)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return args.func(args, parser)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Building a database: the shipped referentials, then the demo territory through the importer."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from cdv_core import importer, schema
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+REFERENTIELS_DIR = DATA_DIR / "referentiels"
+GEO_DIR = DATA_DIR / "geo"
+DEMO_DIR = DATA_DIR / "demo"
+DEFAULT_DB = DATA_DIR / "cdv.duckdb"
+DEMO_USER = "démonstration"
+
+
+def _csv(name: str) -> pd.DataFrame:
+    return pd.read_csv(REFERENTIELS_DIR / name, dtype=str, keep_default_na=False)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> None:
+    df = df.replace({"": None})
+    con.register("_ref", df)
+    try:
+        con.execute(f"INSERT OR REPLACE INTO {table} BY NAME SELECT * FROM _ref")
+    finally:
+        con.unregister("_ref")
+
+
+def load_referentiels(con: duckdb.DuckDBPyConnection) -> None:
+    """Load the shipped referentials and contours (France-wide), replacing rows with the same code."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _insert(con, "commune", _csv("communes.csv").astype({"population": "Int64"}, errors="ignore"))
+        _insert(con, "epci", _csv("epci.csv"))
+        _insert(con, "contrat", _csv("contrats.csv"))
+        _insert(con, "pilier", _csv("piliers.csv"))
+        _insert(con, "financeur", _csv("financeurs.csv"))
+        them = _csv("thematiques.csv").rename(columns={"sous_theme_code": "code", "sous_theme_libelle": "libelle"})
+        _insert(con, "thematique", them)
+        qpv = _csv("qpv.csv")
+        _insert(con, "qpv", qpv)
+        links = qpv[["code_qpv", "communes_insee"]].assign(
+            code_insee=qpv["communes_insee"].str.split("|")).explode("code_insee")
+        links = links[links["code_insee"].fillna("") != ""][["code_qpv", "code_insee"]]
+        con.execute("DELETE FROM qpv_commune")
+        _insert_plain(con, "qpv_commune", links)
+        _insert(con, "indicateur_def", pd.DataFrame([
+            ("population", "Population", "hab"),
+            ("taux_pauvrete", "Taux de pauvreté", "%"),
+            ("revenu_median_uc", "Revenu disponible médian par unité de consommation", "€"),
+            ("taux_chomage", "Taux de chômage", "%"),
+            ("part_moins_25", "Part des moins de 25 ans", "%"),
+        ], columns=["code", "libelle", "unite"]))
+        for path in sorted(GEO_DIR.glob("*.geojson")):
+            features = json.loads(path.read_text(encoding="utf-8"))["features"]
+            for key, table in (("code_qpv", "qpv_contour"), ("code_insee", "commune_contour")):
+                rows = [(f["properties"][key], json.dumps(f["geometry"])) for f in features
+                        if f.get("geometry") and f["properties"].get(key)]
+                if rows:
+                    _insert(con, table, pd.DataFrame(rows, columns=[key, "geojson"]))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _insert_plain(con, table: str, df: pd.DataFrame) -> None:
+    con.register("_ref", df)
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _ref")
+    finally:
+        con.unregister("_ref")
+
+
+def demo_files() -> list[Path]:
+    """The demo territory's upload files, in the order they import."""
+    return sorted(DEMO_DIR.glob("*.csv"))
+
+
+def load_demo(con: duckdb.DuckDBPyConnection) -> list[importer.ImportResult]:
+    """Import the demo files through the importer and mark the database as demonstration data."""
+    items = [(p.name, p.read_bytes()) for p in demo_files()]
+    results = []
+    for name, data, kind in importer.sort_for_import(items):
+        results.append(importer.import_bytes(con, data, name, kind, user=DEMO_USER))
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('demo', 'oui')")
+    return results
+
+
+def new_database(path: str | Path, demo: bool = True) -> None:
+    """Create a database file at `path` with the referentials (and the demo); written aside, then renamed."""
+    path = Path(path)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    for leftover in (tmp, Path(str(tmp) + ".wal")):
+        leftover.unlink(missing_ok=True)
+    con = schema.connect(tmp)
+    try:
+        load_referentiels(con)
+        if demo:
+            load_demo(con)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    # Rename only a finished file, so an interrupted build never leaves a half-built database behind.
+    os.replace(tmp, path)
+
+
+def ensure_database(path: str | Path) -> Path:
+    """The database at `path`, built from the demo first if it does not exist."""
+    path = Path(path)
+    if not path.exists():
+        new_database(path, demo=True)
+    return path
+
+
+def database_path() -> Path:
+    """Where the app's database is: `CDV_DB`, else data/cdv.duckdb."""
+    return Path(os.environ.get("CDV_DB") or DEFAULT_DB)

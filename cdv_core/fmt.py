@@ -1,0 +1,61 @@
+"""French number formatting: `1 234 567 €`, `12,5 %`."""
+
+from __future__ import annotations
+
+import math
+
+NBSP = "\u00a0"  # no-break space: the figure never wraps between its digits and its unit
+
+MOIS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+        "novembre", "décembre")
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def nombre(value: float | int | None, decimales: int = 0) -> str:
+    """`1 234 567` or `12,5`; an em dash when there is no value."""
+    if _missing(value):
+        return "—"
+    text = f"{float(value):,.{decimales}f}"
+    return text.replace(",", NBSP).replace(".", ",")
+
+
+def euros(value: float | int | None, decimales: int = 0) -> str:
+    """`1 234 567 €`."""
+    if _missing(value):
+        return "—"
+    return f"{nombre(value, decimales)}{NBSP}€"
+
+
+def euros_compact(value: float | int | None) -> str:
+    """`5,76 M€`, `247 k€` or `950 €`: short amounts for chart labels."""
+    if _missing(value):
+        return "—"
+    v = float(value)
+    if abs(v) >= 1_000_000:
+        return f"{nombre(v / 1_000_000, 2)}{NBSP}M€"
+    if abs(v) >= 10_000:
+        return f"{nombre(v / 1_000, 0)}{NBSP}k€"
+    return euros(v)
+
+
+def pourcent(value: float | None, decimales: int = 1, signe: bool = False) -> str:
+    """`12,5 %` from 12.5 (a percentage, not a ratio); `+47,0 %` with `signe`."""
+    if _missing(value):
+        return "—"
+    text = f"{nombre(abs(value) if signe else value, decimales)}{NBSP}%"
+    if signe:
+        return ("+" if value >= 0 else "−") + text
+    return text
+
+
+def date_fr(value) -> str:
+    """`3 mars 2026` from a date or datetime."""
+    return f"{value.day} {MOIS[value.month - 1]} {value.year}"
+
+
+def date_heure_fr(value) -> str:
+    """`3 mars 2026 à 14 h 05`."""
+    return f"{date_fr(value)} à {value.hour} h {value.minute:02d}"

@@ -1,0 +1,236 @@
+"""The upload formats of FORMATS.md, declared once.
+
+The importer, the templates and the column guide all read these declarations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STATUTS = ("deposee", "accordee", "refusee", "soldee", "abandonnee")
+PORTEUR_TYPES = (
+    "association", "commune", "epci", "ccas", "bailleur", "etablissement_public", "entreprise", "autre",
+)
+NATURES = ("specifique", "droit_commun")
+SECTIONS = ("fonctionnement", "investissement")
+CATEGORIES_FINANCEUR = ("etat", "collectivite", "organisme", "europe", "prive", "porteur")
+GEOGRAPHIES = ("2015", "2024")
+
+# Labels shown to people for listed values.
+LIBELLES = {
+    "deposee": "Déposée", "accordee": "Accordée", "refusee": "Refusée", "soldee": "Soldée",
+    "abandonnee": "Abandonnée",
+    "association": "Association", "commune": "Commune", "epci": "Intercommunalité", "ccas": "CCAS",
+    "bailleur": "Bailleur social", "etablissement_public": "Établissement public", "entreprise": "Entreprise",
+    "autre": "Autre",
+    "specifique": "Crédits spécifiques", "droit_commun": "Droit commun",
+    "fonctionnement": "Fonctionnement", "investissement": "Investissement",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an upload format."""
+
+    name: str
+    kind: str  # text, int, year, amount, number, bool, choice, siret, qpv_list, ref_pilier, ...
+    required: bool = False
+    help: str = ""
+    example: str = ""
+    aliases: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """One kind of upload file."""
+
+    code: str
+    libelle: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    description: str = ""
+    referentiel: bool = False
+    aliases: tuple[str, ...] = field(default=())
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+
+PROGRAMMATION = FileKind(
+    code="programmation",
+    libelle="Programmation (une ligne par action et par année)",
+    key=("action_id", "annee"),
+    description="Les actions programmées : porteur, intitulé, pilier, quartiers concernés.",
+    columns=(
+        Column("action_id", "text", True, "Identifiant stable de l'action (ex. n° de dossier Dauphin)",
+               "2022-00123", aliases=("ndossier", "numerodossier", "dossier", "idaction", "identifiant")),
+        Column("annee", "year", True, "Année de programmation (2000 à 2100)", "2022", aliases=("exercice",)),
+        Column("intitule", "text", True, "Intitulé de l'action", "Atelier santé ville",
+               aliases=("intituleaction", "libelle", "titre")),
+        Column("porteur", "text", True, "Nom de la structure porteuse", "Centre social Vachala",
+               aliases=("structure", "porteurdeprojet", "raisonsociale")),
+        Column("porteur_siret", "siret", False, "SIRET du porteur (14 chiffres)", "77568390300018",
+               aliases=("siret",)),
+        Column("porteur_type", "choice", False, "Type de porteur", "association", choices=PORTEUR_TYPES,
+               aliases=("typeporteur", "typedeporteur")),
+        Column("pilier", "ref_pilier", True, "Code ou libellé du pilier (ou axe) du contrat", "inclusion"),
+        Column("thematique", "ref_thematique", False, "Code ou libellé de la thématique ANCT", "2.1",
+               aliases=("theme", "soustheme")),
+        Column("qpv", "qpv_list", True, "Codes QPV séparés par | , ou * pour tous les QPV du contrat",
+               "QP062024|QP062025", aliases=("quartier", "quartiers", "codeqpv")),
+        Column("contrat", "ref_contrat", False, "Code du contrat de ville (CV… ou CN…)", "CV219",
+               aliases=("contratdeville", "codecontrat")),
+        Column("statut", "choice", False, "Statut de l'action (accordee par défaut)", "accordee", choices=STATUTS),
+        Column("cout_total", "amount", False, "Coût total de l'action, en euros", "25 000",
+               aliases=("couttotal", "budget", "budgettotal")),
+        Column("nouvelle", "bool", False, "Action nouvelle (oui) ou reconduite (non)", "oui",
+               aliases=("nouvelleaction",)),
+        Column("nb_beneficiaires", "int", False, "Nombre de bénéficiaires", "120",
+               aliases=("beneficiaires", "nombrebeneficiaires")),
+        Column("public_cible", "text", False, "Public visé", "Jeunes 16-25 ans", aliases=("public",)),
+    ),
+)
+
+FINANCEMENTS = FileKind(
+    code="financements",
+    libelle="Financements (une ligne par action, année et financeur)",
+    key=("action_id", "annee", "financeur", "dispositif", "section", "nature"),
+    description="Les montants accordés par chaque financeur. Un fichier remplace tous les financements "
+    "des actions-années qu'il contient.",
+    columns=(
+        Column("action_id", "text", True, "Identifiant de l'action (comme dans la programmation)", "2022-00123",
+               aliases=("ndossier", "numerodossier", "dossier", "idaction", "identifiant")),
+        Column("annee", "year", True, "Année de programmation", "2022", aliases=("exercice",)),
+        Column("financeur", "ref_financeur", True, "Code ou libellé du financeur", "etat_bop147"),
+        Column("montant_accorde", "amount", True, "Montant accordé, en euros", "12 500",
+               aliases=("montant", "accorde", "montantattribue", "subvention")),
+        Column("montant_demande", "amount", False, "Montant demandé, en euros", "15 000",
+               aliases=("demande",)),
+        Column("nature", "choice", False, "specifique (politique de la ville) ou droit_commun ; "
+               "par défaut celle du financeur", "specifique", choices=NATURES),
+        Column("dispositif", "text", False, "Dispositif (Contrat de ville, Cités éducatives, Adultes-relais…)",
+               "Contrat de ville"),
+        Column("section", "choice", False, "fonctionnement (par défaut) ou investissement", "fonctionnement",
+               choices=SECTIONS),
+    ),
+)
+
+INDICATEURS = FileKind(
+    code="indicateurs",
+    libelle="Indicateurs territoriaux",
+    key=("territoire", "indicateur", "annee"),
+    description="Chiffres par QPV, commune, EPCI, département ou France.",
+    columns=(
+        Column("territoire", "territoire", True, "Code QPV, code INSEE de commune, SIREN d'EPCI, "
+               "code de département ou FR", "QN06224M", aliases=("codeterritoire", "codegeo")),
+        Column("indicateur", "code", True, "Code de l'indicateur", "taux_pauvrete"),
+        Column("annee", "year", True, "Année du chiffre", "2021"),
+        Column("valeur", "number", True, "Valeur", "42,5"),
+        Column("unite", "text", False, "Unité (%, €, hab…)", "%"),
+        Column("source", "text", False, "Source", "INSEE Filosofi 2021"),
+        Column("libelle", "text", False, "Libellé de l'indicateur (obligatoire la première fois)",
+               "Taux de pauvreté"),
+    ),
+)
+
+ENQUETE = FileKind(
+    code="enquete",
+    libelle="Enquête (une ligne par réponse)",
+    key=("enquete", "repondant", "question", "item"),
+    description="Réponses à une enquête d'évaluation. Un fichier remplace toutes les réponses "
+    "déjà enregistrées sous le même code d'enquête.",
+    columns=(
+        Column("enquete", "code", True, "Code de l'enquête", "EVAL2022-COMMUNES"),
+        Column("annee", "year", True, "Année de l'enquête", "2022"),
+        Column("repondant", "text", True, "Identifiant anonyme du répondant", "C01"),
+        Column("type_repondant", "code", True, "commune, association, conseil_citoyen, partenaire, habitant…",
+               "commune"),
+        Column("question", "code", True, "Code de la question", "cooperation"),
+        Column("libelle_question", "text", True, "Texte de la question", "Degré de coopération avec…"),
+        Column("item", "text", False, "Ligne d'une question en grille (ex. le partenaire)", "CAF"),
+        Column("reponse", "text", True, "Réponse : un choix, un nombre ou du texte libre", "Connexion"),
+    ),
+)
+
+ENQUETE_DIFFUSION = FileKind(
+    code="enquete_diffusion",
+    libelle="Diffusion d'une enquête (nombre de personnes sollicitées)",
+    key=("enquete", "type_repondant"),
+    columns=(
+        Column("enquete", "code", True, "Code de l'enquête", "EVAL2022-COMMUNES"),
+        Column("type_repondant", "code", True, "Type de répondant", "commune"),
+        Column("nb_sollicites", "int", True, "Nombre de répondants sollicités", "19",
+               aliases=("sollicites", "nbsollicites", "nombresollicites")),
+    ),
+)
+
+QPV = FileKind(
+    code="qpv",
+    libelle="Référentiel des quartiers prioritaires (QPV)",
+    key=("code_qpv",),
+    referentiel=True,
+    columns=(
+        Column("code_qpv", "qpv_code", True, "Code QPV (QPdddnnn pour 2015, QNdddnnX pour 2024)", "QN06224M",
+               aliases=("codeqp", "code")),
+        Column("nom_qpv", "text", True, "Nom du quartier", "Cité 12-14", aliases=("nomqp", "nom")),
+        Column("communes_insee", "commune_list", True, "Codes INSEE des communes, séparés par |", "62498"),
+        Column("geographie", "choice", True, "2015 ou 2024", "2024", choices=GEOGRAPHIES),
+        Column("population", "int", False, "Population du quartier", "3500"),
+        Column("contrat", "ref_contrat", False, "Code du contrat de ville", "CN06202I"),
+    ),
+)
+
+PILIERS = FileKind(
+    code="piliers",
+    libelle="Référentiel des piliers (ou axes)",
+    key=("code",),
+    referentiel=True,
+    columns=(
+        Column("code", "code", True, "Code du pilier", "emploi"),
+        Column("libelle", "text", True, "Libellé", "Emploi"),
+        Column("generation", "text", False, "Génération de contrats (2015-2023, 2024-2030)", "2024-2030"),
+    ),
+)
+
+FINANCEURS = FileKind(
+    code="financeurs",
+    libelle="Référentiel des financeurs",
+    key=("code",),
+    referentiel=True,
+    columns=(
+        Column("code", "code", True, "Code du financeur", "caf"),
+        Column("libelle", "text", True, "Libellé", "CAF"),
+        Column("categorie", "choice", False, "etat, collectivite, organisme, europe, prive, porteur",
+               "organisme", choices=CATEGORIES_FINANCEUR),
+        Column("nature_defaut", "choice", False, "Nature par défaut : specifique ou droit_commun",
+               "droit_commun", choices=NATURES),
+    ),
+)
+
+THEMATIQUES = FileKind(
+    code="thematiques",
+    libelle="Référentiel des thématiques (nomenclature ANCT)",
+    key=("sous_theme_code",),
+    referentiel=True,
+    columns=(
+        Column("theme_code", "code", True, "Code du thème", "2"),
+        Column("theme_libelle", "text", True, "Libellé du thème", "Santé"),
+        Column("sous_theme_code", "code", True, "Code du sous-thème", "2.1"),
+        Column("sous_theme_libelle", "text", True, "Libellé du sous-thème", "Accès aux soins"),
+    ),
+)
+
+KINDS: dict[str, FileKind] = {
+    k.code: k
+    for k in (PROGRAMMATION, FINANCEMENTS, INDICATEURS, ENQUETE, ENQUETE_DIFFUSION, QPV, PILIERS, FINANCEURS,
+              THEMATIQUES)
+}
+
+# Import order when several files come together: referentials first, then what depends on them.
+IMPORT_ORDER = ("thematiques", "piliers", "financeurs", "qpv", "programmation", "financements", "indicateurs",
+                "enquete_diffusion", "enquete")

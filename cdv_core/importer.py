@@ -1,0 +1,957 @@
+"""Import of upload files: whole-file validation, all-or-nothing writes, journal and undo."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+from cdv_core import reading
+from cdv_core.formats import IMPORT_ORDER, KINDS, LIBELLES, Column, FileKind
+from cdv_core.reading import normalize_choice, normalize_name
+from cdv_core.schema import table_columns
+
+ERREUR = "erreur"
+AVERTISSEMENT = "avertissement"
+
+# Rows of a table an import replaces are those sharing these columns with the incoming rows.
+TABLE_SCOPE: dict[str, tuple[str, ...]] = {
+    "action": ("action_id", "annee"),
+    "action_qpv": ("action_id", "annee"),
+    "financement": ("action_id", "annee"),
+    "indicateur": ("territoire", "indicateur", "annee"),
+    "indicateur_def": ("code",),
+    "enquete_reponse": ("enquete",),
+    "enquete_diffusion": ("enquete", "type_repondant"),
+    "qpv": ("code_qpv",),
+    "qpv_commune": ("code_qpv",),
+    "pilier": ("code",),
+    "financeur": ("code",),
+    "thematique": ("code",),
+    "contrat": ("code_contrat",),
+}
+
+# What identifies one row of a table, to count rows added, changed and removed.
+TABLE_IDENTITY: dict[str, tuple[str, ...]] = {
+    "action": ("action_id", "annee"),
+    "financement": ("action_id", "annee", "financeur", "dispositif", "section", "nature"),
+    "indicateur": ("territoire", "indicateur", "annee"),
+    "enquete_reponse": ("enquete", "repondant", "question", "item"),
+    "enquete_diffusion": ("enquete", "type_repondant"),
+    "qpv": ("code_qpv",),
+    "pilier": ("code",),
+    "financeur": ("code",),
+    "thematique": ("code",),
+}
+
+MAIN_TABLE = {
+    "programmation": "action", "financements": "financement", "indicateurs": "indicateur",
+    "enquete": "enquete_reponse", "enquete_diffusion": "enquete_diffusion", "qpv": "qpv", "piliers": "pilier",
+    "financeurs": "financeur", "thematiques": "thematique",
+}
+
+QPV_2015 = re.compile(r"^QP\d{6}$")
+QPV_2024 = re.compile(r"^QN(\d{3}|02[AB])\d{2}[A-Z]$")
+DEP_CODE = re.compile(r"^(\d{2}|2[AB]|97\d)$")
+
+# Writers are serialised inside one process; DuckDB's file lock serialises processes.
+WRITE_LOCK = threading.Lock()
+
+
+@dataclass
+class Issue:
+    """One problem found in a file: where it is, what is wrong and how to fix it."""
+
+    line: int | None
+    column: str | None
+    value: str | None
+    message: str
+    severity: str = ERREUR
+    fix: str = ""
+
+    def format(self, file_name: str) -> str:
+        """`file:line:column: message`, as the CLI prints it."""
+        return f"{file_name}:{self.line or 0}:{self.column or ''}: {self.message}"
+
+
+@dataclass
+class Report:
+    """Result of checking one file: the rows ready to write, per table, and every issue found."""
+
+    file_name: str
+    checksum: str
+    kind: FileKind | None
+    issues: list[Issue] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    n_rows: int = 0
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == ERREUR]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == AVERTISSEMENT]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def issues_frame(self) -> pd.DataFrame:
+        """Issues as a table with French column names (for display and CSV download)."""
+        return pd.DataFrame(
+            [
+                {"Ligne": i.line, "Colonne": i.column, "Valeur": i.value, "Problème": i.message,
+                 "Comment corriger": i.fix, "Gravité": i.severity}
+                for i in self.issues
+            ],
+            columns=["Ligne", "Colonne", "Valeur", "Problème", "Comment corriger", "Gravité"],
+        )
+
+
+class ImportRejected(Exception):
+    """The file has errors; nothing was written."""
+
+    def __init__(self, report: Report):
+        super().__init__(f"{report.file_name} : {len(report.errors)} erreur(s)")
+        self.report = report
+
+
+class UndoRefused(Exception):
+    """An undo cannot be done; `.message` says why in French."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class ImportResult:
+    """What an import (or an undo) did."""
+
+    import_id: int
+    kind: str
+    file_name: str
+    n_rows: int
+    added: int
+    changed: int
+    removed: int
+    report: Report | None = None
+
+
+@dataclass
+class TableDiff:
+    """Rows an import would add, change and remove in one table."""
+
+    table: str
+    added: pd.DataFrame
+    changed_before: pd.DataFrame
+    changed_after: pd.DataFrame
+    removed: pd.DataFrame
+
+
+# --------------------------------------------------------------------------- detection
+
+
+def _header_map(kind: FileKind, header: list[str]) -> dict[str, int]:
+    wanted: dict[str, str] = {}
+    for col in kind.columns:
+        wanted[normalize_name(col.name)] = col.name
+        for alias in col.aliases:
+            wanted.setdefault(normalize_name(alias), col.name)
+    found: dict[str, int] = {}
+    for idx, cell in enumerate(header):
+        name = wanted.get(normalize_name(cell))
+        if name and name not in found:
+            found[name] = idx
+    return found
+
+
+def detect_kind(header: list[str]) -> FileKind | None:
+    """The file kind whose required columns are all in `header` (the most specific one), or None."""
+    best: tuple[int, FileKind] | None = None
+    for kind in KINDS.values():
+        found = _header_map(kind, header)
+        if all(c in found for c in kind.required):
+            score = len(kind.required) * 100 + len(found)
+            if best is None or score > best[0]:
+                best = (score, kind)
+    return best[1] if best else None
+
+
+# --------------------------------------------------------------------------- referential context
+
+
+@dataclass
+class _Context:
+    piliers: dict[str, str]
+    pilier_generation: dict[str, str]
+    thematiques: dict[str, str]
+    financeurs: dict[str, str]
+    financeur_nature: dict[str, str]
+    contrats: dict[str, str]
+    qpv: dict[str, tuple[str, str | None]]
+    qpv_by_contrat: dict[str, list[str]]
+    communes: set[str]
+    epci: set[str]
+    indicateurs: set[str]
+    action_contrats: set[str]
+
+
+def _label_map(rows: Iterable[tuple[str, str]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    rows = list(rows)
+    for code, _ in rows:
+        out.setdefault(normalize_choice(str(code)), code)
+    for code, libelle in rows:
+        if libelle:
+            out.setdefault(normalize_choice(str(libelle)), code)
+    return out
+
+
+def _context(con: duckdb.DuckDBPyConnection) -> _Context:
+    piliers = con.execute("SELECT code, libelle, generation FROM pilier").fetchall()
+    them = con.execute(
+        "SELECT code, libelle FROM thematique UNION ALL "
+        "SELECT DISTINCT theme_code, theme_libelle FROM thematique WHERE theme_code IS NOT NULL"
+    ).fetchall()
+    fin = con.execute("SELECT code, libelle, nature_defaut FROM financeur").fetchall()
+    qpv_rows = con.execute("SELECT code_qpv, geographie, contrat FROM qpv").fetchall()
+    by_contrat: dict[str, list[str]] = {}
+    for code, _, contrat in qpv_rows:
+        if contrat:
+            by_contrat.setdefault(contrat, []).append(code)
+    return _Context(
+        piliers=_label_map([(c, lib) for c, lib, _ in piliers]),
+        pilier_generation={c: g for c, _, g in piliers if g},
+        thematiques=_label_map(them),
+        financeurs=_label_map([(c, lib) for c, lib, _ in fin]),
+        financeur_nature={c: n for c, _, n in fin},
+        contrats=dict(con.execute("SELECT code_contrat, generation FROM contrat").fetchall()),
+        qpv={c: (g, k) for c, g, k in qpv_rows},
+        qpv_by_contrat={k: sorted(v) for k, v in by_contrat.items()},
+        communes={r[0] for r in con.execute("SELECT code_insee FROM commune").fetchall()},
+        epci={r[0] for r in con.execute("SELECT epci_siren FROM epci").fetchall()},
+        indicateurs={r[0] for r in con.execute("SELECT code FROM indicateur_def").fetchall()},
+        action_contrats={r[0] for r in con.execute(
+            "SELECT DISTINCT contrat FROM action WHERE contrat IS NOT NULL").fetchall()},
+    )
+
+
+# --------------------------------------------------------------------------- cell parsing
+
+
+def _siret_luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def _enumeration(values: Iterable[str], limit: int = 12) -> str:
+    values = list(values)
+    shown = ", ".join(values[:limit])
+    return shown + (", …" if len(values) > limit else "")
+
+
+class _RowChecker:
+    """Turns the raw cells of one row into typed values, collecting issues."""
+
+    def __init__(self, ctx: _Context, issues: list[Issue]):
+        self.ctx = ctx
+        self.issues = issues
+
+    def error(self, line: int, col: str, value: str | None, message: str, fix: str = "") -> None:
+        self.issues.append(Issue(line, col, value, message, ERREUR, fix))
+
+    def warn(self, line: int, col: str, value: str | None, message: str, fix: str = "") -> None:
+        self.issues.append(Issue(line, col, value, message, AVERTISSEMENT, fix))
+
+    def convert(self, col: Column, raw: str, line: int) -> object:
+        """The typed value of a non-empty cell, or None after recording an error."""
+        kind = col.kind
+        name = col.name
+        try:
+            if kind in ("text", "code"):
+                return raw
+            if kind == "year":
+                year = reading.parse_int(raw)
+                if not 2000 <= year <= 2100:
+                    raise ValueError
+                return year
+            if kind == "int":
+                value = reading.parse_int(raw)
+                if value < 0:
+                    self.error(line, name, raw, "Nombre négatif : un effectif est positif ou nul.",
+                               "Corrigez la valeur.")
+                    return None
+                return value
+            if kind == "number":
+                return reading.parse_number(raw)
+            if kind == "amount":
+                amount = reading.parse_number(raw)
+                if amount < 0:
+                    self.error(line, name, raw, "Montant négatif : un montant est positif ou nul.",
+                               "Saisissez le montant sans signe moins.")
+                    return None
+                return amount
+            if kind == "bool":
+                return reading.parse_bool(raw)
+        except ValueError:
+            messages = {
+                "year": (f"« {raw} » n'est pas une année valide (attendu : un nombre entre 2000 et 2100).",
+                         "Saisissez l'année sur 4 chiffres, par exemple 2022."),
+                "int": (f"« {raw} » n'est pas un nombre entier.", "Saisissez un nombre entier, sans texte."),
+                "number": (f"« {raw} » n'est pas un nombre lisible.", "Saisissez un nombre, par exemple 12,5."),
+                "amount": (f"« {raw} » n'est pas un montant lisible.",
+                           "Saisissez un montant en euros, par exemple 12 337,50."),
+                "bool": (f"« {raw} » n'est pas une réponse oui/non reconnue.", "Saisissez oui ou non."),
+            }
+            message, fix = messages[kind]
+            self.error(line, name, raw, message, fix)
+            return None
+        if kind == "choice":
+            key = normalize_choice(raw)
+            if key in col.choices:
+                return key
+            allowed = ", ".join(col.choices)
+            self.error(line, name, raw, f"« {raw} » n'est pas une valeur possible pour « {name} ».",
+                       f"Valeurs possibles : {allowed}.")
+            return None
+        if kind == "siret":
+            digits = re.sub(r"\s", "", raw)
+            if not digits.isdigit() or len(digits) != 14:
+                self.error(line, name, raw, f"Un SIRET compte 14 chiffres : « {raw} » en compte "
+                           f"{sum(ch.isdigit() for ch in digits)}.", "Recopiez le SIRET complet (14 chiffres).")
+                return None
+            if not _siret_luhn(digits):
+                self.warn(line, name, raw, f"Le SIRET « {raw} » ne passe pas le contrôle de clé.",
+                          "Vérifiez le SIRET sur l'annuaire des entreprises.")
+            return digits
+        if kind in ("ref_pilier", "ref_thematique", "ref_financeur"):
+            table, label = {
+                "ref_pilier": (self.ctx.piliers, "pilier"),
+                "ref_thematique": (self.ctx.thematiques, "thématique"),
+                "ref_financeur": (self.ctx.financeurs, "financeur"),
+            }[kind]
+            code = table.get(normalize_choice(raw))
+            if code is None:
+                known = sorted({v for v in table.values()})
+                self.error(line, name, raw, f"{label.capitalize()} « {raw} » inconnu du référentiel.",
+                           f"Utilisez un code ou un libellé du référentiel ({_enumeration(known)}).")
+            return code
+        if kind == "ref_contrat":
+            code = raw.strip().upper()
+            if code not in self.ctx.contrats:
+                self.error(line, name, raw, f"Contrat de ville « {raw} » inconnu.",
+                           "Utilisez le code du contrat (CV… pour 2015-2023, CN… pour 2024-2030).")
+                return None
+            return code
+        if kind == "qpv_code":
+            code = raw.strip().upper()
+            if not (QPV_2015.match(code) or QPV_2024.match(code)):
+                self.error(line, name, raw, f"« {raw} » n'est pas un code QPV (QPdddnnn ou QNdddnnX).",
+                           "Recopiez le code officiel du quartier.")
+                return None
+            return code
+        if kind == "commune_list":
+            codes = [c.strip() for c in raw.split("|") if c.strip()]
+            unknown = [c for c in codes if c not in self.ctx.communes]
+            if unknown:
+                self.error(line, name, raw, f"Commune(s) inconnue(s) : {', '.join(unknown)}.",
+                           "Utilisez les codes INSEE à 5 caractères, séparés par |.")
+                return None
+            return "|".join(codes)
+        if kind in ("qpv_list", "territoire"):
+            return raw.strip()
+        raise AssertionError(f"unknown column kind {kind}")
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def checksum(data: bytes) -> str:
+    """SHA-256 of the file's bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def check_file(
+    con: duckdb.DuckDBPyConnection,
+    data: bytes,
+    file_name: str,
+    kind: str | None = None,
+    pending_actions: set[tuple[str, int]] | None = None,
+) -> Report:
+    """Validate a whole file against the database's referentials; writes nothing.
+
+    `pending_actions` are (action_id, annee) keys imported earlier in the same upload.
+    """
+    report = Report(file_name=file_name, checksum=checksum(data), kind=None)
+    try:
+        raw = reading.read_table(data, file_name, sheet_hint=kind)
+    except reading.UnreadableFile as exc:
+        report.issues.append(Issue(None, None, None, exc.message, ERREUR,
+                                   "Enregistrez le tableau au format CSV ou Excel (.xlsx)."))
+        return report
+    if kind is None:
+        file_kind = detect_kind(raw.header)
+        if file_kind is None:
+            report.issues.append(Issue(
+                raw.header_line, None, None,
+                "Type de fichier non reconnu : les colonnes obligatoires d'aucun format ne sont présentes "
+                f"(colonnes lues : {_enumeration(raw.header)}).",
+                ERREUR, "Partez d'un modèle de fichier, ou choisissez le type de fichier."))
+            return report
+    else:
+        if kind not in KINDS:
+            raise ValueError(f"unknown file kind {kind}")
+        file_kind = KINDS[kind]
+    report.kind = file_kind
+    rows = _validate_rows(con, raw, file_kind, report.issues)
+    report.n_rows = len(rows)
+    if report.ok:
+        report.tables = _build_tables(con, file_kind, rows, report.issues, pending_actions or set(), raw)
+    if not rows and report.ok:
+        report.issues.append(Issue(raw.header_line, None, None, "Le fichier ne contient aucune ligne de données.",
+                                   ERREUR, "Ajoutez des lignes sous l'en-tête."))
+    return report
+
+
+def _validate_rows(con, raw: reading.RawTable, kind: FileKind, issues: list[Issue]) -> list[dict]:
+    found = _header_map(kind, raw.header)
+    seen_names: dict[str, int] = {}
+    for idx, cell in enumerate(raw.header):
+        if not cell.strip():
+            continue
+        key = normalize_name(cell)
+        if key in seen_names:
+            issues.append(Issue(raw.header_line, cell, cell, f"La colonne « {cell} » apparaît deux fois.",
+                                ERREUR, "Supprimez ou renommez l'une des deux colonnes."))
+        seen_names[key] = idx
+        if idx not in found.values():
+            issues.append(Issue(raw.header_line, cell, cell, f"Colonne « {cell} » inconnue, elle sera ignorée.",
+                                AVERTISSEMENT, "Vérifiez l'orthographe si elle devait être importée."))
+    missing = [c for c in kind.required if c not in found]
+    for name in missing:
+        issues.append(Issue(raw.header_line, name, None, f"Colonne obligatoire « {name} » absente.", ERREUR,
+                            f"Ajoutez la colonne « {name} » (voir le modèle de fichier « {kind.code} »)."))
+    if missing:
+        return []
+    checker = _RowChecker(_context(con), issues)
+    width = len(raw.header)
+    out: list[dict] = []
+    for line, cells in raw.rows:
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            checker.error(line, None, None, f"Cette ligne a {len(cells)} cellules alors que l'en-tête a {width} "
+                          "colonnes.", "Vérifiez les séparateurs (point-virgule en trop dans une cellule ?).")
+            continue
+        if len(cells) < width:
+            checker.error(line, None, None, f"Ligne incomplète : {len(cells)} cellules au lieu de {width} ; "
+                          "le fichier semble tronqué.", "Complétez la ligne ou ré-enregistrez le fichier.")
+            continue
+        values: dict = {"_line": line}
+        ok = True
+        for col in kind.columns:
+            idx = found.get(col.name)
+            cell = cells[idx].strip() if idx is not None and idx < len(cells) else ""
+            if not cell:
+                if col.required:
+                    checker.error(line, col.name, "", f"Valeur obligatoire manquante dans « {col.name} ».",
+                                  "Remplissez la cellule.")
+                    ok = False
+                values[col.name] = None
+                continue
+            value = checker.convert(col, cell, line)
+            if value is None and col.kind != "bool":
+                ok = False
+            values[col.name] = value
+        if ok:
+            out.append(values)
+    _check_duplicates(kind, out, issues)
+    return out
+
+
+def _check_duplicates(kind: FileKind, rows: list[dict], issues: list[Issue]) -> None:
+    key_cols = kind.key
+    seen: dict[tuple, int] = {}
+    for row in rows:
+        key = tuple(row.get(c) if c != "nature" else row.get(c) for c in key_cols)
+        if key in seen:
+            shown = ", ".join(f"{c} = {row.get(c)}" for c in key_cols if row.get(c) is not None)
+            issues.append(Issue(row["_line"], key_cols[0], str(row.get(key_cols[0])),
+                                f"Doublon : la même clé ({shown}) figure déjà ligne {seen[key]}.", ERREUR,
+                                "Supprimez l'une des deux lignes ou corrigez la clé."))
+        else:
+            seen[key] = row["_line"]
+
+
+def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns)
+
+
+def _build_tables(con, kind: FileKind, rows: list[dict], issues: list[Issue],
+                  pending_actions: set[tuple[str, int]], raw: reading.RawTable) -> dict[str, pd.DataFrame]:
+    builder = {
+        "programmation": _tables_programmation,
+        "financements": _tables_financements,
+        "indicateurs": _tables_indicateurs,
+        "enquete": _tables_enquete,
+        "enquete_diffusion": _tables_diffusion,
+        "qpv": _tables_qpv,
+        "piliers": _tables_simple,
+        "financeurs": _tables_simple,
+        "thematiques": _tables_thematiques,
+    }[kind.code]
+    ctx = _context(con)
+    tables = builder(con, ctx, kind, rows, issues, pending_actions)
+    if any(i.severity == ERREUR for i in issues):
+        return {}
+    return tables
+
+
+def _generation_of(year: int) -> str:
+    return "2015-2023" if year <= 2023 else "2024-2030"
+
+
+def _tables_programmation(con, ctx: _Context, kind, rows, issues, pending):
+    checker = _RowChecker(ctx, issues)
+    file_contrats: dict[str, set[str]] = {}
+    for r in rows:
+        gen = _generation_of(r["annee"])
+        if r.get("contrat"):
+            file_contrats.setdefault(gen, set()).add(r["contrat"])
+        elif r["qpv"] != "*":
+            for code in r["qpv"].split("|"):
+                info = ctx.qpv.get(code.strip().upper())
+                if info and info[1]:
+                    file_contrats.setdefault(gen, set()).add(info[1])
+    splits: list[dict] = []
+    for r in rows:
+        line = r["_line"]
+        r["statut"] = r.get("statut") or "accordee"
+        gen = _generation_of(r["annee"])
+        pgen = ctx.pilier_generation.get(r["pilier"])
+        if pgen and pgen != gen:
+            checker.warn(line, "pilier", r["pilier"], f"Le pilier « {r['pilier']} » relève des contrats "
+                         f"{pgen}, l'action est de {r['annee']}.", "Vérifiez le pilier ou l'année.")
+        if r["qpv"] == "*":
+            contrat = r.get("contrat")
+            if not contrat:
+                candidates = file_contrats.get(gen) or {
+                    c for c in ctx.action_contrats if ctx.contrats.get(c) == gen}
+                if len(candidates) == 1:
+                    contrat = next(iter(candidates))
+                else:
+                    checker.error(line, "contrat", None,
+                                  "« * » désigne tous les QPV d'un contrat : précisez le contrat dans la colonne "
+                                  "« contrat ».", "Ajoutez une colonne contrat avec le code CV… ou CN….")
+                    continue
+            codes = ctx.qpv_by_contrat.get(contrat, [])
+            if not codes:
+                checker.error(line, "qpv", "*", f"Le contrat {contrat} n'a aucun QPV dans le référentiel.",
+                              "Indiquez les codes QPV de l'action.")
+                continue
+            r["contrat"] = contrat
+        else:
+            codes = []
+            for part in r["qpv"].split("|"):
+                code = part.strip().upper()
+                if not code:
+                    continue
+                info = ctx.qpv.get(code)
+                if info is None:
+                    checker.error(line, "qpv", part, f"Code QPV « {part} » inconnu (ni géographie 2015, ni 2024).",
+                                  "Recopiez le code officiel (QP… pour 2015-2023, QN… à partir de 2024).")
+                    continue
+                geo, contrat = info
+                if (geo == "2024") != (r["annee"] >= 2024):
+                    checker.warn(line, "qpv", code, f"Le QPV {code} appartient à la géographie {geo}, "
+                                 f"l'action est de {r['annee']}.",
+                                 "Les actions 2015-2023 utilisent les codes QP…, celles de 2024 et après les QN….")
+                if code not in codes:
+                    codes.append(code)
+                if not r.get("contrat") and contrat:
+                    r["contrat"] = contrat
+            if not codes:
+                continue
+            r["qpv"] = "|".join(codes)
+        part = 1.0 / len(codes)
+        splits.extend({"action_id": r["action_id"], "annee": r["annee"], "code_qpv": c, "part": part}
+                      for c in codes)
+    action_cols = [c.name for c in kind.columns]
+    return {
+        "action": _frame(rows, action_cols),
+        "action_qpv": pd.DataFrame(splits, columns=["action_id", "annee", "code_qpv", "part"]),
+    }
+
+
+def _tables_financements(con, ctx: _Context, kind, rows, issues, pending):
+    keys = pd.DataFrame({"action_id": [r["action_id"] for r in rows], "annee": [r["annee"] for r in rows]})
+    known: set[tuple[str, int]] = set(pending)
+    if len(keys):
+        con.register("_incoming_keys", keys.drop_duplicates())
+        try:
+            known |= set(map(tuple, con.execute(
+                "SELECT a.action_id, a.annee FROM action a JOIN _incoming_keys k USING (action_id, annee)"
+            ).fetchall()))
+        finally:
+            con.unregister("_incoming_keys")
+    for r in rows:
+        if (r["action_id"], r["annee"]) not in known:
+            issues.append(Issue(r["_line"], "action_id", r["action_id"],
+                                f"L'action « {r['action_id']} » n'existe pas pour l'année {r['annee']}.",
+                                ERREUR, "Importez d'abord la programmation de cette action, ou corrigez "
+                                "l'identifiant ou l'année."))
+        r["nature"] = r.get("nature") or ctx.financeur_nature.get(r["financeur"]) or "specifique"
+        r["section"] = r.get("section") or "fonctionnement"
+        if r.get("montant_demande") is not None and r["montant_demande"] < r["montant_accorde"]:
+            issues.append(Issue(r["_line"], "montant_demande", str(r["montant_demande"]),
+                                "Le montant accordé dépasse le montant demandé.", AVERTISSEMENT,
+                                "Vérifiez les deux montants."))
+    # Rows identical on the key but for an empty nature would be duplicates after the defaults.
+    _check_duplicates(kind, rows, issues)
+    cols = ["action_id", "annee", "financeur", "montant_accorde", "montant_demande", "nature", "dispositif",
+            "section"]
+    return {"financement": _frame(rows, cols)}
+
+
+def _tables_indicateurs(con, ctx: _Context, kind, rows, issues, pending):
+    defs: dict[str, dict] = {}
+    for r in rows:
+        terr = r["territoire"].strip()
+        up = terr.upper()
+        if QPV_2015.match(up) or QPV_2024.match(up):
+            if up not in ctx.qpv:
+                issues.append(Issue(r["_line"], "territoire", terr, f"QPV « {terr} » inconnu.", ERREUR,
+                                    "Recopiez le code officiel du quartier."))
+            terr = up
+        elif up == "FR":
+            terr = "FR"
+        elif re.fullmatch(r"\d{9}", terr):
+            if terr not in ctx.epci:
+                issues.append(Issue(r["_line"], "territoire", terr, f"EPCI « {terr} » inconnu (SIREN).", ERREUR,
+                                    "Utilisez le SIREN à 9 chiffres de l'intercommunalité."))
+        elif len(terr) == 5:
+            if terr not in ctx.communes:
+                issues.append(Issue(r["_line"], "territoire", terr, f"Commune « {terr} » inconnue (code INSEE).",
+                                    ERREUR, "Utilisez le code INSEE à 5 caractères (pas le code postal)."))
+        elif DEP_CODE.match(up):
+            terr = up
+        else:
+            issues.append(Issue(r["_line"], "territoire", terr, f"Territoire « {terr} » non reconnu.", ERREUR,
+                                "Attendu : code QPV, code INSEE de commune, SIREN d'EPCI, code de département "
+                                "ou FR."))
+        r["territoire"] = terr
+        code = r["indicateur"]
+        if r.get("libelle"):
+            defs.setdefault(code, {"code": code, "libelle": r["libelle"], "unite": r.get("unite")})
+        elif code not in ctx.indicateurs and code not in defs:
+            issues.append(Issue(r["_line"], "libelle", None, f"Nouvel indicateur « {code} » sans libellé.", ERREUR,
+                                "Indiquez son libellé dans la colonne « libelle » (au moins sur une ligne)."))
+    cols = ["territoire", "indicateur", "annee", "valeur", "unite", "source"]
+    return {
+        "indicateur": _frame(rows, cols),
+        "indicateur_def": pd.DataFrame(list(defs.values()), columns=["code", "libelle", "unite"]),
+    }
+
+
+def _tables_enquete(con, ctx, kind, rows, issues, pending):
+    for r in rows:
+        r["type_repondant"] = normalize_choice(r["type_repondant"])
+    years: dict[str, set[int]] = {}
+    for r in rows:
+        years.setdefault(r["enquete"], set()).add(r["annee"])
+    for code, ys in years.items():
+        if len(ys) > 1:
+            issues.append(Issue(None, "annee", None, f"L'enquête {code} porte plusieurs années "
+                                f"({', '.join(map(str, sorted(ys)))}).", ERREUR,
+                                "Une enquête a une seule année ; donnez un code distinct à chaque vague."))
+    cols = [c.name for c in kind.columns]
+    return {"enquete_reponse": _frame(rows, cols)}
+
+
+def _tables_diffusion(con, ctx, kind, rows, issues, pending):
+    for r in rows:
+        r["type_repondant"] = normalize_choice(r["type_repondant"])
+    return {"enquete_diffusion": _frame(rows, ["enquete", "type_repondant", "nb_sollicites"])}
+
+
+def _tables_qpv(con, ctx: _Context, kind, rows, issues, pending):
+    links = []
+    for r in rows:
+        code = r["code_qpv"]
+        geo = "2015" if code.startswith("QP") else "2024"
+        if r["geographie"] != geo:
+            issues.append(Issue(r["_line"], "geographie", r["geographie"], f"Le code {code} est un code de la "
+                                f"géographie {geo}.", ERREUR, f"Indiquez {geo} dans la colonne geographie."))
+        for c in (r.get("communes_insee") or "").split("|"):
+            if c:
+                links.append({"code_qpv": code, "code_insee": c})
+    cols = [c.name for c in kind.columns]
+    return {"qpv": _frame(rows, cols), "qpv_commune": pd.DataFrame(links, columns=["code_qpv", "code_insee"])}
+
+
+def _tables_simple(con, ctx, kind, rows, issues, pending):
+    table = MAIN_TABLE[kind.code]
+    if kind.code == "financeurs":
+        for r in rows:
+            r["nature_defaut"] = r.get("nature_defaut") or "specifique"
+    return {table: _frame(rows, [c.name for c in kind.columns])}
+
+
+def _tables_thematiques(con, ctx, kind, rows, issues, pending):
+    out = [{"code": r["sous_theme_code"], "libelle": r["sous_theme_libelle"], "theme_code": r["theme_code"],
+            "theme_libelle": r["theme_libelle"]} for r in rows]
+    return {"thematique": pd.DataFrame(out, columns=["code", "libelle", "theme_code", "theme_libelle"])}
+
+
+# --------------------------------------------------------------------------- diff and write
+
+
+def _scope_join(table: str, alias: str = "s") -> str:
+    cols = TABLE_SCOPE[table]
+    return " AND ".join(f"t.{c} IS NOT DISTINCT FROM {alias}.{c}" for c in cols)
+
+
+def _current_rows(con, table: str, incoming_view: str) -> pd.DataFrame:
+    cols = ", ".join(TABLE_SCOPE[table])
+    return con.execute(
+        f"SELECT t.* FROM {table} t SEMI JOIN (SELECT DISTINCT {cols} FROM {incoming_view}) s "
+        f"ON {_scope_join(table)}"
+    ).df()
+
+
+def _normalise(df: pd.DataFrame, columns: list[str]) -> list[tuple]:
+    out = []
+    for row in df[columns].itertuples(index=False, name=None):
+        out.append(tuple(None if (v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA)
+                         else (float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+                         for v in row))
+    return out
+
+
+def _diff_frames(table: str, columns: list[str], before: pd.DataFrame, after: pd.DataFrame) -> TableDiff:
+    ident = list(TABLE_IDENTITY.get(table, TABLE_SCOPE[table]))
+    pos = [columns.index(c) for c in ident]
+    b_rows = {tuple(r[i] for i in pos): r for r in _normalise(before.reindex(columns=columns), columns)}
+    a_rows = {tuple(r[i] for i in pos): r for r in _normalise(after.reindex(columns=columns), columns)}
+    changed = [k for k in a_rows if k in b_rows and a_rows[k] != b_rows[k]]
+
+    def frame(keys, source):
+        return pd.DataFrame([source[k] for k in keys], columns=columns)
+
+    return TableDiff(table, frame([k for k in a_rows if k not in b_rows], a_rows), frame(changed, b_rows),
+                     frame(changed, a_rows), frame([k for k in b_rows if k not in a_rows], b_rows))
+
+
+def diff_table(con, table: str, incoming: pd.DataFrame) -> TableDiff:
+    """Rows of `table` that writing `incoming` (over its scope) would add, change and remove."""
+    columns = table_columns(con, table)
+    incoming = incoming.reindex(columns=columns)
+    con.register("_incoming", incoming)
+    try:
+        before = _current_rows(con, table, "_incoming")
+    finally:
+        con.unregister("_incoming")
+    return _diff_frames(table, columns, before, incoming)
+
+
+def preview(con, report: Report) -> dict[str, TableDiff]:
+    """What importing a checked file would do to each table, without writing."""
+    return {table: diff_table(con, table, df) for table, df in report.tables.items()}
+
+
+def _write_table(con, import_id: int, table: str, incoming: pd.DataFrame) -> None:
+    columns = table_columns(con, table)
+    incoming = incoming.reindex(columns=columns)
+    con.register("_incoming", incoming)
+    try:
+        cols = ", ".join(TABLE_SCOPE[table])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _scope AS SELECT DISTINCT {cols} FROM _incoming")
+        con.execute(
+            f"INSERT INTO journal_{table} SELECT ?, 'avant', t.* FROM {table} t SEMI JOIN _scope s "
+            f"ON {_scope_join(table)}", [import_id])
+        con.execute(f"DELETE FROM {table} t USING _scope s WHERE {_scope_join(table)}")
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
+        con.execute(f"INSERT INTO journal_{table} SELECT ?, 'apres', * FROM {table} t SEMI JOIN _scope s "
+                    f"ON {_scope_join(table)}", [import_id])
+        con.execute("DROP TABLE _scope")
+    finally:
+        con.unregister("_incoming")
+
+
+def _new_import_id(con) -> int:
+    return con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
+
+
+def _journal(con, import_id: int, user: str | None, file_name: str, digest: str | None, kind: str,
+             n_rows: int, counts: tuple[int, int, int], undo_of: int | None = None) -> None:
+    con.execute(
+        "INSERT INTO import_journal (import_id, horodatage, utilisateur, fichier, empreinte, type_fichier, "
+        "nb_lignes, nb_ajoutees, nb_modifiees, nb_supprimees, annule) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [import_id, datetime.now(), user, file_name, digest, kind, n_rows, *counts, undo_of],
+    )
+
+
+def default_user() -> str:
+    """Who runs the import when no one is named (the system account)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no account name in some containers
+        return "inconnu"
+
+
+def apply_report(con, report: Report, user: str | None = None) -> ImportResult:
+    """Write a checked file in one transaction and journal it. Raises ImportRejected if it has errors."""
+    if not report.ok or report.kind is None:
+        raise ImportRejected(report)
+    main = MAIN_TABLE[report.kind.code]
+    with WRITE_LOCK:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            diffs = preview(con, report)
+            main_diff = diffs[main]
+            counts = (len(main_diff.added), len(main_diff.changed_after), len(main_diff.removed))
+            import_id = _new_import_id(con)
+            if any(len(d.added) + len(d.changed_after) + len(d.removed) for d in diffs.values()):
+                for table, df in report.tables.items():
+                    _write_table(con, import_id, table, df)
+            _journal(con, import_id, user or default_user(), report.file_name, report.checksum,
+                     report.kind.code, report.n_rows, counts)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return ImportResult(import_id, report.kind.code, report.file_name, report.n_rows, *counts, report=report)
+
+
+def import_bytes(con, data: bytes, file_name: str, kind: str | None = None, user: str | None = None,
+                 pending_actions: set[tuple[str, int]] | None = None) -> ImportResult:
+    """Check then write one file. Raises ImportRejected (nothing written) if any error is found."""
+    report = check_file(con, data, file_name, kind, pending_actions)
+    return apply_report(con, report, user)
+
+
+def sort_for_import(items: list[tuple[str, bytes]]) -> list[tuple[str, bytes, str | None]]:
+    """(name, data) pairs ordered so referentials come before what uses them; kind detected when possible."""
+    out = []
+    for name, data in items:
+        kind = None
+        try:
+            kind_obj = detect_kind(reading.read_table(data, name).header)
+            kind = kind_obj.code if kind_obj else None
+        except reading.UnreadableFile:
+            pass
+        out.append((name, data, kind))
+    order = {k: i for i, k in enumerate(IMPORT_ORDER)}
+    return sorted(out, key=lambda t: order.get(t[2] or "", len(order)))
+
+
+# --------------------------------------------------------------------------- undo
+
+
+def journal(con) -> pd.DataFrame:
+    """The import journal, newest first."""
+    return con.execute(
+        "SELECT import_id, horodatage, utilisateur, fichier, empreinte, type_fichier, nb_lignes, nb_ajoutees, "
+        "nb_modifiees, nb_supprimees, annule_par, annule FROM import_journal ORDER BY import_id DESC"
+    ).df()
+
+
+def _touched_tables(con, import_id: int) -> list[str]:
+    return [t for t in TABLE_SCOPE
+            if con.execute(f"SELECT 1 FROM journal_{t} WHERE import_id = ? LIMIT 1", [import_id]).fetchone()]
+
+
+# Rows of these tables hang on rows of the key table: a later change to them blocks an undo of the key table.
+DEPENDENT_TABLES: dict[str, tuple[str, ...]] = {
+    "action": ("action_qpv", "financement"),
+    "qpv": ("qpv_commune",),
+}
+
+
+def undo_blockers(con, import_id: int) -> list[int]:
+    """Later imports, not undone, that touched rows of the same scope as `import_id` (or rows depending on them)."""
+    blockers: set[int] = set()
+    for table in _touched_tables(con, import_id):
+        cols = TABLE_SCOPE[table]
+        join = " AND ".join(f"a.{c} IS NOT DISTINCT FROM b.{c}" for c in cols)
+        for other in (table, *DEPENDENT_TABLES.get(table, ())):
+            rows = con.execute(
+                f"SELECT DISTINCT b.import_id FROM journal_{table} a JOIN journal_{other} b ON {join} "
+                "JOIN import_journal j ON j.import_id = b.import_id "
+                "WHERE a.import_id = ? AND b.import_id > ? AND j.annule_par IS NULL AND j.annule IS NULL",
+                [import_id, import_id]).fetchall()
+            blockers |= {r[0] for r in rows}
+    return sorted(blockers)
+
+
+def undo_import(con, import_id: int | None = None, user: str | None = None) -> ImportResult:
+    """Restore the rows an import replaced, as one journaled operation. Raises UndoRefused with the reason."""
+    with WRITE_LOCK:
+        if import_id is None:
+            row = con.execute("SELECT max(import_id) FROM import_journal WHERE annule_par IS NULL "
+                              "AND annule IS NULL").fetchone()
+            if row[0] is None:
+                raise UndoRefused("Aucun import à annuler.")
+            import_id = row[0]
+        entry = con.execute("SELECT fichier, type_fichier, annule_par, annule FROM import_journal "
+                            "WHERE import_id = ?", [import_id]).fetchone()
+        if entry is None:
+            raise UndoRefused(f"L'import n° {import_id} n'existe pas.")
+        file_name, kind, undone_by, undo_of = entry
+        if undone_by is not None:
+            raise UndoRefused(f"L'import n° {import_id} a déjà été annulé (annulation n° {undone_by}).")
+        blockers = undo_blockers(con, import_id)
+        if blockers:
+            raise UndoRefused(
+                f"L'import n° {import_id} ne peut pas être annulé : les imports n° "
+                f"{', '.join(map(str, blockers))} ont modifié depuis les mêmes lignes. "
+                "Annulez-les d'abord, du plus récent au plus ancien.")
+        con.execute("BEGIN TRANSACTION")
+        try:
+            new_id = _new_import_id(con)
+            counts = [0, 0, 0]
+            main = MAIN_TABLE.get(kind)
+            for table in _touched_tables(con, import_id):
+                cols = ", ".join(TABLE_SCOPE[table])
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _scope AS SELECT DISTINCT {cols} FROM journal_{table} "
+                            "WHERE import_id = ?", [import_id])
+                restore = con.execute(f"SELECT * EXCLUDE (import_id, etat) FROM journal_{table} "
+                                      "WHERE import_id = ? AND etat = 'avant'", [import_id]).df()
+                if table == main:
+                    current = con.execute(f"SELECT t.* FROM {table} t SEMI JOIN _scope s "
+                                          f"ON {_scope_join(table)}").df()
+                    d = _diff_frames(table, table_columns(con, table), current, restore)
+                    counts = [len(d.added), len(d.changed_after), len(d.removed)]
+                con.execute(f"INSERT INTO journal_{table} SELECT ?, 'avant', t.* FROM {table} t "
+                            f"SEMI JOIN _scope s ON {_scope_join(table)}", [new_id])
+                con.execute(f"DELETE FROM {table} t USING _scope s WHERE {_scope_join(table)}")
+                con.execute(f"INSERT INTO {table} SELECT * EXCLUDE (import_id, etat) FROM journal_{table} "
+                            "WHERE import_id = ? AND etat = 'avant'", [import_id])
+                con.execute(f"INSERT INTO journal_{table} SELECT ?, 'apres', t.* FROM {table} t "
+                            f"SEMI JOIN _scope s ON {_scope_join(table)}", [new_id])
+                con.execute("DROP TABLE _scope")
+            _journal(con, new_id, user or default_user(), f"annulation de l'import n° {import_id} ({file_name})",
+                     None, kind, 0, tuple(counts), undo_of=import_id)
+            con.execute("UPDATE import_journal SET annule_par = ? WHERE import_id = ?", [new_id, import_id])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return ImportResult(new_id, kind, file_name, 0, *counts)
+
+
+def label(value: str | None) -> str:
+    """French label of a listed value (statut, nature…), the value itself otherwise."""
+    if value is None:
+        return ""
+    return LIBELLES.get(value, value)

@@ -1,0 +1,227 @@
+"""Every figure a page shows: parameterised DuckDB queries that take a `Filtres` and return a DataFrame.
+
+Amounts are aggregated in DuckDB. When the result is per QPV (or filtered on QPV or communes), an action
+naming several quartiers counts for an equal share in each (`action_qpv.part`), so per-QPV amounts add up
+to the total.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from cdv_core.filters import Filtres, Sql, action_conditions, financement_conditions, qpv_conditions
+
+# Dimensions an aggregate can be grouped by: name -> SQL expression (code as in the upload files).
+DIMENSIONS: dict[str, str] = {
+    "annee": "a.annee",
+    "financeur": "f.financeur",
+    "pilier": "a.pilier",
+    "thematique": "a.thematique",
+    "theme": "split_part(a.thematique, '.', 1)",
+    "qpv": "q.code_qpv",
+    "commune": "qc.code_insee",
+    "porteur": "a.porteur",
+    "porteur_type": "a.porteur_type",
+    "nature": "f.nature",
+    "dispositif": "f.dispositif",
+    "section": "f.section",
+    "statut": "a.statut",
+    "contrat": "a.contrat",
+    "nouvelle": "a.nouvelle",
+}
+FUNDING_DIMENSIONS = {"financeur", "nature", "dispositif", "section"}
+SPLIT_DIMENSIONS = {"qpv", "commune"}
+
+
+def _amount_expr(split: bool, commune: bool) -> str:
+    expr = "f.montant_accorde"
+    if split:
+        expr += " * q.part"
+    if commune:
+        expr += " * qc.cpart"
+    return expr
+
+
+def aggregate(
+    con: duckdb.DuckDBPyConnection,
+    f: Filtres,
+    dims: list[str] | tuple[str, ...] = (),
+    extra_where: dict[str, tuple] | None = None,
+) -> pd.DataFrame:
+    """Granted amount (`montant_accorde`), requested amount, number of actions and porteurs per `dims`.
+
+    `nb_actions` counts action-years. Per-QPV (and per-commune) amounts are equal shares of each action.
+    `extra_where` narrows on dimensions by code ({"financeur": ("caf",)}).
+    """
+    dims = list(dims)
+    unknown = [d for d in dims + list(extra_where or {}) if d not in DIMENSIONS]
+    if unknown:
+        raise ValueError(f"unknown dimension(s): {', '.join(unknown)}")
+    commune = "commune" in dims or "commune" in (extra_where or {})
+    split = f.split_qpv or commune or "qpv" in dims or "qpv" in (extra_where or {})
+    funding_inner = bool(f.financeurs or f.nature) or any(
+        d in FUNDING_DIMENSIONS for d in dims + list(extra_where or {}))
+    sql = Sql()
+    action_conditions(f, sql)
+    financement_conditions(f, sql)
+    if split:
+        qpv_conditions(f, sql)
+    for dim, values in (extra_where or {}).items():
+        sql.add_in(DIMENSIONS[dim], tuple(values))
+    join = "JOIN" if funding_inner else "LEFT JOIN"
+    from_ = f"FROM action a {join} financement f ON f.action_id = a.action_id AND f.annee = a.annee"
+    if split:
+        from_ += " JOIN action_qpv q ON q.action_id = a.action_id AND q.annee = a.annee"
+    if commune:
+        from_ += (" JOIN (SELECT code_qpv, code_insee, 1.0 / count(*) OVER (PARTITION BY code_qpv) AS cpart "
+                  "FROM qpv_commune) qc ON qc.code_qpv = q.code_qpv")
+    amount = _amount_expr(split, commune)
+    demande = amount.replace("f.montant_accorde", "f.montant_demande")
+    select_dims = [f"{DIMENSIONS[d]} AS {d}" for d in dims]
+    group = f"GROUP BY {', '.join(DIMENSIONS[d] for d in dims)} ORDER BY {', '.join(dims)}" if dims else ""
+    query = (
+        f"SELECT {', '.join(select_dims + [''])}"
+        f"coalesce(sum({amount}), 0) AS montant_accorde, "
+        f"sum({demande}) AS montant_demande, "
+        "count(DISTINCT a.action_id || '|' || a.annee) AS nb_actions, "
+        "count(DISTINCT a.porteur) AS nb_porteurs "
+        f"{from_} {sql.where()} {group}"
+    )
+    return con.execute(query, sql.params).df()
+
+
+def total(con: duckdb.DuckDBPyConnection, f: Filtres) -> float:
+    """Total granted amount for the filters."""
+    return float(aggregate(con, f)["montant_accorde"].iloc[0])
+
+
+def kpis(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict:
+    """Headline figures: total granted, actions, porteurs, QPV reached, crédits spécifiques vs droit commun."""
+    head = aggregate(con, f).iloc[0]
+    nat = aggregate(con, f, ["nature"]).set_index("nature")["montant_accorde"]
+    total_ = float(head["montant_accorde"])
+    specifique = float(nat.get("specifique", 0.0))
+    droit_commun = float(nat.get("droit_commun", 0.0))
+    sql = Sql()
+    action_conditions(f, sql)
+    qpv_conditions(f, sql)
+    if f.financeurs or f.nature:
+        marks = Sql()
+        financement_conditions(f, marks)
+        sql.add("EXISTS (SELECT 1 FROM financement f WHERE f.action_id = a.action_id AND f.annee = a.annee AND "
+                + " AND ".join(marks.conditions) + ")", *marks.params)
+    nb_qpv = con.execute(
+        "SELECT count(DISTINCT q.code_qpv) FROM action a JOIN action_qpv q "
+        f"ON q.action_id = a.action_id AND q.annee = a.annee {sql.where()}", sql.params).fetchone()[0]
+    return {
+        "montant_accorde": total_,
+        "nb_actions": int(head["nb_actions"]),
+        "nb_porteurs": int(head["nb_porteurs"]),
+        "nb_qpv": int(nb_qpv),
+        "montant_specifique": specifique,
+        "montant_droit_commun": droit_commun,
+        "part_specifique": 100 * specifique / total_ if total_ else None,
+        "part_droit_commun": 100 * droit_commun / total_ if total_ else None,
+    }
+
+
+def evolution(con: duckdb.DuckDBPyConnection, f: Filtres, annee: int, annee_ref: int) -> dict:
+    """Total granted in `annee` and `annee_ref` (other filters kept) and the change in %."""
+    now = total(con, f.with_(annees=(annee,)))
+    ref = total(con, f.with_(annees=(annee_ref,)))
+    return {"annee": annee, "annee_ref": annee_ref, "montant": now, "montant_ref": ref,
+            "evolution_pct": 100 * (now - ref) / ref if ref else None}
+
+
+def par_annee_financeur(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
+    """Granted amount per year and funder, with the funder's label."""
+    df = aggregate(con, f, ["annee", "financeur"])
+    return df.merge(libelles(con, "financeur"), on="financeur", how="left")
+
+
+def par_pilier(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
+    """Granted amount and number of actions per pillar, with label and share of the total (%)."""
+    df = aggregate(con, f, ["pilier"]).merge(libelles(con, "pilier"), on="pilier", how="left")
+    tot = df["montant_accorde"].sum()
+    df["part"] = 100 * df["montant_accorde"] / tot if tot else 0.0
+    return df.sort_values("montant_accorde", ascending=False, ignore_index=True)
+
+
+def par_qpv(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
+    """Per QPV: granted amount (equal shares), actions, population and amount per inhabitant."""
+    df = aggregate(con, f, ["qpv"]).rename(columns={"qpv": "code_qpv"})
+    ref = con.execute("SELECT code_qpv, nom_qpv, geographie, population, communes_insee FROM qpv "
+                      "WHERE code_qpv IN (SELECT DISTINCT code_qpv FROM action_qpv)").df()
+    df = df.merge(ref, on="code_qpv", how="left")
+    df["montant_par_habitant"] = df["montant_accorde"] / df["population"].where(df["population"] > 0)
+    return df.sort_values("montant_accorde", ascending=False, ignore_index=True)
+
+
+def libelles(con: duckdb.DuckDBPyConnection, referentiel: str) -> pd.DataFrame:
+    """Code → label table of a referential, the code column named after the dimension."""
+    queries = {
+        "financeur": "SELECT code AS financeur, libelle AS financeur_libelle, categorie FROM financeur",
+        "pilier": "SELECT code AS pilier, libelle AS pilier_libelle, generation FROM pilier",
+        "thematique": "SELECT code AS thematique, libelle AS thematique_libelle, theme_code, theme_libelle "
+                      "FROM thematique",
+        "qpv": "SELECT code_qpv AS qpv, nom_qpv AS qpv_libelle, geographie, contrat FROM qpv",
+        "contrat": "SELECT code_contrat AS contrat, libelle AS contrat_libelle, generation FROM contrat",
+        "commune": "SELECT code_insee AS commune, nom AS commune_libelle FROM commune",
+    }
+    return con.execute(queries[referentiel]).df()
+
+
+def options(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
+    """What the filter bar offers: only values present in the data."""
+    return {
+        "annees": con.execute("SELECT DISTINCT annee FROM action ORDER BY annee").df(),
+        "contrats": con.execute(
+            "SELECT c.code_contrat, c.libelle, c.generation, min(a.annee) AS debut, max(a.annee) AS fin "
+            "FROM contrat c JOIN action a ON a.contrat = c.code_contrat "
+            "GROUP BY ALL ORDER BY c.generation, c.code_contrat").df(),
+        "qpv": con.execute(
+            "SELECT q.code_qpv, q.nom_qpv, q.geographie, q.contrat FROM qpv q "
+            "WHERE q.code_qpv IN (SELECT DISTINCT code_qpv FROM action_qpv) ORDER BY q.nom_qpv, q.code_qpv").df(),
+        "communes": con.execute(
+            "SELECT DISTINCT c.code_insee, c.nom FROM commune c JOIN qpv_commune qc USING (code_insee) "
+            "WHERE qc.code_qpv IN (SELECT DISTINCT code_qpv FROM action_qpv) ORDER BY c.nom").df(),
+        "piliers": con.execute(
+            "SELECT code, libelle, generation FROM pilier WHERE code IN (SELECT DISTINCT pilier FROM action) "
+            "ORDER BY generation, libelle").df(),
+        "thematiques": con.execute(
+            "SELECT code, libelle, theme_code, theme_libelle FROM thematique "
+            "WHERE code IN (SELECT DISTINCT thematique FROM action) ORDER BY theme_code, code").df(),
+        "financeurs": con.execute(
+            "SELECT code, libelle, categorie FROM financeur WHERE code IN (SELECT DISTINCT financeur "
+            "FROM financement) ORDER BY libelle").df(),
+        "statuts": con.execute("SELECT DISTINCT statut FROM action ORDER BY statut").df(),
+        "porteur_types": con.execute(
+            "SELECT DISTINCT porteur_type FROM action WHERE porteur_type IS NOT NULL ORDER BY 1").df(),
+    }
+
+
+def is_demo(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the database holds the bundled demonstration data."""
+    row = con.execute("SELECT valeur FROM meta WHERE cle = 'demo'").fetchone()
+    return bool(row and row[0] == "oui")
+
+
+def qpv_contours(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """GeoJSON geometry (text) of each QPV that has one."""
+    return con.execute("SELECT code_qpv, geojson FROM qpv_contour").df()
+
+
+def commune_contours(con: duckdb.DuckDBPyConnection, codes: list[str] | None = None) -> pd.DataFrame:
+    """GeoJSON geometry (text) and name of communes (all, or `codes`)."""
+    sql = Sql()
+    sql.add_in("cc.code_insee", tuple(codes or ()))
+    return con.execute(
+        "SELECT cc.code_insee, c.nom, cc.geojson FROM commune_contour cc JOIN commune c USING (code_insee) "
+        f"{sql.where()}", sql.params).df()
+
+
+def derniere_mise_a_jour(con: duckdb.DuckDBPyConnection) -> pd.Timestamp | None:
+    """When the data last changed (last import or undo)."""
+    row = con.execute("SELECT max(horodatage) FROM import_journal").fetchone()
+    return row[0] if row else None

@@ -1,0 +1,121 @@
+"""DuckDB schema of the dashboard: referentials, facts and the import journal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+SCHEMA_VERSION = 1
+
+# Tables whose rows an import may touch; each has a mirror `journal_<table>` holding before/after images.
+JOURNALED_TABLES: dict[str, str] = {
+    "contrat": """
+        code_contrat VARCHAR PRIMARY KEY, libelle VARCHAR, epci_siren VARCHAR, generation VARCHAR,
+        pop_qpv BIGINT""",
+    "qpv": """
+        code_qpv VARCHAR PRIMARY KEY, nom_qpv VARCHAR NOT NULL, communes_insee VARCHAR,
+        geographie VARCHAR NOT NULL, population BIGINT, contrat VARCHAR""",
+    "qpv_commune": """
+        code_qpv VARCHAR NOT NULL, code_insee VARCHAR NOT NULL""",
+    "pilier": """
+        code VARCHAR PRIMARY KEY, libelle VARCHAR NOT NULL, generation VARCHAR""",
+    "thematique": """
+        code VARCHAR PRIMARY KEY, libelle VARCHAR NOT NULL, theme_code VARCHAR, theme_libelle VARCHAR""",
+    "financeur": """
+        code VARCHAR PRIMARY KEY, libelle VARCHAR NOT NULL, categorie VARCHAR, nature_defaut VARCHAR""",
+    "action": """
+        action_id VARCHAR NOT NULL, annee INTEGER NOT NULL, intitule VARCHAR NOT NULL, porteur VARCHAR NOT NULL,
+        porteur_siret VARCHAR, porteur_type VARCHAR, pilier VARCHAR NOT NULL, thematique VARCHAR,
+        qpv VARCHAR NOT NULL, contrat VARCHAR, statut VARCHAR NOT NULL, cout_total DOUBLE, nouvelle BOOLEAN,
+        nb_beneficiaires BIGINT, public_cible VARCHAR, PRIMARY KEY (action_id, annee)""",
+    "action_qpv": """
+        action_id VARCHAR NOT NULL, annee INTEGER NOT NULL, code_qpv VARCHAR NOT NULL, part DOUBLE NOT NULL""",
+    "financement": """
+        action_id VARCHAR NOT NULL, annee INTEGER NOT NULL, financeur VARCHAR NOT NULL,
+        montant_accorde DOUBLE NOT NULL, montant_demande DOUBLE, nature VARCHAR NOT NULL, dispositif VARCHAR,
+        section VARCHAR NOT NULL""",
+    "indicateur_def": """
+        code VARCHAR PRIMARY KEY, libelle VARCHAR NOT NULL, unite VARCHAR""",
+    "indicateur": """
+        territoire VARCHAR NOT NULL, indicateur VARCHAR NOT NULL, annee INTEGER NOT NULL, valeur DOUBLE NOT NULL,
+        unite VARCHAR, source VARCHAR, PRIMARY KEY (territoire, indicateur, annee)""",
+    "enquete_reponse": """
+        enquete VARCHAR NOT NULL, annee INTEGER NOT NULL, repondant VARCHAR NOT NULL,
+        type_repondant VARCHAR NOT NULL, question VARCHAR NOT NULL, libelle_question VARCHAR NOT NULL,
+        item VARCHAR, reponse VARCHAR NOT NULL""",
+    "enquete_diffusion": """
+        enquete VARCHAR NOT NULL, type_repondant VARCHAR NOT NULL, nb_sollicites BIGINT NOT NULL,
+        PRIMARY KEY (enquete, type_repondant)""",
+}
+
+# Base geography, loaded once from the shipped files, never uploaded.
+STATIC_TABLES: dict[str, str] = {
+    "commune": "code_insee VARCHAR PRIMARY KEY, nom VARCHAR NOT NULL, dep VARCHAR, epci_siren VARCHAR, population BIGINT",
+    "epci": "epci_siren VARCHAR PRIMARY KEY, nom VARCHAR NOT NULL, type VARCHAR, population BIGINT",
+    "qpv_contour": "code_qpv VARCHAR PRIMARY KEY, geojson VARCHAR NOT NULL",
+    "commune_contour": "code_insee VARCHAR PRIMARY KEY, geojson VARCHAR NOT NULL",
+    "meta": "cle VARCHAR PRIMARY KEY, valeur VARCHAR",
+}
+
+JOURNAL_DDL = """
+CREATE TABLE IF NOT EXISTS import_journal (
+    import_id INTEGER PRIMARY KEY,
+    horodatage TIMESTAMP NOT NULL,
+    utilisateur VARCHAR,
+    fichier VARCHAR,
+    empreinte VARCHAR,
+    type_fichier VARCHAR NOT NULL,
+    nb_lignes INTEGER,
+    nb_ajoutees INTEGER,
+    nb_modifiees INTEGER,
+    nb_supprimees INTEGER,
+    annule_par INTEGER,
+    annule INTEGER
+);
+CREATE SEQUENCE IF NOT EXISTS import_id_seq START 1;
+"""
+
+INDEXES = [
+    "CREATE INDEX IF NOT EXISTS idx_financement_action ON financement(action_id, annee)",
+    "CREATE INDEX IF NOT EXISTS idx_action_qpv_action ON action_qpv(action_id, annee)",
+    "CREATE INDEX IF NOT EXISTS idx_enquete ON enquete_reponse(enquete)",
+]
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every table (idempotent)."""
+    for name, cols in {**JOURNALED_TABLES, **STATIC_TABLES}.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+    for name in JOURNALED_TABLES:
+        # Mirror without constraints: the journal keeps several images of the same key.
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS journal_{name} AS "
+            f"SELECT CAST(NULL AS INTEGER) AS import_id, CAST(NULL AS VARCHAR) AS etat, * FROM {name} LIMIT 0"
+        )
+    con.execute(JOURNAL_DDL)
+    for ddl in INDEXES:
+        con.execute(ddl)
+    con.execute(
+        "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (cle) DO NOTHING", [str(SCHEMA_VERSION)]
+    )
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """Column names of a table, in order."""
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and create if needed) the database file at `path`."""
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    if not read_only:
+        create_schema(con)
+    return con
