@@ -198,8 +198,6 @@ def main() -> None:
                              commune=c, kind="cs"))
     for nom in BAILLEURS:
         porteurs.append(dict(nom=nom, siret=make_siret(rng, "3"), type="bailleur", commune=rng.choice(host), kind="bail"))
-    call_porteur = dict(nom="Communauté d'agglomération de Lens-Liévin", siret="24620036400080", type="epci",
-                        commune="62498", kind="epci")
     by_kind = defaultdict(list)
     for p in porteurs:
         by_kind[p["kind"]].append(p)
@@ -394,7 +392,7 @@ def main() -> None:
     for y in range(2015, 2026):
         k = rng.randint(2, 4)
         parts = split_exact(REGION_INVEST_EUR, [rng.uniform(0.5, 1.5) for _ in range(k)], 100)
-        for i, m in enumerate(parts):
+        for m in parts:
             t = rng.choice(invest)
             c = rng.choice(host)
             p = next(pp for pp in porteurs if pp["kind"] == "com" and pp["commune"] == c)
@@ -413,49 +411,49 @@ def main() -> None:
     cout_by_action: dict[tuple, float] = {}
     for y in YEARS:
         lines = regular_lines[y]
-        live = [l for l in lines if l["statut"] not in ("refusee", "deposee")]
-        fixed = sum(l["montant_accorde"] for l in fixed_lines[y])
-        h = [l for l in live if l["health"]]
-        o = [l for l in live if not l["health"]]
+        live = [ln for ln in lines if ln["statut"] not in ("refusee", "deposee")]
+        fixed = sum(ln["montant_accorde"] for ln in fixed_lines[y])
+        h = [ln for ln in live if ln["health"]]
+        o = [ln for ln in live if not ln["health"]]
         if y in HEALTH_EUR:
             ht = HEALTH_EUR[y]
         else:
-            ht = sum(l["raw"] for l in h)
+            ht = sum(ln["raw"] for ln in h)
         if y in TARGET_TOTAL:
             ot = TARGET_TOTAL[y] - fixed - ht
         else:
-            ot = sum(l["raw"] for l in o) * 1.0
+            ot = sum(ln["raw"] for ln in o) * 1.0
         for grp, tot in ((h, ht), (o, ot)):
             if not grp:
                 continue
-            f = tot / sum(l["raw"] for l in grp)
-            for l in grp:
-                l["montant_accorde"] = max(100, round(l["raw"] * f, -1))
+            f = tot / sum(ln["raw"] for ln in grp)
+            for ln in grp:
+                ln["montant_accorde"] = max(100, round(ln["raw"] * f, -1))
             # exact residual on the largest line
-            big = max(grp, key=lambda l: l["montant_accorde"])
-            big["montant_accorde"] += round(tot) - sum(l["montant_accorde"] for l in grp)
-        f_all = (ot / sum(l["raw"] for l in o)) if o else 1.0
-        for l in lines:
-            if l["statut"] in ("refusee", "deposee"):
-                l["montant_demande"] = round(l["raw"] * f_all * rng.uniform(1.0, 1.2), -1)
-                l["montant_accorde"] = 0
+            big = max(grp, key=lambda ln: ln["montant_accorde"])
+            big["montant_accorde"] += round(tot) - sum(ln["montant_accorde"] for ln in grp)
+        f_all = (ot / sum(ln["raw"] for ln in o)) if o else 1.0
+        for ln in lines:
+            if ln["statut"] in ("refusee", "deposee"):
+                ln["montant_demande"] = round(ln["raw"] * f_all * rng.uniform(1.0, 1.2), -1)
+                ln["montant_accorde"] = 0
             elif rng.random() < 0.4:
-                l["montant_demande"] = round(l["montant_accorde"] * rng.choice([1.0, 1.0, 1.1, 1.25, 1.5]), -1)
+                ln["montant_demande"] = round(ln["montant_accorde"] * rng.choice([1.0, 1.0, 1.1, 1.25, 1.5]), -1)
             else:
-                l["montant_demande"] = None
-            k = (l["action_id"], y)
-            cout_by_action[k] = cout_by_action.get(k, 0) + max(l["montant_accorde"], l["montant_demande"] or 0)
+                ln["montant_demande"] = None
+            k = (ln["action_id"], y)
+            cout_by_action[k] = cout_by_action.get(k, 0) + max(ln["montant_accorde"], ln["montant_demande"] or 0)
     for r in prog:
         k = (r["action_id"], r["annee"])
         if r["cout_total"] in (None, "") and k in cout_by_action:
             r["cout_total"] = int(round(cout_by_action[k] * 1.08, -1))
 
     for y in YEARS:
-        for l in regular_lines[y] + fixed_lines[y]:
-            fin.append(dict(action_id=l["action_id"], annee=y, financeur=l["financeur"],
-                            montant_accorde=_num(l["montant_accorde"]), montant_demande=_num(l.get("montant_demande")),
-                            nature=l.get("nature") or "", dispositif=l.get("dispositif") or "",
-                            section=l.get("section") or "fonctionnement"))
+        for ln in regular_lines[y] + fixed_lines[y]:
+            fin.append(dict(action_id=ln["action_id"], annee=y, financeur=ln["financeur"],
+                            montant_accorde=_num(ln["montant_accorde"]), montant_demande=_num(ln.get("montant_demande")),
+                            nature=ln.get("nature") or "", dispositif=ln.get("dispositif") or "",
+                            section=ln.get("section") or "fonctionnement"))
 
     out = a.out
     write_csv(out / "programmation.csv",
@@ -533,8 +531,6 @@ def write_enquetes(out: Path, rng: random.Random) -> None:
     REPORT = {"État": [4.8, 38.1, 23.8, 14.3, 19], "Région": [52.4, 28.6, 9.5, 0, 9.5],
               "Département": [14.3, 23.8, 33.3, 4.8, 23.8], "CAF": [47.6, 14.3, 23.8, 9.5, 4.8],
               "EPCI": [19, 23.8, 28.6, 9.5, 19]}
-    SCALE = ["Totalement", "En partie", "Un peu", "Pas du tout"]
-    ACC = ["Tout à fait d'accord", "Plutôt d'accord", "Plutôt pas d'accord", "Pas du tout d'accord"]
 
     def deal(ids, counts_labels):
         """Assign answers to respondents: counts_labels = [(label, count)], leftover respondents skip."""

@@ -231,7 +231,6 @@ def main() -> None:
 
     # --- CALL QPV (both geographies) and their illustrative populations
     call24 = [r["code_qpv_2024"] for r in call]
-    call15 = [r["code_qp_2015_meme_numero"] for r in call]
     call15_communes = {r["code_qp_2015_meme_numero"]: r["communes_insee_2015"] for r in call}
     big = {"62498", "62510"}  # Lens, Liévin: larger cités
 
