@@ -370,7 +370,15 @@ class _RowChecker:
                            "Utilisez les codes INSEE à 5 caractères, séparés par |.")
                 return None
             return "|".join(codes)
-        if kind in ("qpv_list", "territoire"):
+        if kind == "qpv_list":
+            # each code is checked here, so that a row with several mistakes shows all of them
+            unknown = [p.strip() for p in raw.split("|") if p.strip() and p.strip() != "*"
+                       and p.strip().upper() not in self.ctx.qpv]
+            for part in unknown:
+                self.error(line, name, part, f"Code QPV « {part} » inconnu (ni géographie 2015, ni 2024).",
+                           "Recopiez le code officiel (QP… pour 2015-2023, QN… à partir de 2024).")
+            return None if unknown else raw.strip()
+        if kind == "territoire":
             return raw.strip()
         raise AssertionError(f"unknown column kind {kind}")
 
@@ -417,7 +425,9 @@ def check_file(
     report.kind = file_kind
     rows = _validate_rows(con, raw, file_kind, report.issues)
     report.n_rows = len(rows)
-    if report.ok:
+    if rows:
+        # the checks that need whole rows (QPV, contract, known actions) run even when some rows already
+        # failed, on the rows that passed, so that the person sees every error of the file at once
         report.tables = _build_tables(con, file_kind, rows, report.issues, pending_actions or set(), raw)
     if not rows and report.ok:
         report.issues.append(Issue(raw.header_line, None, None, "Le fichier ne contient aucune ligne de données.",
@@ -453,6 +463,9 @@ def _validate_rows(con, raw: reading.RawTable, kind: FileKind, issues: list[Issu
             checker.error(line, None, None, f"Cette ligne a {len(cells)} cellules alors que l'en-tête a {width} "
                           "colonnes.", "Vérifiez les séparateurs (point-virgule en trop dans une cellule ?).")
             continue
+        if len(cells) < width and raw.delimiter is None:
+            # a workbook row simply stops at its last filled cell: the missing ones are empty, not truncated
+            cells = cells + [""] * (width - len(cells))
         if len(cells) < width:
             checker.error(line, None, None, f"Ligne incomplète : {len(cells)} cellules au lieu de {width} ; "
                           "le fichier semble tronqué.", "Complétez la ligne ou ré-enregistrez le fichier.")
@@ -475,7 +488,8 @@ def _validate_rows(con, raw: reading.RawTable, kind: FileKind, issues: list[Issu
             values[col.name] = value
         if ok:
             out.append(values)
-    _check_duplicates(kind, out, issues)
+    if kind.code != "financements":  # financements: checked once the defaults (nature, section) are known
+        _check_duplicates(kind, out, issues)
     return out
 
 
