@@ -1,0 +1,40 @@
+"""Tableau de bord des contrats de ville — entry point: navigation, shared filters, demo banner."""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from cdv_core import queries
+from ui import data, filters, layout
+
+st.set_page_config(page_title="Contrats de ville — tableau de bord", page_icon=":material/location_city:", layout="wide",
+                   initial_sidebar_state="expanded")
+layout.setup()
+
+PAGES = {
+    "Tableau de bord": [
+        st.Page("pages/vue_ensemble.py", title="Vue d'ensemble", icon=":material/home:", default=True, url_path="vue-ensemble"),
+    ],
+}
+# Pages that use the shared filter bar.
+FILTERED = {"vue-ensemble", "quartiers", "piliers", "financeurs", "enquetes"}
+
+page = st.navigation(PAGES)
+try:
+    con = data.cursor()
+    try:
+        demo = queries.is_demo(con)
+    finally:
+        con.close()
+    if demo:
+        layout.demo_banner()
+    if page.url_path in FILTERED or (page.url_path == "" and "vue-ensemble" in FILTERED):
+        st.session_state["filtres"] = filters.filter_bar()
+    page.run()
+except Exception:  # noqa: BLE001 - a person sees a French sentence, the log keeps the traceback
+    logging.getLogger("cdv").exception("Erreur dans la page %s", page.title)
+    st.error("Une erreur inattendue empêche d'afficher cette page. Rechargez la page ; si l'erreur revient, "
+             "signalez-la à l'administrateur du tableau de bord (le détail est dans le journal du serveur).",
+             icon=":material/warning:")

@@ -1,0 +1,54 @@
+"""The app's access to the database: one cached connection, a cursor per use, cached query results."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+import duckdb
+import streamlit as st
+
+from cdv_core import demo, schema
+
+
+@st.cache_resource(show_spinner="Préparation de la base de données…")
+def _connection(path: str) -> duckdb.DuckDBPyConnection:
+    demo.ensure_database(path)
+    return schema.connect(path)
+
+
+def cursor() -> duckdb.DuckDBPyConnection:
+    """A cursor on the shared connection (DuckDB connections are not thread-safe, cursors are per use)."""
+    return _connection(str(demo.database_path())).cursor()
+
+
+def data_version() -> int:
+    """Changes whenever an import or an undo is written: part of every cache key."""
+    con = cursor()
+    try:
+        return int(con.execute("SELECT coalesce(max(import_id), 0) FROM import_journal").fetchone()[0])
+    finally:
+        con.close()
+
+
+@st.cache_data(show_spinner=False, max_entries=2000)
+def _cached(module: str, name: str, version: int, args: tuple, kwargs: tuple):
+    fn = getattr(importlib.import_module(module), name)
+    con = cursor()
+    try:
+        return fn(con, *args, **dict(kwargs))
+    finally:
+        con.close()
+
+
+def q(fn: Callable, *args, **kwargs):
+    """Result of `fn(con, *args, **kwargs)` for a query function of cdv_core, cached until the data change.
+
+    Arguments must be hashable-by-value (Filtres, tuples, numbers, strings).
+    """
+    return _cached(fn.__module__, fn.__name__, data_version(), args, tuple(sorted(kwargs.items())))
+
+
+def clear_caches() -> None:
+    """Forget cached results (after an import the version changes anyway; this frees memory)."""
+    _cached.clear()

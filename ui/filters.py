@@ -1,0 +1,173 @@
+"""The shared filter bar: kept across pages, mirrored in the URL, summarised and reset in one click."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cdv_core import queries
+from cdv_core.filters import Filtres
+from cdv_core.formats import LIBELLES
+from ui.data import q
+
+# Multi-valued filters: URL parameter = Filtres field = session key suffix.
+MULTI = ("communes", "qpv", "piliers", "thematiques", "financeurs", "nature", "statut", "porteur_type")
+URL_KEYS = ("annees", "contrat", *MULTI)
+TOUS = "Tous les contrats"
+
+
+def _key(name: str) -> str:
+    return f"flt_{name}"
+
+
+def _options() -> dict:
+    opts = q(queries.options)
+    return {
+        "annees": [int(y) for y in opts["annees"]["annee"]],
+        "contrat": dict(zip(opts["contrats"]["code_contrat"],
+                            opts["contrats"]["libelle"] + " — " + opts["contrats"]["generation"], strict=True)),
+        "communes": dict(zip(opts["communes"]["code_insee"], opts["communes"]["nom"], strict=True)),
+        "qpv": dict(zip(opts["qpv"]["code_qpv"],
+                        opts["qpv"]["nom_qpv"] + " (" + opts["qpv"]["code_qpv"] + ")", strict=True)),
+        "qpv_geo": dict(zip(opts["qpv"]["code_qpv"], opts["qpv"]["geographie"], strict=True)),
+        "piliers": dict(zip(opts["piliers"]["code"], opts["piliers"]["libelle"], strict=True)),
+        "thematiques": dict(zip(opts["thematiques"]["code"],
+                                opts["thematiques"]["code"] + " " + opts["thematiques"]["libelle"], strict=True)),
+        "financeurs": dict(zip(opts["financeurs"]["code"], opts["financeurs"]["libelle"], strict=True)),
+        "nature": {k: LIBELLES[k] for k in ("specifique", "droit_commun")},
+        "statut": {s: LIBELLES.get(s, s) for s in opts["statuts"]["statut"]},
+        "porteur_type": {s: LIBELLES.get(s, s) for s in opts["porteur_types"]["porteur_type"]},
+    }
+
+
+def _read_url(options: dict) -> None:
+    """Seed the widgets from the URL, keeping only values that exist (a stale link never errors)."""
+    params = st.query_params
+    years = options["annees"]
+    raw = params.get("annees", "")
+    lo, hi = (years[0], years[-1]) if years else (None, None)
+    if raw:
+        parts = raw.replace("..", "-").split("-")
+        try:
+            a, b = int(parts[0]), int(parts[-1])
+            lo, hi = max(min(a, b), years[0]), min(max(a, b), years[-1])
+            if lo > hi:
+                lo, hi = years[0], years[-1]
+        except (ValueError, IndexError):
+            pass
+    st.session_state[_key("annees")] = (lo, hi)
+    contrat = params.get("contrat", "")
+    st.session_state[_key("contrat")] = contrat if contrat in options["contrat"] else TOUS
+    for name in MULTI:
+        values = [v for v in params.get(name, "").split(",") if v]
+        st.session_state[_key(name)] = [v for v in values if v in options[name]]
+
+
+def _write_url(f: Filtres, years: list[int]) -> None:
+    wanted: dict[str, str] = {}
+    if f.annees and (min(f.annees), max(f.annees)) != (years[0], years[-1]):
+        wanted["annees"] = f"{min(f.annees)}-{max(f.annees)}"
+    if f.contrat:
+        wanted["contrat"] = f.contrat
+    for name in MULTI:
+        values = getattr(f, name)
+        if values:
+            wanted[name] = ",".join(values)
+    current = {k: st.query_params.get(k) for k in URL_KEYS if k in st.query_params}
+    if current != wanted:
+        for k in URL_KEYS:
+            if k in st.query_params and k not in wanted:
+                del st.query_params[k]
+        for k, v in wanted.items():
+            st.query_params[k] = v
+
+
+def reset() -> None:
+    """Back to "everything" (used as a button callback)."""
+    st.session_state["flt_reset"] = True
+
+
+def _labels(options: dict, name: str):
+    return lambda code: options[name].get(code, code)
+
+
+def filter_bar() -> Filtres:
+    """Draw the filters in the sidebar and return the current selection (also written to the URL)."""
+    options = _options()
+    years = options["annees"]
+    if not years:
+        return Filtres()
+    if st.session_state.pop("flt_reset", False):
+        for k in list(st.query_params.keys()):
+            if k in URL_KEYS:
+                del st.query_params[k]
+        st.session_state.pop("flt_ready", None)
+    if not st.session_state.get("flt_ready"):
+        _read_url(options)
+        st.session_state["flt_ready"] = True
+    sb = st.sidebar
+    sb.markdown("### Filtres")
+    if len(years) > 1:
+        lo, hi = sb.select_slider("Années", options=years, key=_key("annees"))
+    else:
+        lo = hi = years[0]
+    contrats = [TOUS, *options["contrat"]]
+    contrat = sb.selectbox("Contrat de ville", contrats, key=_key("contrat"),
+                           format_func=lambda c: c if c == TOUS else options["contrat"][c])
+    communes = sb.multiselect("Communes", list(options["communes"]), key=_key("communes"),
+                              format_func=_labels(options, "communes"), placeholder="Toutes")
+    qpv_choices = list(options["qpv"])
+    if contrat != TOUS:
+        gen = "2015" if contrat.startswith("CV") else "2024"
+        qpv_choices = [c for c in qpv_choices if options["qpv_geo"][c] == gen or c in st.session_state[_key("qpv")]]
+    sb.multiselect("Quartiers (QPV)", qpv_choices, key=_key("qpv"), format_func=_labels(options, "qpv"),
+                   placeholder="Tous")
+    sb.multiselect("Piliers", list(options["piliers"]), key=_key("piliers"),
+                   format_func=_labels(options, "piliers"), placeholder="Tous")
+    sb.multiselect("Financeurs", list(options["financeurs"]), key=_key("financeurs"),
+                   format_func=_labels(options, "financeurs"), placeholder="Tous")
+    with sb.expander("Plus de filtres"):
+        st.multiselect("Thématiques", list(options["thematiques"]), key=_key("thematiques"),
+                       format_func=_labels(options, "thematiques"), placeholder="Toutes")
+        st.multiselect("Nature des crédits", list(options["nature"]), key=_key("nature"),
+                       format_func=_labels(options, "nature"), placeholder="Toutes")
+        st.multiselect("Statut des actions", list(options["statut"]), key=_key("statut"),
+                       format_func=_labels(options, "statut"), placeholder="Tous")
+        st.multiselect("Type de porteur", list(options["porteur_type"]), key=_key("porteur_type"),
+                       format_func=_labels(options, "porteur_type"), placeholder="Tous")
+    f = Filtres(
+        annees=tuple(y for y in years if lo <= y <= hi),
+        contrat=None if contrat == TOUS else contrat,
+        communes=tuple(communes),
+        **{name: tuple(st.session_state[_key(name)]) for name in MULTI if name != "communes"},
+    )
+    _write_url(f, years)
+    sb.button("Réinitialiser les filtres", on_click=reset, width="stretch", disabled=is_default(f, years))
+    st.session_state["flt_options"] = options
+    return f
+
+
+def is_default(f: Filtres, years: list[int]) -> bool:
+    return f.with_(annees=()).is_empty() and (not f.annees or (min(f.annees), max(f.annees)) == (years[0], years[-1]))
+
+
+def summary(f: Filtres) -> str:
+    """Active filters in one French sentence ("Années 2016 à 2022 · Financeurs : CAF, Région")."""
+    options = st.session_state.get("flt_options") or _options()
+    years = options["annees"]
+    parts = []
+    if f.annees:
+        lo, hi = min(f.annees), max(f.annees)
+        parts.append(f"Année {lo}" if lo == hi else f"Années {lo} à {hi}")
+    if f.contrat:
+        parts.append(f"Contrat : {options['contrat'].get(f.contrat, f.contrat)}")
+    titles = {"communes": "Communes", "qpv": "Quartiers", "piliers": "Piliers", "thematiques": "Thématiques",
+              "financeurs": "Financeurs", "nature": "Nature", "statut": "Statut", "porteur_type": "Porteurs"}
+    for name, title in titles.items():
+        values = getattr(f, name)
+        if values:
+            labels = [options[name].get(v, v) for v in values]
+            shown = ", ".join(labels[:4]) + (f" et {len(labels) - 4} autre(s)" if len(labels) > 4 else "")
+            parts.append(f"{title} : {shown}")
+    if is_default(f, years):
+        return "Aucun filtre : toutes les données " + (f"de {years[0]} à {years[-1]}" if years else "")
+    return " · ".join(parts)

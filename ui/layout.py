@@ -1,0 +1,118 @@
+"""Shared page furniture: styles, demo banner, headline figures, chart-with-table blocks, downloads."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from cdv_core import exports, fmt
+
+SPLIT_NOTE = ("Montants par quartier : une action menée dans plusieurs quartiers (ou sur tout le contrat) est "
+              "répartie à parts égales entre eux, si bien que la somme des quartiers égale le total.")
+
+CSS = """
+<style>
+/* Legible from the back of a meeting room */
+h1 { font-size: 2.3rem !important; line-height: 1.2 !important; }
+h2 { font-size: 1.65rem !important; }
+h3 { font-size: 1.3rem !important; }
+[data-testid="stMetricValue"] { font-size: clamp(1.45rem, 1.75vw, 2.4rem) !important; font-weight: 700; }
+[data-testid="stMetricValue"] > div { overflow: visible !important; text-overflow: clip !important; }
+[data-testid="stMetricLabel"] p { font-size: 1.05rem !important; white-space: normal !important; }
+[data-testid="stMetricDelta"] div { white-space: normal !important; }
+[data-testid="stMetricDelta"] { font-size: 1.05rem !important; }
+[data-testid="stMetric"] { background: #f4f6fb; border-radius: 10px; padding: 12px 14px; }
+.cdv-banner { background: #fff4d6; border-left: 6px solid #b34000; padding: 8px 16px; border-radius: 6px;
+              font-size: 1.05rem; margin-bottom: 0.6rem; }
+.cdv-filters { color: #3a3a3a; font-size: 1rem; margin: -0.4rem 0 0.8rem 0; }
+.cdv-note { color: #555; font-size: 0.95rem; }
+.block-container { padding-top: 2.2rem; max-width: 1800px; }
+@media print {
+  [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], .stDownloadButton,
+  [data-testid="stBaseButton-secondary"] { display: none !important; }
+  .block-container { max-width: 100% !important; padding: 0 !important; }
+  [data-testid="stVerticalBlock"] { break-inside: avoid; }
+}
+</style>
+"""
+
+
+def setup() -> None:
+    """Styles common to every page."""
+    st.markdown(CSS, unsafe_allow_html=True)
+
+
+def demo_banner() -> None:
+    st.markdown(
+        '<div class="cdv-banner" role="note"><b>Données de démonstration</b> — territoire de la CA de '
+        "Lens-Liévin : communes, quartiers et postes adultes-relais/FONJEP réels ; actions, montants et "
+        "enquêtes inventés mais vraisemblables. Ne pas citer.</div>",
+        unsafe_allow_html=True,
+    )
+
+
+def filters_line(text: str) -> None:
+    """The active filters, under the title, so a screenshot or a projection says what it shows."""
+    st.markdown(f'<div class="cdv-filters">{_escape(text)}</div>', unsafe_allow_html=True)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def note(text: str) -> None:
+    st.markdown(f'<div class="cdv-note">{_escape(text)}</div>', unsafe_allow_html=True)
+
+
+def empty(message: str) -> None:
+    """A sentence instead of an empty chart."""
+    st.info(message, icon=":material/info:")
+
+
+def slug(text: str) -> str:
+    text = re.sub(r"[^\w-]+", "_", text.lower(), flags=re.UNICODE)
+    return text.strip("_")[:60] or "tableau"
+
+
+def downloads(df: pd.DataFrame, name: str, key: str) -> None:
+    """CSV (French Excel) and XLSX downloads of a table."""
+    c1, c2, _ = st.columns([1, 1, 3])
+    c1.download_button("CSV", exports.to_csv_bytes(df), file_name=f"{slug(name)}.csv", mime="text/csv", icon=":material/download:",
+                       key=f"csv_{key}", width="stretch")
+    c2.download_button("Excel", exports.to_xlsx_bytes({name: df}), file_name=f"{slug(name)}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       key=f"xlsx_{key}", width="stretch", icon=":material/download:")
+
+
+def table(df: pd.DataFrame, name: str, key: str, column_config: dict | None = None, height: int | None = None,
+          **kwargs):
+    """A table with its downloads."""
+    event = st.dataframe(df, hide_index=True, width="stretch", column_config=column_config,
+                         height=height or "auto", key=f"df_{key}", **kwargs)
+    downloads(df, name, key)
+    return event
+
+
+def chart_and_table(chart, df: pd.DataFrame, name: str, key: str, column_config: dict | None = None,
+                    on_select=None):
+    """A chart with its table one click away (tab), both downloadable."""
+    t1, t2 = st.tabs([":material/bar_chart: Graphique", ":material/table: Tableau"])
+    with t1:
+        if on_select:
+            event = st.altair_chart(chart, width="stretch", key=f"chart_{key}", on_select=on_select)
+        else:
+            event = None
+            st.altair_chart(chart, width="stretch", key=f"chart_{key}")
+    with t2:
+        table(df, name, key, column_config)
+    return event
+
+
+def euro_column(title: str) -> st.column_config.NumberColumn:
+    return st.column_config.NumberColumn(title, format="euro")
+
+
+def money(value) -> str:
+    return fmt.euros(value)
