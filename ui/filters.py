@@ -19,6 +19,23 @@ def _key(name: str) -> str:
     return f"flt_{name}"
 
 
+def _keep_key(name: str) -> str:
+    return f"flt_keep_{name}"
+
+
+def _restore_widgets() -> None:
+    """Widget state can be dropped by Streamlit between pages: re-seed it from our own copy."""
+    for name in URL_KEYS:
+        if _key(name) not in st.session_state and _keep_key(name) in st.session_state:
+            st.session_state[_key(name)] = st.session_state[_keep_key(name)]
+
+
+def _keep_widgets() -> None:
+    for name in URL_KEYS:
+        if _key(name) in st.session_state:
+            st.session_state[_keep_key(name)] = st.session_state[_key(name)]
+
+
 def _options() -> dict:
     opts = q(queries.options)
     return {
@@ -104,10 +121,12 @@ def filter_bar() -> Filtres:
     if not st.session_state.get("flt_ready"):
         _read_url(options)
         st.session_state["flt_ready"] = True
+    _restore_widgets()
     sb = st.sidebar
     sb.markdown("### Filtres")
     if len(years) > 1:
-        lo, hi = sb.select_slider("Années", options=years, key=_key("annees"))
+        picked = sb.select_slider("Années", options=years, key=_key("annees"))
+        lo, hi = picked if isinstance(picked, (tuple, list)) else (picked, picked)
     else:
         lo = hi = years[0]
     contrats = [TOUS, *options["contrat"]]
@@ -140,6 +159,7 @@ def filter_bar() -> Filtres:
         communes=tuple(communes),
         **{name: tuple(st.session_state[_key(name)]) for name in MULTI if name != "communes"},
     )
+    _keep_widgets()
     _write_url(f, years)
     sb.button("Réinitialiser les filtres", on_click=reset, width="stretch", disabled=is_default(f, years))
     st.session_state["flt_options"] = options
