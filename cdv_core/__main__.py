@@ -10,6 +10,8 @@ import csv
 import sys
 from pathlib import Path
 
+import duckdb
+
 from cdv_core import demo, importer, queries, schema
 from cdv_core.filters import Filtres
 from cdv_core.formats import KINDS
@@ -23,6 +25,13 @@ def _read_files(parser: argparse.ArgumentParser, files: list[str]) -> list[tuple
             parser.error(f"fichier introuvable : {name}")
         out.append((name, path.read_bytes()))
     return out
+
+
+def _existing_db(parser: argparse.ArgumentParser, db: str) -> str:
+    """`db` if the database file exists; a usage error otherwise (never create an empty base by mistake)."""
+    if not Path(db).is_file():
+        parser.error(f"base introuvable : {db} (créez-la avec « python -m cdv_core init --db {db} »)")
+    return db
 
 
 def _print_report(report: importer.Report) -> None:
@@ -40,7 +49,7 @@ def _ordered(files, forced_kind):
 
 def cmd_import(args, parser) -> int:
     files = _read_files(parser, args.files)
-    con = schema.connect(args.db)
+    con = schema.connect(_existing_db(parser, args.db))
     status = 0
     try:
         for name, data, kind in _ordered(files, args.type):
@@ -61,7 +70,7 @@ def cmd_import(args, parser) -> int:
 def cmd_check(args, parser) -> int:
     files = _read_files(parser, args.files)
     if args.db:
-        con = schema.connect(args.db, read_only=True)
+        con = schema.connect(_existing_db(parser, args.db), read_only=True)
     else:
         con = schema.connect(":memory:")
         demo.load_referentiels(con)
@@ -125,7 +134,7 @@ def cmd_summary(args, parser) -> int:
 
 
 def cmd_undo(args, parser) -> int:
-    con = schema.connect(args.db)
+    con = schema.connect(_existing_db(parser, args.db))
     try:
         result = importer.undo_import(con, args.import_id, user=args.user)
     except importer.UndoRefused as exc:
@@ -157,7 +166,7 @@ def cmd_init(args, parser) -> int:
 
 
 def cmd_journal(args, parser) -> int:
-    con = schema.connect(args.db, read_only=True)
+    con = schema.connect(_existing_db(parser, args.db), read_only=True)
     try:
         df = importer.journal(con)
     finally:
@@ -214,7 +223,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.func(args, parser)
+    try:
+        return args.func(args, parser)
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        print(f"La base {getattr(args, 'db', '')} est ouverte par un autre programme (sans doute l'application) : "
+              "arrêtez-le, ou faites l'opération depuis l'application.", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
