@@ -84,7 +84,7 @@ def aggregate(
         f"SELECT {', '.join(select_dims + [''])}"
         f"coalesce(sum({amount}), 0) AS montant_accorde, "
         f"sum({demande}) AS montant_demande, "
-        "count(DISTINCT a.action_id || '|' || a.annee) AS nb_actions, "
+        "count(DISTINCT (a.action_id, a.annee)) AS nb_actions, "
         "count(DISTINCT a.porteur) AS nb_porteurs "
         f"{from_} {sql.where()} {group}"
     )
