@@ -56,6 +56,10 @@ STATIC_TABLES: dict[str, str] = {
     "qpv_contour": "code_qpv VARCHAR PRIMARY KEY, geojson VARCHAR NOT NULL",
     "commune_contour": "code_insee VARCHAR PRIMARY KEY, geojson VARCHAR NOT NULL",
     "meta": "cle VARCHAR PRIMARY KEY, valeur VARCHAR",
+    # Staff's saved views and COPIL meeting sequences (settings, not data: never journaled nor undone).
+    "vue_enregistree": "nom VARCHAR PRIMARY KEY, page VARCHAR NOT NULL, query_string VARCHAR, cree_le TIMESTAMP",
+    "seance": "nom VARCHAR PRIMARY KEY, titre VARCHAR NOT NULL, date DATE, slides_json VARCHAR NOT NULL, "
+              "filtres_query_string VARCHAR, cree_le TIMESTAMP",
 }
 
 JOURNAL_DDL = """
