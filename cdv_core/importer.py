@@ -432,6 +432,7 @@ def check_file(
     if not rows and report.ok:
         report.issues.append(Issue(raw.header_line, None, None, "Le fichier ne contient aucune ligne de données.",
                                    ERREUR, "Ajoutez des lignes sous l'en-tête."))
+    report.issues.sort(key=lambda i: i.line or 0)  # in file order, whichever check found them
     return report
 
 
@@ -926,9 +927,13 @@ def undo_import(con, import_id: int | None = None, user: str | None = None) -> I
             raise UndoRefused(f"L'import n° {import_id} a déjà été annulé (annulation n° {undone_by}).")
         blockers = undo_blockers(con, import_id)
         if blockers:
+            names = dict(con.execute("SELECT import_id, fichier FROM import_journal WHERE import_id IN "
+                                     f"({', '.join('?' for _ in blockers)})", blockers).fetchall())
+            shown = ", ".join(f"n° {b} ({names.get(b)})" for b in blockers)
             raise UndoRefused(
-                f"L'import n° {import_id} ne peut pas être annulé : les imports n° "
-                f"{', '.join(map(str, blockers))} ont modifié depuis les mêmes lignes. "
+                f"L'import n° {import_id} ne peut pas être annulé : "
+                f"{'les imports' if len(blockers) > 1 else 'l’import'} {shown} "
+                f"{'ont' if len(blockers) > 1 else 'a'} modifié depuis les mêmes lignes. "
                 "Annulez-les d'abord, du plus récent au plus ancien.")
         con.execute("BEGIN TRANSACTION")
         try:

@@ -104,8 +104,8 @@ def test_import_rejected_exit_1(work):
     errors = [line for line in r.stderr.splitlines() if re.match(r"^financements_erreurs\.csv:\d+:", line)]
     assert errors[0].startswith("financements_erreurs.csv:3:montant_accorde: ")
     assert "négatif" in errors[0]
-    assert any(e.startswith("financements_erreurs.csv:4:action_id: ") and "MEL-24-009" in e for e in errors)
-    assert any(e.startswith("financements_erreurs.csv:5:financeur: ") and "mécène" in e for e in errors)
+    assert errors[1].startswith("financements_erreurs.csv:4:action_id: ") and "MEL-24-009" in errors[1]
+    assert errors[2].startswith("financements_erreurs.csv:5:financeur: ") and "mécène" in errors[2]
     assert len(errors) == 3
     assert "rien n'a été écrit" in r.stderr
     assert dump(work / "db.duckdb") == before

@@ -382,7 +382,7 @@ def test_reject_funding_of_unknown_action(con):
     base_prog(con)
     data = sheet([FIN_HEADER, ["L1", 2024, "caf", "100"], ["L1", 2023, "caf", "100"], ["ZZ-9", 2024, "caf", "1"]])
     report = rejected(con, data, "fin.csv")
-    got = sorted((i.line, i.column, i.value) for i in report.errors)
+    got = [(i.line, i.column, i.value) for i in report.errors]
     assert got == [(3, "action_id", "L1"), (4, "action_id", "ZZ-9")]
     assert all("n'existe pas" in i.message for i in report.errors)
 
@@ -402,7 +402,7 @@ def test_reject_reports_every_error_with_spreadsheet_lines(con):
             ["E4", 1850, "", "Porteur", "emploi", "QN00000X", "100"],  # line 6: bad year, empty title, bad QPV
             ]
     report = rejected(con, sheet(rows), "prog.csv")
-    got = sorted((i.line, i.column) for i in report.errors)
+    got = [(i.line, i.column) for i in report.errors]  # in file order
     assert got == [(2, "cout_total"), (5, "pilier"), (6, "annee"), (6, "intitule"), (6, "qpv")]
     frame = report.issues_frame()
     assert list(frame.columns[:4]) == ["Ligne", "Colonne", "Valeur", "Problème"]
@@ -465,7 +465,7 @@ def test_undo_restores_exact_states(con):
 
     with pytest.raises(importer.UndoRefused) as exc:
         importer.undo_import(con, a.import_id)
-    assert f"n° {b.import_id}" in exc.value.message and "ne peut pas être annulé" in exc.value.message
+    assert f"n° {b.import_id} (b.csv)" in exc.value.message and "ne peut pas être annulé" in exc.value.message
     assert dump(con, data_only=True) != after_a  # the refusal changed nothing
 
     ub = importer.undo_import(con, b.import_id, user="testeur")
@@ -494,7 +494,7 @@ def test_undo_programmation_refused_while_financements_depend(con):
     state = dump(con)
     with pytest.raises(importer.UndoRefused) as exc:
         importer.undo_import(con, p.import_id)
-    assert f"n° {f.import_id}" in exc.value.message
+    assert f"n° {f.import_id} (fin.csv)" in exc.value.message
     assert dump(con) == state
     importer.undo_import(con, f.import_id)
     importer.undo_import(con, p.import_id)
