@@ -17,9 +17,12 @@ PAGES = {
     "Tableau de bord": [
         st.Page("pages/vue_ensemble.py", title="Vue d'ensemble", icon=":material/home:", default=True, url_path="vue-ensemble"),
     ],
+    "Évaluation": [
+        st.Page("pages/enquetes.py", title="Enquêtes", icon=":material/fact_check:", url_path="enquetes"),
+    ],
 }
-# Pages that use the shared filter bar.
-FILTERED = {"vue-ensemble", "quartiers", "piliers", "financeurs", "enquetes"}
+# Pages that use the shared filter bar (not "enquetes": survey answers carry no commune, QPV or funder).
+FILTERED = {"vue-ensemble", "quartiers", "piliers", "financeurs"}
 
 page = st.navigation(PAGES)
 try:

@@ -1,4 +1,4 @@
-"""Command line: `python -m cdv_core import|check|summary|undo|demo|journal ...`.
+"""Command line: `python -m cdv_core import|check|summary|undo|demo|journal|survey ...`.
 
 Exit codes: 0 done, 1 a file was rejected (or an undo refused), 2 usage error.
 """
@@ -175,6 +175,41 @@ def cmd_journal(args, parser) -> int:
     return 0
 
 
+def cmd_survey(args, parser) -> int:
+    from cdv_core import surveys
+
+    if not args.list and not args.question:
+        parser.error("indiquez --question CODE (ou --list pour la liste des questions)")
+    types = tuple(t.strip() for t in (args.type_repondant or "").split(",") if t.strip())
+    seuil = surveys.seuil_anonymat()
+    con = schema.connect(_existing_db(parser, args.db), read_only=True)
+    try:
+        if args.list:
+            qs = surveys.questions(con, args.enquete)
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerow(["question", "libelle_question", "forme", "echelle", "items", "nb_repondants"])
+            for r in qs.itertuples(index=False):
+                echelle = r.echelle if isinstance(r.echelle, str) else ""
+                writer.writerow([r.question, r.libelle_question, r.forme, echelle, "|".join(r.items),
+                                 int(r.nb_repondants)])
+            return 0
+        res = surveys.resultats(con, args.enquete, args.question, types, seuil)
+    except surveys.EnqueteErreur as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["item", "reponse", "n", "pct"])
+    for r in res.itertuples(index=False):
+        if r.masque:
+            print(f"{r.item or 'ensemble'} : {surveys.message_anonymat(seuil)}, résultat masqué (anonymat).",
+                  file=sys.stderr)
+            continue
+        writer.writerow([r.item, r.reponse, int(r.n), f"{float(r.pct):.1f}"])
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m cdv_core", description="Tableau de bord des contrats de ville")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -217,6 +252,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("journal", help="afficher le journal des imports")
     p.add_argument("--db", required=True)
     p.set_defaults(func=cmd_journal)
+
+    p = sub.add_parser("survey", help="résultats d'une question d'enquête en CSV (item,reponse,n,pct)")
+    p.add_argument("--db", required=True)
+    p.add_argument("--enquete", required=True, help="code de l'enquête, ex. EVAL2022-COMMUNES")
+    p.add_argument("--question", help="code de la question")
+    p.add_argument("--list", action="store_true", help="lister les questions de l'enquête")
+    p.add_argument("--type-repondant", help="types de répondant, séparés par des virgules")
+    p.set_defaults(func=cmd_survey)
     return parser
 
 

@@ -1,0 +1,140 @@
+"""Chart builders for survey results: pure functions, `surveys` DataFrames in, Altair charts out."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from cdv_core import fmt
+from cdv_core.charts import PALETTE, _style
+from cdv_core.surveys import Echelle, message_anonymat
+
+# One hue for an intensity scale (light → dark blue); blue (positive) to orange (negative) for two-sided
+# scales, grey in the middle: both read with the common colour-vision deficiencies.
+BLEUS = ["#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c", "#08306b", "#041b40"]
+POSITIFS = ["#0072B2", "#56B4E9", "#a6d3ef"]
+NEGATIFS = ["#F5C26B", "#E69F00", "#D55E00"]
+NEUTRE = "#BBBBBB"
+FONCES = {"#3182bd", "#08519c", "#08306b", "#041b40", "#0072B2", "#D55E00", "#000000", "#393B79", "#637939",
+          "#AD494A", "#8C6D31", "#7F7F7F", "#CC79A7", "#009E73"}
+
+
+def couleurs(niveaux: list[str], echelle: Echelle | None) -> list[str]:
+    """Colours of the answers, in order."""
+    k = len(niveaux)
+    if echelle is None:
+        return [PALETTE[i % len(PALETTE)] for i in range(k)]
+    if not echelle.bipolaire:
+        start = max(0, min(len(BLEUS) - k, 0 if k > 4 else 1))
+        return BLEUS[start:start + k]
+    half = k // 2
+    pos = POSITIFS[:half] if half <= len(POSITIFS) else POSITIFS + [POSITIFS[-1]] * (half - len(POSITIFS))
+    neg = NEGATIFS[-half:] if half <= len(NEGATIFS) else [NEGATIFS[0]] * (half - len(NEGATIFS)) + NEGATIFS
+    return pos + ([NEUTRE] if k % 2 else []) + neg
+
+
+def _ligne(res: pd.DataFrame) -> pd.Series:
+    item = res["item"].replace("", "Ensemble") if "item" in res else pd.Series("Ensemble", index=res.index)
+    if "annee" in res.columns and res["annee"].nunique() > 1:
+        label = res["annee"].astype(str)
+        return label if (res["item"] == "").all() else item + " — " + label
+    return item
+
+
+def barres_100(res: pd.DataFrame, niveaux: list[str], echelle: Echelle | None, seuil: int,
+               legende: str = "Réponse") -> alt.Chart:
+    """Stacked 100 % bars, one row per item (and per year when waves are compared), answers in `niveaux`
+    order left to right, each segment labelled with its percentage; a masked row says "moins de N réponses"."""
+    colours = couleurs(niveaux, echelle)
+    text_colour = {lvl: ("white" if c in FONCES else "#1a1a1a") for lvl, c in zip(niveaux, colours)}
+    data = res.assign(ligne=_ligne(res))
+    rows = list(dict.fromkeys(data["ligne"]))
+    shown = data[~data["masque"].astype(bool)].copy()
+    shown = shown[shown["reponse"].isin(niveaux)]
+    shown["rang"] = shown["reponse"].map({lvl: i for i, lvl in enumerate(niveaux)})
+    shown = shown.sort_values(["ligne", "rang"])
+    shown["pct"] = shown["pct"].astype(float)
+    shown["x2"] = shown.groupby("ligne")["pct"].cumsum()
+    shown["x"] = shown["x2"] - shown["pct"]
+    shown["milieu"] = (shown["x"] + shown["x2"]) / 2
+    shown["etiquette"] = [fmt.pourcent(p, 0) if p >= 7 else "" for p in shown["pct"]]
+    shown["pct_txt"] = [fmt.pourcent(p, 1) for p in shown["pct"]]
+    shown["couleur_texte"] = shown["reponse"].map(text_colour)
+    shown["n"] = shown["n"].astype(int)
+    y = alt.Y("ligne:N", sort=rows, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=420))
+    bars = alt.Chart(shown).mark_bar(stroke="white", strokeWidth=1).encode(
+        y=y,
+        x=alt.X("x:Q", scale=alt.Scale(domain=[0, 100]), title=None,
+                axis=alt.Axis(values=[0, 25, 50, 75, 100], labelExpr="datum.value + '\u00a0%'")),
+        x2="x2:Q",
+        color=alt.Color("reponse:N", title=legende, sort=niveaux,
+                        scale=alt.Scale(domain=niveaux, range=colours),
+                        legend=alt.Legend(orient="bottom", columns=min(len(niveaux), 5), symbolType="square",
+                                          symbolSize=220)),
+        tooltip=[alt.Tooltip("ligne:N", title="Ligne"), alt.Tooltip("reponse:N", title=legende),
+                 alt.Tooltip("pct_txt:N", title="Part"), alt.Tooltip("n:Q", title="Réponses")],
+    )
+    labels = alt.Chart(shown).mark_text(fontSize=15, fontWeight="bold").encode(
+        y=y, x="milieu:Q", text="etiquette:N", color=alt.Color("couleur_texte:N", scale=None))
+    layers = [bars, labels]
+    masked = data[data["masque"].astype(bool)].drop_duplicates("ligne")
+    if not masked.empty:
+        masked = masked.assign(x=50.0, texte=message_anonymat(seuil))
+        layers.append(alt.Chart(masked[["ligne", "x", "texte"]]).mark_text(fontSize=15, fontStyle="italic",
+                                                                             color="#555").encode(
+            y=y, x="x:Q", text="texte:N"))
+    # Streamlit sizes the whole chart (axis and legend included) to this height.
+    return _style(alt.layer(*layers), 58 * len(rows) + 130 + 24 * ((len(niveaux) - 1) // 5))
+
+
+def barres_choix(res: pd.DataFrame) -> alt.Chart:
+    """Horizontal bars of the share of respondents per answer (single question, no items), most chosen
+    first, each bar labelled `52,6 % (10)`."""
+    data = res[~res["masque"].astype(bool)].copy()
+    data["pct"] = data["pct"].astype(float)
+    data["n"] = data["n"].astype(int)
+    data["etiquette"] = [f"{fmt.pourcent(p, 1)} ({n})" for p, n in zip(data["pct"], data["n"])]
+    order = data["reponse"].tolist()
+    base = alt.Chart(data).encode(
+        y=alt.Y("reponse:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=420)),
+        x=alt.X("pct:Q", title="Part des répondants", scale=alt.Scale(domain=[0, 100]),
+                axis=alt.Axis(values=[0, 25, 50, 75, 100], labelExpr="datum.value + '\u00a0%'")),
+        tooltip=[alt.Tooltip("reponse:N", title="Réponse"), alt.Tooltip("etiquette:N", title="Part (réponses)")],
+    )
+    bars = base.mark_bar(color=PALETTE[0])
+    text = base.mark_text(align="left", dx=6, fontSize=15).encode(text="etiquette:N")
+    return _style(bars + text, 50 * len(data) + 90)
+
+
+def histogramme(res: pd.DataFrame, titre: str = "Valeur") -> alt.Chart:
+    """Distribution of a numeric answer: respondents per value range."""
+    data = res[~res["masque"].astype(bool)].copy()
+    data["valeur"] = data["reponse"].astype(float)
+    data["n"] = data["n"].astype(int)
+    few = data["valeur"].nunique() <= 12
+    x = (alt.X("valeur:O", title=titre, sort="ascending", axis=alt.Axis(labelAngle=0, labelFontSize=15))
+         if few else alt.X("valeur:Q", bin=alt.Bin(maxbins=12), title=titre, axis=alt.Axis(labelFontSize=15)))
+    chart = alt.Chart(data).mark_bar(color=PALETTE[0]).encode(
+        x=x, y=alt.Y("sum(n):Q", title="Répondants", axis=alt.Axis(format="d", tickMinStep=1)),
+        tooltip=[alt.Tooltip("valeur:Q", title=titre, format=",.4~f") if few else
+                 alt.Tooltip("valeur:Q", bin=alt.Bin(maxbins=12), title=titre),
+                 alt.Tooltip("sum(n):Q", title="Répondants")],
+    )
+    return _style(chart, 300)
+
+
+def boites(stats: pd.DataFrame, titre: str = "Valeur") -> alt.Chart:
+    """Numeric answers of several items or waves: one row each, line from minimum to maximum, box from the
+    first to the third quartile, tick at the median."""
+    data = stats[~stats["masque"].astype(bool)].copy()
+    data["ligne"] = _ligne(data)
+    for col in ("minimum", "q1", "mediane", "q3", "maximum"):
+        data[col] = data[col].astype(float)
+    y = alt.Y("ligne:N", sort=list(dict.fromkeys(data["ligne"])), title=None, axis=alt.Axis(labelFontSize=15))
+    tip = [alt.Tooltip("ligne:N", title="Ligne"), alt.Tooltip("minimum:Q", title="Minimum"),
+           alt.Tooltip("mediane:Q", title="Médiane"), alt.Tooltip("maximum:Q", title="Maximum")]
+    base = alt.Chart(data).encode(y=y, tooltip=tip)
+    rule = base.mark_rule(strokeWidth=2, color="#555").encode(x=alt.X("minimum:Q", title=titre), x2="maximum:Q")
+    box = base.mark_bar(size=26, color=PALETTE[4]).encode(x="q1:Q", x2="q3:Q")
+    tick = base.mark_tick(size=30, thickness=4, color=PALETTE[0]).encode(x="mediane:Q")
+    return _style(rule + box + tick, 58 * len(data) + 90)
