@@ -20,9 +20,14 @@ PAGES = {
     "Évaluation": [
         st.Page("pages/enquetes.py", title="Enquêtes", icon=":material/fact_check:", url_path="enquetes"),
     ],
+    "Séance du COPIL": [
+        st.Page("pages/seance.py", title="Préparer une séance", icon=":material/event_note:", url_path="seance"),
+        st.Page("pages/presentation.py", title="Mode présentation", icon=":material/slideshow:",
+                url_path="presentation"),
+    ],
 }
 # Pages that use the shared filter bar (not "enquetes": survey answers carry no commune, QPV or funder).
-FILTERED = {"vue-ensemble", "quartiers", "piliers", "financeurs"}
+FILTERED = {"vue-ensemble", "quartiers", "piliers", "financeurs", "seance"}
 
 page = st.navigation(PAGES)
 try:

@@ -319,3 +319,23 @@ def slides_xlsx(built: list[Slide]) -> bytes:
     if not sheets:
         sheets = {"Aucune donnée": pd.DataFrame({"Message": ["Aucun tableau pour ces filtres."]})}
     return exports.to_xlsx_bytes(sheets)
+
+
+def _seance(titre: str, date_iso: str | None, slides_json: str, filtres_qs: str):
+    import json
+
+    from cdv_core import vues
+
+    return vues.Seance(titre=titre, date=dt.date.fromisoformat(date_iso) if date_iso else None,
+                       slides=json.loads(slides_json), filtres_query_string=filtres_qs)
+
+
+def pdf_for(con, titre: str, date_iso: str | None, slides_json: str, filtres_qs: str) -> bytes:
+    """`seance_pdf` from hashable arguments (a cached call from a page)."""
+    return seance_pdf(con, _seance(titre, date_iso, slides_json, filtres_qs))
+
+
+def xlsx_for(con, slides_json: str, filtres_qs: str) -> bytes:
+    """Every table of a séance's slides in one workbook, from hashable arguments."""
+    _, built = seance_slides(con, _seance("", None, slides_json, filtres_qs))
+    return slides_xlsx(built)

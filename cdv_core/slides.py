@@ -124,6 +124,11 @@ def resume_filtres(con: duckdb.DuckDBPyConnection, f: Filtres) -> str:
     return " · ".join(parts)
 
 
+def _bars_height(n: int) -> int:
+    """Bars thick enough to read on a projector, whatever their number."""
+    return max(320, min(600, 56 * n))
+
+
 def _empty(type_: str, titre: str, message: str, params: dict) -> Slide:
     return Slide(type=type_, titre=titre, vide=message, params=params)
 
@@ -206,7 +211,7 @@ def financeurs(con, f: Filtres, annee: int | None = None, **_) -> Slide:
     top = df.iloc[0]
     titre = (f"En {annee}, « {top['financeur_libelle']} » apporte {fmt.pourcent(top['part'], 0)} "
              f"des {fmt.euros(tot)} accordés")
-    chart = charts.horizontal_bars(df, "financeur_libelle", "montant_accorde")
+    chart = charts.horizontal_bars(df, "financeur_libelle", "montant_accorde", height=_bars_height(len(df)))
     table = df.rename(columns={"financeur_libelle": "Financeur", "montant_accorde": "Montant accordé",
                                "part": "Part (%)"})
     return Slide("financeurs", titre, [(f"Montant accordé {annee}", fmt.euros(tot)),
@@ -225,7 +230,7 @@ def piliers(con, f: Filtres, annee: int | None = None, **_) -> Slide:
     pil = pil.assign(pilier_libelle=pil["pilier_libelle"].fillna(pil["pilier"]))
     top = pil.iloc[0]
     titre = f"En {annee}, « {top['pilier_libelle']} » reçoit {fmt.pourcent(top['part'], 0)} des financements"
-    chart = charts.horizontal_bars(pil, "pilier_libelle", "montant_accorde")
+    chart = charts.horizontal_bars(pil, "pilier_libelle", "montant_accorde", height=_bars_height(len(pil)))
     table = pil[["pilier_libelle", "montant_accorde", "part", "nb_actions"]].rename(columns={
         "pilier_libelle": "Pilier", "montant_accorde": "Montant accordé", "part": "Part (%)",
         "nb_actions": "Actions"})
@@ -319,7 +324,8 @@ def fiche_qpv(con, f: Filtres, annee: int | None = None, qpv: str | None = None,
     chiffres = [(f"Montant accordé {annee}", fmt.euros(k["montant_accorde"])),
                 ("Actions", fmt.nombre(k["nb_actions"])), ("Porteurs", fmt.nombre(k["nb_porteurs"])),
                 ("Population", fmt.nombre(pop)), ("Par habitant", fmt.euros(par_hab, 1))]
-    chart = charts.horizontal_bars(pil, "pilier_libelle", "montant_accorde") if not pil.empty else None
+    chart = (charts.horizontal_bars(pil, "pilier_libelle", "montant_accorde", height=_bars_height(len(pil)))
+             if not pil.empty else None)
     table = pil[["pilier_libelle", "montant_accorde", "part", "nb_actions"]].rename(columns={
         "pilier_libelle": "Pilier", "montant_accorde": "Montant accordé", "part": "Part (%)",
         "nb_actions": "Actions"})

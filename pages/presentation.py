@@ -1,0 +1,142 @@
+"""Mode présentation: the slides of a séance, full width, large type, one finding each.
+
+`/presentation?seance=<nom>&slide=3` opens a saved séance on its 3rd slide; without `seance`, the default
+sequence on the filters given in the URL. Next/previous by button, arrow keys or a presenter's clicker
+(PageDown/PageUp).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cdv_core import queries, slides, vues
+from ui import data, layout
+from ui.data import q
+
+# No sidebar, no toolbar (initial_sidebar_state is app-wide), large high-contrast type.
+CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+[data-testid="stSidebarNav"], .st-key-pres_clicker { display: none !important; }
+.block-container { padding-top: 1rem !important; max-width: 100% !important; padding-left: 3rem !important;
+                   padding-right: 3rem !important; }
+.cdv-pres-top { display: flex; justify-content: space-between; font-size: 1.2rem; color: #2b2b2b;
+                border-bottom: 2px solid #161616; padding-bottom: .3rem; }
+.cdv-pres-title { font-size: clamp(2.2rem, 2.9vw, 3.4rem); font-weight: 800; line-height: 1.15; color: #000;
+                  margin: .2rem 0 .4rem 0; }
+.cdv-pres-filters { font-size: 1.25rem; color: #2b2b2b; margin-bottom: .8rem; }
+.cdv-pres-source { font-size: 1.1rem; color: #2b2b2b; margin-top: .5rem; }
+.cdv-pres-note { font-size: 1.05rem; color: #2b2b2b; }
+[data-testid="stMetricValue"] { font-size: clamp(2rem, 2.6vw, 3.2rem) !important; color: #000; }
+[data-testid="stMetricLabel"] p { font-size: 1.25rem !important; color: #1a1a1a; }
+[data-testid="stDataFrame"] { font-size: 1.1rem; }
+.cdv-banner { font-size: .95rem; padding: 4px 12px; margin-bottom: .3rem; }
+</style>
+"""
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _go(n: int, total: int) -> None:
+    """Button callback: show slide `n` (1-based), kept in the URL so a reload stays on it."""
+    st.query_params["slide"] = str(min(max(n, 1), total))
+
+
+def _column_config(df) -> dict:
+    config = {}
+    for col in df.columns:
+        name = str(col)
+        lower = name.lower()
+        if "par habitant" in lower:
+            config[name] = st.column_config.NumberColumn(name, format="%.1f €")
+        elif "montant" in lower or name.isdigit() or "(€)" in name:
+            config[name] = st.column_config.NumberColumn(name, format="euro")
+        elif "part" in lower:
+            config[name] = st.column_config.NumberColumn(name, format="%.1f %%")
+        elif lower in ("population", "actions", "valeur"):
+            config[name] = st.column_config.NumberColumn(name, format="localized")
+    return config
+
+
+def show(slide: slides.Slide, filtres_text: str) -> None:
+    st.markdown(f'<div class="cdv-pres-title" role="heading" aria-level="1">{_esc(slide.titre)}</div>',
+                unsafe_allow_html=True)
+    st.markdown(f'<div class="cdv-pres-filters">{_esc(filtres_text)}</div>', unsafe_allow_html=True)
+    if slide.chiffres:
+        for col, (label, value) in zip(st.columns(len(slide.chiffres)), slide.chiffres, strict=True):
+            col.metric(label, value)
+    if slide.vide:
+        layout.empty(slide.vide)
+    elif slide.chart is not None:
+        table = slide.table
+        if table is None or len(table.columns) > 6:
+            st.altair_chart(slide.chart, width="stretch", key="pres_chart")
+        else:
+            left, right = st.columns([3, 2], gap="large")
+            with left:
+                st.altair_chart(slide.chart, width="stretch", key="pres_chart")
+            with right:
+                st.dataframe(table, hide_index=True, width="stretch", height=min(600, 36 * (len(table) + 1) + 4),
+                             column_config=_column_config(table), key="pres_table")
+    elif slide.table is not None and slide.type != "chiffres_cles":  # the figures already say it all
+        st.dataframe(slide.table, hide_index=True, width=1100, column_config=_column_config(slide.table),
+                     key="pres_table")
+    for note in slide.notes:
+        st.markdown(f'<div class="cdv-pres-note">{_esc(note)}</div>', unsafe_allow_html=True)
+    if slide.source:
+        st.markdown(f'<div class="cdv-pres-source">{_esc(slide.source)}</div>', unsafe_allow_html=True)
+
+
+def main() -> None:
+    st.markdown(CSS, unsafe_allow_html=True)
+    params = st.query_params
+    nom = params.get("seance", "")
+    seance = None
+    if nom:
+        con = data.cursor()
+        try:
+            seance = vues.load_seance(con, nom)
+        finally:
+            con.close()
+        if seance is None:
+            st.title("Séance introuvable")
+            layout.empty(f"Aucune séance n'est enregistrée sous le nom « {nom} ». Choisissez-en une sur la page "
+                         "de préparation des séances.")
+            st.page_link("pages/seance.py", label="Préparer une séance", icon=":material/slideshow:")
+            return
+    if seance is None or not seance.slides:
+        seance = vues.Seance(titre="Présentation", slides=[{"type": t} for t in slides.DEFAULT_SEQUENCE],
+                             filtres_query_string=vues.filters_query_string(params.to_dict()))
+    years = [int(y) for y in q(queries.options)["annees"]["annee"]]
+    f = vues.filtres_from_query(seance.filtres_query_string, years)
+    total = len(seance.slides)
+    try:
+        n = min(max(int(params.get("slide", "1")), 1), total)
+    except ValueError:
+        n = 1
+    type_, spec = slides.spec_args(seance.slides[n - 1])
+    slide = q(slides.build, f, type_, **spec)
+
+    when = f" — {seance.date.day}/{seance.date.month:02d}/{seance.date.year}" if seance.date else ""
+    # Navigation on top, always in view whatever the slide's height.
+    top, prev_col, next_col, exit_col = st.columns([6, 1.2, 1.2, 0.8], vertical_alignment="center")
+    top.markdown(f'<div class="cdv-pres-top"><span>{_esc(seance.titre)}{when}</span>'
+                 f'<span class="cdv-slide-number">{n} / {total}</span></div>', unsafe_allow_html=True)
+    prev_col.button("Précédente", icon=":material/arrow_back:", on_click=_go, args=(n - 1, total),
+                    disabled=n <= 1, key="pres_prev", shortcut="Left", width="stretch")
+    next_col.button("Suivante", icon=":material/arrow_forward:", on_click=_go, args=(n + 1, total),
+                    disabled=n >= total, key="pres_next", shortcut="Right", width="stretch", type="primary")
+    exit_col.page_link("pages/seance.py", label="Quitter", icon=":material/close:")
+    # Presenter clickers send PageDown/PageUp: two more shortcuts, on buttons kept out of sight.
+    with st.container(key="pres_clicker"):
+        st.button("Suivante (télécommande)", on_click=_go, args=(n + 1, total), key="pres_pgdn",
+                  shortcut="PageDown")
+        st.button("Précédente (télécommande)", on_click=_go, args=(n - 1, total), key="pres_pgup",
+                  shortcut="PageUp")
+    show(slide, q(slides.resume_filtres, f))
+
+
+main()
