@@ -335,6 +335,46 @@ def fiche_qpv(con, f: Filtres, annee: int | None = None, qpv: str | None = None,
                  params={"annee": annee, "qpv": qpv})
 
 
+def cooperation(con, f: Filtres, enquete: str | None = None, **_) -> Slide:
+    """The survey's cooperation grid: share of respondents at each level, per partner (filters do not apply)."""
+    from cdv_core import survey_charts, surveys
+
+    liste = surveys.enquetes(con)
+    grids = []
+    for code in liste["enquete"]:
+        qs = surveys.questions(con, code)
+        grid = qs[(qs["echelle"] == surveys.COOPERATION.code) & qs["grille"]]
+        if not grid.empty:
+            grids.append((code, grid.iloc[0]))
+    if not grids:
+        return _empty("cooperation", "Coopération entre partenaires",
+                      "Aucune enquête ne contient de grille de coopération.", {})
+    code, question = next(((c, q_) for c, q_ in grids if c == enquete), grids[0])
+    annee = int(liste.loc[liste["enquete"] == code, "annee"].iloc[0])
+    seuil = surveys.seuil_anonymat()
+    res = surveys.resultats(con, code, question["question"], (), seuil)
+    niveaux = list(surveys.COOPERATION.niveaux)
+    shown = res[~res["masque"].astype(bool)]
+    if shown.empty:
+        return _empty("cooperation", f"Coopération entre partenaires ({annee})",
+                      surveys.message_anonymat(seuil), {"enquete": code})
+    dynamique = (shown[shown["reponse"].isin(niveaux[-2:])].groupby("item", sort=False)["pct"].sum()
+                 .astype(float).sort_values(ascending=False))
+    top, share = dynamique.index[0], float(dynamique.iloc[0])
+    titre = (f"Enquête {annee} : avec « {top or 'tous les partenaires'} », {fmt.pourcent(share, 0)} des répondants décrivent "
+             "une coopération dynamique")
+    chart = survey_charts.barres_100(res, niveaux, surveys.COOPERATION, seuil, legende="Degré de coopération")
+    table = surveys.tableau(res, niveaux, seuil, "Partenaire").rename(columns={n: f"{n} (%)" for n in niveaux})
+    nb = surveys.nb_repondants(con, code)
+    libelle_enquete = str(liste.loc[liste["enquete"] == code, "libelle"].iloc[0])
+    notes = ["Échelle, du plus faible au plus fort : " + " < ".join(niveaux) + ". Coopération dynamique : les "
+             "deux derniers degrés. Les filtres du tableau de bord ne s'appliquent pas aux enquêtes.",
+             f"Aucun chiffre sous {seuil} réponses (anonymat)."]
+    return Slide("cooperation", titre, [("Répondants", fmt.nombre(nb)), ("Partenaires", fmt.nombre(len(dynamique)))],
+                 chart, table, f"Coopération {code}", f"{libelle_enquete} · " + source(con, ("enquete",), (annee,)),
+                 notes, params={"enquete": code})
+
+
 CATALOGUE: dict[str, SlideType] = {
     "chiffres_cles": SlideType("Chiffres clés de l'année", chiffres_cles, ("annee",)),
     "evolution": SlideType("Évolution des financements par financeur", evolution, ("annee", "annee_ref")),
@@ -342,6 +382,7 @@ CATALOGUE: dict[str, SlideType] = {
     "piliers": SlideType("Répartition par pilier", piliers, ("annee",)),
     "quartiers": SlideType("Carte des financements par quartier", quartiers, ("annee",)),
     "fiche_qpv": SlideType("Fiche d'un quartier", fiche_qpv, ("annee", "qpv")),
+    "cooperation": SlideType("Enquête : grille de coopération entre partenaires", cooperation, ("enquete",)),
 }
 DEFAULT_SEQUENCE = ("chiffres_cles", "evolution", "financeurs", "piliers", "quartiers")
 
@@ -350,7 +391,7 @@ def libelle(spec: dict) -> str:
     """How a slide of a séance is named in the list ("Répartition par pilier (2022)")."""
     kind = CATALOGUE.get(spec.get("type", ""))
     text = kind.libelle if kind else str(spec.get("type"))
-    extra = [str(spec[p]) for p in ("qpv", "annee") if spec.get(p)]
+    extra = [str(spec[p]) for p in ("qpv", "enquete", "annee") if spec.get(p)]
     return text + (f" ({', '.join(extra)})" if extra else "")
 
 

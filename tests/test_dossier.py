@@ -15,7 +15,7 @@ from tests import demo_expect
 
 SEQUENCE = [{"type": "chiffres_cles", "annee": 2022}, {"type": "evolution", "annee": 2022, "annee_ref": 2016},
             {"type": "financeurs", "annee": 2022}, {"type": "piliers", "annee": 2022},
-            {"type": "quartiers", "annee": 2025}, {"type": "fiche_qpv", "annee": 2025}]
+            {"type": "quartiers", "annee": 2025}, {"type": "fiche_qpv", "annee": 2025}, {"type": "cooperation"}]
 
 
 def _n(text: str) -> str:

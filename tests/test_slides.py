@@ -193,3 +193,21 @@ def test_seance_page_saves_a_seance(demo_app_env):
     saved = vues.load_seance(c, "copil-du-12-decembre-2026")
     c.close()
     assert [s["type"] for s in saved.slides] == list(slides.DEFAULT_SEQUENCE)
+
+
+def test_cooperation_slide_matches_the_survey_file(con):
+    import pandas as pd
+
+    s = slides.build(con, Filtres(), "cooperation", enquete="EVAL2022-ASSOCIATIONS")
+    raw = pd.read_csv(demo_expect.DEMO / "enquete_associations.csv")
+    grid = raw[raw["question"] == "cooperation"]
+    base = grid.groupby("item")["repondant"].nunique()
+    dyn = grid[grid["reponse"].isin(["Connexion dynamique", "Cohésion dynamique"])].groupby("item")["repondant"] \
+        .nunique().reindex(base.index, fill_value=0)
+    share = (100 * dyn / base).sort_values(ascending=False)
+    top = share.index[0]
+    assert f"« {top} »" in s.titre and fmt.pourcent(share.iloc[0], 0) in s.titre
+    row = s.table[s.table["Partenaire"] == top].iloc[0]
+    assert row["Réponses"] == base[top]
+    assert row["Cohésion dynamique (%)"] + row["Connexion dynamique (%)"] == pytest.approx(share.iloc[0], abs=0.11)
+    assert "Source : enquêtes 2022, import du" in s.source
