@@ -74,7 +74,7 @@ PROGRAMMATION = FileKind(
                aliases=("intituleaction", "libelle", "titre")),
         Column("porteur", "text", True, "Nom de la structure porteuse", "Centre social Vachala",
                aliases=("structure", "porteurdeprojet", "raisonsociale")),
-        Column("porteur_siret", "siret", False, "SIRET du porteur (14 chiffres)", "77568390300018",
+        Column("porteur_siret", "siret", False, "SIRET du porteur (14 chiffres)", "77568390300014",
                aliases=("siret",)),
         Column("porteur_type", "choice", False, "Type de porteur", "association", choices=PORTEUR_TYPES,
                aliases=("typeporteur", "typedeporteur")),

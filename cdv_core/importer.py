@@ -828,23 +828,34 @@ def apply_report(con, report: Report, user: str | None = None) -> ImportResult:
     """Write a checked file in one transaction and journal it. Raises ImportRejected if it has errors."""
     if not report.ok or report.kind is None:
         raise ImportRejected(report)
-    main = MAIN_TABLE[report.kind.code]
     with WRITE_LOCK:
         con.execute("BEGIN TRANSACTION")
         try:
-            diffs = preview(con, report)
-            main_diff = diffs[main]
-            counts = (len(main_diff.added), len(main_diff.changed_after), len(main_diff.removed))
-            import_id = _new_import_id(con)
-            if any(len(d.added) + len(d.changed_after) + len(d.removed) for d in diffs.values()):
-                for table, df in report.tables.items():
-                    _write_table(con, import_id, table, df)
-            _journal(con, import_id, user or default_user(), report.file_name, report.checksum,
-                     report.kind.code, report.n_rows, counts)
+            result = apply_in_transaction(con, report, user)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+    return result
+
+
+def apply_in_transaction(con, report: Report, user: str | None = None) -> ImportResult:
+    """Write and journal a checked file inside the caller's transaction (the caller holds WRITE_LOCK).
+
+    Lets several files be written in one transaction (an upload of several files is all or nothing).
+    """
+    if not report.ok or report.kind is None:
+        raise ImportRejected(report)
+    main = MAIN_TABLE[report.kind.code]
+    diffs = preview(con, report)
+    main_diff = diffs[main]
+    counts = (len(main_diff.added), len(main_diff.changed_after), len(main_diff.removed))
+    import_id = _new_import_id(con)
+    if any(len(d.added) + len(d.changed_after) + len(d.removed) for d in diffs.values()):
+        for table, df in report.tables.items():
+            _write_table(con, import_id, table, df)
+    _journal(con, import_id, user or default_user(), report.file_name, report.checksum,
+             report.kind.code, report.n_rows, counts)
     return ImportResult(import_id, report.kind.code, report.file_name, report.n_rows, *counts, report=report)
 
 
