@@ -61,7 +61,7 @@ def seances_list() -> None:
         layout.note("Aucune séance enregistrée pour l'instant : composez-en une ci-dessous.")
         return
     for row in saved.itertuples(index=False):
-        c1, c2, c3, c4 = st.columns([4, 2, 2, 1], vertical_alignment="center")
+        c1, c2, c3, c4 = st.columns([4, 2, 2, 2], vertical_alignment="center")
         quand = fmt.date_fr(row.date) if row.date is not None and str(row.date) != "NaT" else "sans date"
         c1.markdown(f"**{row.titre}** — {quand}, {int(row.nb_slides)} diapositive(s)")
         c2.page_link("pages/presentation.py", label="Présenter", icon=":material/slideshow:",
@@ -141,7 +141,7 @@ def form(f: Filtres) -> None:
 def views_block() -> None:
     st.subheader("Vues enregistrées")
     layout.note("Une vue garde une page et ses filtres : la rouvrir affiche la même sélection.")
-    c1, c2, c3 = st.columns([3, 2, 1], vertical_alignment="bottom")
+    c1, c2, c3 = st.columns([3, 2, 2], vertical_alignment="bottom")
     nom = c1.text_input("Nom de la vue", key="vu_nom", placeholder="Financements CAF 2016-2022")
     page = c2.selectbox("Page", list(FILTERED_PAGES), format_func=FILTERED_PAGES.get, key="vu_page")
     if c3.button("Enregistrer la vue", key="vu_save", icon=":material/bookmark_add:", width="stretch"):
@@ -153,7 +153,7 @@ def views_block() -> None:
             st.success(f"Vue « {nom.strip()} » enregistrée avec les filtres actuels.", icon=":material/check_circle:")
     saved = _storage(vues.list_views)
     for row in saved.itertuples(index=False):
-        a, b, c = st.columns([4, 2, 1], vertical_alignment="center")
+        a, b, c = st.columns([4, 2, 2], vertical_alignment="center")
         a.markdown(f"[{row.nom}]({row.url}) — {FILTERED_PAGES.get(row.page, row.page)}")
         b.caption(row.query_string or "sans filtre")
         c.button("Supprimer", key=f"vu_del_{row.nom}", icon=":material/delete:", type="tertiary",

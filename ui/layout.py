@@ -29,11 +29,16 @@ h3 { font-size: 1.3rem !important; }
 .cdv-filters { color: #3a3a3a; font-size: 1rem; margin: -0.4rem 0 0.8rem 0; }
 .cdv-note { color: #555; font-size: 0.95rem; }
 .block-container { padding-top: 2.2rem; max-width: 1800px; }
+@page { size: A4 landscape; margin: 10mm; }
 @media print {
   [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], .stDownloadButton,
   [data-testid="stBaseButton-secondary"] { display: none !important; }
   .block-container { max-width: 100% !important; padding: 0 !important; }
-  [data-testid="stVerticalBlock"] { break-inside: avoid; }
+  /* Charts keep the width they had on screen: lay the page out as wide as a laptop screen, scaled down. */
+  .stApp { zoom: 0.72; }
+  /* Keep a chart or a figure whole, but let long sections flow (no half-empty pages). */
+  [data-testid="stVegaLiteChart"], [data-testid="stMetric"], [data-testid="stDeckGlJsonChart"] {
+    break-inside: avoid; }
 }
 </style>
 """
