@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import textwrap
+
 import altair as alt
 import pandas as pd
 
@@ -97,3 +100,170 @@ def line_by_year(df: pd.DataFrame, value: str, title: str, category: str | None 
         enc["tooltip"].insert(1, alt.Tooltip(f"{category}:N", title=category_title))
     chart = alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=80), strokeWidth=3).encode(**enc)
     return _style(chart, height)
+
+
+# --------------------------------------------------------------------------- builders of the Piliers / Financeurs pages
+
+# How a measure is written on axes, labels and tooltips. "part" values are percentages (12.5 for 12,5 %).
+FORMATS = {"euros": "$,.0f", "euros_ratio": "$,.2f", "nombre": ",.0f", "part": ".1%", "ratio": ",.2f"}
+
+
+def _measure(df: pd.DataFrame, value: str, kind: str) -> tuple[str, str]:
+    """Field to encode and its d3 format; percentages are divided by 100 for the `%` format."""
+    if kind == "part":
+        return f"{value}_ratio", FORMATS["part"]
+    return value, FORMATS[kind]
+
+
+def _prepared(df: pd.DataFrame, value: str, kind: str) -> pd.DataFrame:
+    if kind == "part":
+        return df.assign(**{f"{value}_ratio": df[value] / 100})
+    return df
+
+
+def stacked_columns(df: pd.DataFrame, category: str, category_title: str, value: str = "montant_accorde",
+                    value_title: str = "Montant accordé", kind: str = "euros", normalize: bool = False,
+                    x: str = "annee", order: list[str] | None = None, height: int = 440) -> alt.Chart:
+    """Stacked columns of `value` per `x` (years), one colour per `category`; `normalize` stacks to 100 %."""
+    domain = order or df.groupby(category)[value].sum().sort_values(ascending=False).index.tolist()
+    fmt = ".0%" if normalize else FORMATS[kind]
+    data = df.assign(rang=df[category].map({c: i for i, c in enumerate(domain)}))
+    tooltip = [alt.Tooltip(f"{x}:O", title="Année" if x == "annee" else x),
+               alt.Tooltip(f"{category}:N", title=category_title),
+               alt.Tooltip(f"{value}:Q", title=value_title, format=FORMATS[kind])]
+    if "part" in df.columns and value != "part":
+        data = data.assign(part_ratio=data["part"] / 100)
+        tooltip.append(alt.Tooltip("part_ratio:Q", title="Part de l'année", format=".1%"))
+    chart = alt.Chart(data).mark_bar().encode(
+        x=alt.X(f"{x}:O", title=None, axis=alt.Axis(labelAngle=0, labelFontSize=15)),
+        y=alt.Y(f"sum({value}):Q", title=None, stack="normalize" if normalize else "zero",
+                axis=alt.Axis(format=fmt, labelFontSize=15, grid=True)),
+        color=alt.Color(f"{category}:N", title=category_title, scale=color_scale(domain), sort=domain),
+        order=alt.Order("rang:Q"),
+        tooltip=tooltip,
+    )
+    return _style(chart, height)
+
+
+def value_columns(df: pd.DataFrame, x: str, value: str, value_title: str, kind: str = "euros",
+                  x_title: str | None = None, height: int = 380, color: str = PALETTE[0]) -> alt.Chart:
+    """Vertical columns of `value` per `x` (ordinal), the value written above each column."""
+    field, fmt = _measure(df, value, kind)
+    data = _prepared(df, value, kind)
+    base = alt.Chart(data).encode(
+        x=alt.X(f"{x}:O", title=x_title, axis=alt.Axis(labelAngle=0, labelFontSize=15)),
+        y=alt.Y(f"{field}:Q", title=None, axis=alt.Axis(format=fmt, labelFontSize=14, grid=True)),
+        tooltip=[alt.Tooltip(f"{x}:O", title=x_title or "Année"),
+                 alt.Tooltip(f"{field}:Q", title=value_title, format=fmt)],
+    )
+    bars = base.mark_bar(color=color)
+    text = base.mark_text(dy=-10, fontSize=15).encode(text=alt.Text(f"{field}:Q", format=fmt))
+    return _style(bars + text, height)
+
+
+def change_bars(df: pd.DataFrame, label: str, value: str = "evolution", value_title: str = "Évolution",
+                kind: str = "euros", height: int | None = None) -> alt.Chart:
+    """Horizontal bars of a change (positive right in blue, negative left in orange), largest first."""
+    field, fmt = _measure(df, value, kind)
+    data = _prepared(df, value, kind)
+    data = data.assign(sens=["Hausse" if v >= 0 else "Baisse" for v in data[value]], zero=0.0)
+    order = data.sort_values(value, ascending=False)[label].tolist()
+    base = alt.Chart(data).encode(
+        y=alt.Y(f"{label}:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=420)),
+        x=alt.X(f"{field}:Q", title=value_title, axis=alt.Axis(format=fmt, labelFontSize=14)),
+        tooltip=[alt.Tooltip(f"{label}:N", title="Libellé"),
+                 alt.Tooltip(f"{field}:Q", title=value_title, format=fmt)],
+    )
+    bars = base.mark_bar().encode(color=alt.Color("sens:N", title=None, legend=None,
+                                                  scale=alt.Scale(domain=["Hausse", "Baisse"],
+                                                                  range=[PALETTE[0], PALETTE[5]])))
+    label = alt.Text(f"{field}:Q", format=fmt)
+    right = base.mark_text(align="left", dx=6, fontSize=15).encode(text=label).transform_filter(
+        f"datum['{field}'] >= 0")
+    # A decrease is written right of the zero line, so it never runs into the axis labels.
+    left = base.mark_text(align="left", dx=6, fontSize=15).encode(x=alt.X("zero:Q"), text=label).transform_filter(
+        f"datum['{field}'] < 0")
+    zero = base.mark_rule(color="#333").encode(x=alt.X("zero:Q"))
+    return _style(bars + right + left + zero, height or max(160, 44 * len(df)))
+
+
+def paired_bars(df: pd.DataFrame, label: str, values: dict[str, str], kind: str = "euros",
+                height: int | None = None) -> alt.Chart:
+    """Horizontal bars side by side per `label`: one bar per column of `values` ({column: title})."""
+    long = df.melt(id_vars=[label], value_vars=list(values), var_name="mesure_code", value_name="valeur")
+    long["mesure"] = long["mesure_code"].map(values)
+    titles = list(values.values())
+    order = df.sort_values(list(values)[0], ascending=False)[label].tolist()
+    chart = alt.Chart(long).mark_bar().encode(
+        y=alt.Y(f"{label}:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=420)),
+        yOffset=alt.YOffset("mesure:N", sort=titles),
+        x=alt.X("valeur:Q", title=None, axis=alt.Axis(format=FORMATS[kind], labelFontSize=14, grid=True)),
+        color=alt.Color("mesure:N", title=None, sort=titles, scale=color_scale(titles)),
+        tooltip=[alt.Tooltip(f"{label}:N", title="Libellé"), alt.Tooltip("mesure:N", title="Mesure"),
+                 alt.Tooltip("valeur:Q", title="Montant", format=FORMATS[kind])],
+    )
+    return _style(chart, height or max(200, 22 * len(long) + 60))
+
+
+def heatmap(df: pd.DataFrame, x: str, y: str, value: str, x_title: str, y_title: str, kind: str = "euros",
+            label_kind: str | None = None, height: int | None = None) -> alt.Chart:
+    """A grid `y` × `x` coloured by `value` (sequential blues), each cell labelled."""
+    field, fmt = _measure(df, value, kind)
+    data = _prepared(df, value, kind)
+    label_kind = label_kind or kind
+    lfield, lfmt = _measure(df, value, label_kind)
+    data = _prepared(data, value, label_kind) if lfield not in data.columns else data
+    top = float(data[field].max()) if len(data) else 0.0
+    # Column labels wrapped on several lines (Vega draws an array label as lines) instead of being cut.
+    n_cols = max(1, data[x].nunique())
+    step = max(96, min(170, 880 // n_cols))  # fits beside long row labels at 1366 px wide
+    wrapped = {str(v): textwrap.wrap(str(v), max(10, step // 8)) or [""] for v in data[x].dropna().unique()}
+    rows = data.groupby(y)[field].sum().sort_values(ascending=False).index.tolist()
+    base = alt.Chart(data).encode(
+        x=alt.X(f"{x}:N", title=None, axis=alt.Axis(orient="bottom", labelAngle=0, labelFontSize=14,
+                                                   labelLimit=200, labelOverlap=False, labelPadding=8,
+                                                   labelExpr=f"{json.dumps(wrapped)}[datum.label] || datum.label")),
+        y=alt.Y(f"{y}:N", title=None, sort=rows, axis=alt.Axis(labelFontSize=15, labelLimit=420)),
+        tooltip=[alt.Tooltip(f"{y}:N", title=y_title), alt.Tooltip(f"{x}:N", title=x_title),
+                 alt.Tooltip(f"{field}:Q", title="Valeur", format=fmt)],
+    )
+    cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.Color(f"{field}:Q", title=None, scale=alt.Scale(scheme="blues"),
+                        legend=alt.Legend(format=fmt, orient="right", direction="vertical", gradientLength=240)))
+    text = base.mark_text(fontSize=14).encode(
+        text=alt.Text(f"{lfield}:Q", format=lfmt),
+        color=alt.condition(f"datum['{field}'] > {top * 0.55!r}", alt.value("white"), alt.value("#1a1a1a")),
+    )
+    n_rows = data[y].nunique() if len(data) else 1
+    return _style((cells + text).properties(width=alt.Step(step)), height or max(200, 46 * n_rows + 60))
+
+
+def share_vs_target(df: pd.DataFrame, target: float, value: str = "part", value_title: str = "Part",
+                    category: str | None = None, category_title: str = "", height: int = 340) -> alt.Chart:
+    """Share (%) per year as a line, with the target as a dashed horizontal rule labelled "Cible"."""
+    data = df.assign(part_ratio=df[value] / 100)
+    enc = {
+        "x": alt.X("annee:O", title=None, axis=alt.Axis(labelAngle=0, labelFontSize=15)),
+        "y": alt.Y("part_ratio:Q", title=None, axis=alt.Axis(format=".0%", labelFontSize=14, grid=True),
+                   scale=alt.Scale(domain=[0, max(float(data["part_ratio"].max() or 0), target / 100) * 1.15])),
+        "tooltip": [alt.Tooltip("annee:O", title="Année"),
+                    alt.Tooltip("part_ratio:Q", title=value_title, format=".1%")],
+    }
+    if category:
+        enc["color"] = alt.Color(f"{category}:N", title=category_title,
+                                 scale=color_scale(sorted(df[category].dropna().unique().tolist())))
+    line = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=90), strokeWidth=3,
+                                     color=PALETTE[0]).encode(**enc)
+    labels = alt.Chart(data).mark_text(dy=-14, fontSize=14).encode(
+        x="annee:O", y="part_ratio:Q", text=alt.Text("part_ratio:Q", format=".1%"))
+    goal = pd.DataFrame({"cible": [target / 100], "texte": [f"Cible {target:g} %".replace(".", ",")]})
+    rule = alt.Chart(goal).mark_rule(strokeDash=[8, 6], strokeWidth=2.5, color=PALETTE[5]).encode(y="cible:Q")
+    rule_text = alt.Chart(goal).mark_text(align="left", dx=4, dy=-10, fontSize=15, color=PALETTE[5],
+                                          fontWeight="bold").encode(y="cible:Q", x=alt.value(0), text="texte:N")
+    return _style(line + labels + rule + rule_text, height)
+
+
+def measure_bars(df: pd.DataFrame, label: str, value: str, value_title: str, kind: str = "nombre",
+                 height: int | None = None) -> alt.Chart:
+    """Horizontal bars of a non-negative measure (count, share, ratio) per `label`, largest first, labelled."""
+    return change_bars(df, label, value, value_title, kind, height)

@@ -47,6 +47,10 @@ JOURNALED_TABLES: dict[str, str] = {
     "enquete_diffusion": """
         enquete VARCHAR NOT NULL, type_repondant VARCHAR NOT NULL, nb_sollicites BIGINT NOT NULL,
         PRIMARY KEY (enquete, type_repondant)""",
+    # Pillar targets set by staff: share (%) of the credits of `nature` (or 'tous') that should go to `pilier`.
+    "cible_pilier": """
+        pilier VARCHAR NOT NULL, nature VARCHAR NOT NULL, part_cible DOUBLE NOT NULL, libelle VARCHAR,
+        PRIMARY KEY (pilier, nature)""",
 }
 
 # Base geography, loaded once from the shipped files, never uploaded.

@@ -1,0 +1,233 @@
+"""Figures of the "Piliers" page: amounts and actions per pillar and thématique, new actions, pillar targets.
+
+Every function takes `(con, filtres, ...)` and returns a DataFrame or a dict; amounts are aggregated in
+DuckDB through `queries.aggregate` (equal split per QPV when quartiers or communes are selected).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+from cdv_core import importer, queries
+from cdv_core.filters import Filtres, Sql, action_conditions, financement_conditions, qpv_conditions
+
+# `cible_pilier.nature`: the credits a target is a share of.
+NATURES_CIBLE = {"specifique": "crédits spécifiques", "droit_commun": "crédits de droit commun",
+                 "tous": "financements"}
+
+
+class CibleInvalide(ValueError):
+    """A pillar target that cannot be stored; the message is a French sentence for the person."""
+
+
+def annee_decidee(con: duckdb.DuckDBPyConnection, f: Filtres) -> int | None:
+    """Last year of the selection whose actions are mostly decided (not `deposee`), else the last year.
+
+    A year still being instructed is not a fair headline; the statut filter is ignored for this choice.
+    """
+    sql = Sql()
+    action_conditions(f.with_(statut=()), sql)
+    rows = con.execute(
+        "SELECT a.annee, avg(CASE WHEN a.statut <> 'deposee' THEN 1.0 ELSE 0.0 END) AS part_decidee "
+        f"FROM action a {sql.where()} GROUP BY a.annee ORDER BY a.annee", sql.params).fetchall()
+    if not rows:
+        return None
+    decided = [int(y) for y, share in rows if share >= 0.5]
+    return max(decided) if decided else int(rows[-1][0])
+
+
+def _with_labels(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFrame:
+    df = df.merge(queries.libelles(con, "pilier"), on="pilier", how="left")
+    df["pilier_libelle"] = df["pilier_libelle"].fillna(df["pilier"])
+    return df
+
+
+def par_annee_pilier(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
+    """Per year and pillar: granted amount, actions, and the pillar's share (%) of the year's amount."""
+    df = _with_labels(con, queries.aggregate(con, f, ["annee", "pilier"]))
+    year_total = df.groupby("annee")["montant_accorde"].transform("sum")
+    df["part"] = (100 * df["montant_accorde"] / year_total.where(year_total > 0)).fillna(0.0)
+    return df.sort_values(["annee", "montant_accorde"], ascending=[True, False], ignore_index=True)
+
+
+def par_pilier(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
+    """Per pillar: granted amount, actions, share (%) of the total, share of new actions (%); largest first."""
+    df = _with_labels(con, queries.aggregate(con, f, ["pilier"]))
+    new = queries.aggregate(con, f, ["pilier", "nouvelle"])
+    new = new[new["nouvelle"].fillna(False).astype(bool)].set_index("pilier")["nb_actions"]
+    tot = df["montant_accorde"].sum()
+    df["part"] = 100 * df["montant_accorde"] / tot if tot else 0.0
+    df["nb_nouvelles"] = df["pilier"].map(new).fillna(0).astype(int)
+    df["part_nouvelles"] = 100 * df["nb_nouvelles"] / df["nb_actions"].where(df["nb_actions"] > 0)
+    return df.sort_values("montant_accorde", ascending=False, ignore_index=True)
+
+
+def par_thematique(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
+    """Per thématique (sub-theme): granted amount, actions, share (%) of the selection; largest first."""
+    df = queries.aggregate(con, f, ["thematique"])
+    df = df.merge(queries.libelles(con, "thematique"), on="thematique", how="left")
+    df["thematique_libelle"] = df["thematique_libelle"].fillna(df["thematique"]).fillna("Non renseignée")
+    df["thematique_libelle"] = [lib if code is None or pd.isna(code) else f"{code} {lib}"
+                                for code, lib in zip(df["thematique"], df["thematique_libelle"])]
+    tot = df["montant_accorde"].sum()
+    df["part"] = 100 * df["montant_accorde"] / tot if tot else 0.0
+    return df.sort_values("montant_accorde", ascending=False, ignore_index=True)
+
+
+def nouvelles_par_annee(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
+    """Per year: actions new / renewed / not stated (`type`), their number, amount and share (%) of the year."""
+    df = queries.aggregate(con, f, ["annee", "nouvelle"])
+    df["type"] = df["nouvelle"].map({True: "Nouvelle", False: "Reconduite"}).fillna("Non renseigné")
+    per_year = df.groupby("annee")["nb_actions"].transform("sum")
+    df["part_actions"] = 100 * df["nb_actions"] / per_year.where(per_year > 0)
+    return df[["annee", "type", "nb_actions", "montant_accorde", "part_actions"]].sort_values(
+        ["annee", "type"], ignore_index=True)
+
+
+def actions(con: duckdb.DuckDBPyConnection, f: Filtres, limit: int = 2000) -> pd.DataFrame:
+    """The actions of the selection, largest amount first: one row per action-year.
+
+    `montant_accorde` sums the funding lines kept by the filters (funder, nature); with quartiers or communes
+    selected it is the selected quartiers' equal share, as everywhere else. `nb_financeurs` counts funders
+    with a granted amount > 0 on the whole action.
+    """
+    sql = Sql()
+    action_conditions(f, sql)
+    fin = Sql()
+    financement_conditions(f, fin)
+    fin_where = (" AND " + " AND ".join(fin.conditions)) if fin.conditions else ""
+    part_join, part_expr = "", "1.0"
+    params: list = [*fin.params]
+    if f.split_qpv:
+        qs = Sql()
+        qpv_conditions(f, qs)
+        part_join = (" JOIN (SELECT action_id, annee, sum(part) AS part FROM action_qpv q "
+                     f"{qs.where()} GROUP BY ALL) p ON p.action_id = a.action_id AND p.annee = a.annee")
+        part_expr = "p.part"
+        params += qs.params
+    join = "JOIN" if (f.financeurs or f.nature) else "LEFT JOIN"
+    query = (
+        "SELECT a.action_id, a.annee, a.intitule, a.porteur, a.pilier, pl.libelle AS pilier_libelle, "
+        "a.thematique, t.libelle AS thematique_libelle, a.statut, a.nouvelle, "
+        f"coalesce(fs.montant, 0) * {part_expr} AS montant_accorde, coalesce(n.nb_financeurs, 0) AS nb_financeurs "
+        "FROM action a "
+        f"{join} (SELECT action_id, annee, sum(montant_accorde) AS montant FROM financement f "
+        f"WHERE TRUE{fin_where} GROUP BY ALL) fs ON fs.action_id = a.action_id AND fs.annee = a.annee "
+        f"{part_join} "
+        "LEFT JOIN (SELECT action_id, annee, count(DISTINCT financeur) AS nb_financeurs FROM financement "
+        "WHERE montant_accorde > 0 GROUP BY ALL) n ON n.action_id = a.action_id AND n.annee = a.annee "
+        "LEFT JOIN pilier pl ON pl.code = a.pilier LEFT JOIN thematique t ON t.code = a.thematique "
+        f"{sql.where()} ORDER BY montant_accorde DESC, a.annee, a.action_id LIMIT ?"
+    )
+    return con.execute(query, [*params, *sql.params, int(limit)]).df()
+
+
+# --------------------------------------------------------------------------- pillar targets
+
+
+def cibles(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The pillar targets stored, with the pillar's label and generation."""
+    return con.execute(
+        "SELECT c.pilier, coalesce(p.libelle, c.pilier) AS pilier_libelle, p.generation, c.nature, "
+        "c.part_cible, c.libelle FROM cible_pilier c LEFT JOIN pilier p ON p.code = c.pilier "
+        "ORDER BY p.generation, pilier_libelle, c.nature").df()
+
+
+def _write_cible(con, pilier: str, nature: str, row: tuple | None, user: str | None, what: str) -> int:
+    """Replace the target (pilier, nature) by `row` (None: delete) in one journaled transaction."""
+    with importer.WRITE_LOCK:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            import_id = con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
+            key = "WHERE pilier = ? AND nature = ?"
+            before = con.execute(f"SELECT count(*) FROM cible_pilier {key}", [pilier, nature]).fetchone()[0]
+            con.execute(f"INSERT INTO journal_cible_pilier SELECT ?, 'avant', * FROM cible_pilier {key}",
+                        [import_id, pilier, nature])
+            con.execute(f"DELETE FROM cible_pilier {key}", [pilier, nature])
+            if row is not None:
+                con.execute("INSERT INTO cible_pilier (pilier, nature, part_cible, libelle) VALUES (?, ?, ?, ?)",
+                            list(row))
+            con.execute(f"INSERT INTO journal_cible_pilier SELECT ?, 'apres', * FROM cible_pilier {key}",
+                        [import_id, pilier, nature])
+            counts = (0, 0, 1) if row is None else ((1, 0, 0) if before == 0 else (0, 1, 0))
+            # A journal entry: who changed the target and when; it also refreshes the app's cached figures.
+            con.execute(
+                "INSERT INTO import_journal (import_id, horodatage, utilisateur, fichier, empreinte, "
+                "type_fichier, nb_lignes, nb_ajoutees, nb_modifiees, nb_supprimees) "
+                "VALUES (?, ?, ?, ?, NULL, 'cible_pilier', 1, ?, ?, ?)",
+                [import_id, datetime.now(), user or importer.default_user(), what, *counts])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return int(import_id)
+
+
+def definir_cible(con: duckdb.DuckDBPyConnection, pilier: str, nature: str, part_cible: float,
+                  libelle: str | None = None, user: str | None = None) -> int:
+    """Store (or replace) the target "`part_cible` % of the `nature` credits go to `pilier`"; journal id.
+
+    Raises CibleInvalide with a French message for an unknown pillar or nature or a share outside 0–100.
+    """
+    if con.execute("SELECT 1 FROM pilier WHERE code = ?", [pilier]).fetchone() is None:
+        raise CibleInvalide(f"Le pilier « {pilier} » n'existe pas dans le référentiel des piliers.")
+    if nature not in NATURES_CIBLE:
+        raise CibleInvalide(f"Nature de crédits inconnue : « {nature} » (attendu : crédits spécifiques, "
+                            "droit commun ou tous les financements).")
+    try:
+        part = float(part_cible)
+    except (TypeError, ValueError):
+        raise CibleInvalide(f"La part cible doit être un nombre entre 0 et 100 (reçu : « {part_cible} »).") from None
+    if not 0 < part <= 100:
+        raise CibleInvalide(f"La part cible doit être comprise entre 0 et 100 % (reçu : {part:g}).")
+    text = (libelle or "").strip() or None
+    return _write_cible(con, pilier, nature, (pilier, nature, part, text), user,
+                        f"cible du pilier {pilier} ({nature}) : {part:g} %")
+
+
+def supprimer_cible(con: duckdb.DuckDBPyConnection, pilier: str, nature: str, user: str | None = None) -> int:
+    """Remove a target; journal id. Raises CibleInvalide if there is none."""
+    if con.execute("SELECT 1 FROM cible_pilier WHERE pilier = ? AND nature = ?", [pilier, nature]).fetchone() is None:
+        raise CibleInvalide("Aucune cible n'est enregistrée pour ce pilier et cette nature de crédits.")
+    return _write_cible(con, pilier, nature, None, user, f"suppression de la cible du pilier {pilier} ({nature})")
+
+
+def _generation_years(generation: str | None) -> tuple[int, int] | None:
+    try:
+        lo, hi = (int(p) for p in str(generation).split("-"))
+        return lo, hi
+    except (TypeError, ValueError):
+        return None
+
+
+def suivi_cibles(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
+    """Each target against the programmation, per year of the pillar's generation present in the selection.
+
+    Columns: pilier, pilier_libelle, nature, part_cible, libelle, annee, montant_pilier, montant_total,
+    part (%, the pillar's share of the year's credits of that nature), ecart (percentage points).
+    The pillar and nature filters are ignored: a target is a share of all the pillars' credits.
+    """
+    targets = cibles(con)
+    cols = ["pilier", "pilier_libelle", "nature", "part_cible", "libelle", "annee", "montant_pilier",
+            "montant_total", "part", "ecart"]
+    if targets.empty:
+        return pd.DataFrame(columns=cols)
+    base = f.with_(piliers=(), nature=())
+    by_nature = queries.aggregate(con, base, ["annee", "pilier", "nature"])
+    out = []
+    for t in targets.itertuples(index=False):
+        rows = by_nature if t.nature == "tous" else by_nature[by_nature["nature"] == t.nature]
+        totals = rows.groupby("annee")["montant_accorde"].sum()
+        pil = rows[rows["pilier"] == t.pilier].groupby("annee")["montant_accorde"].sum()
+        span = _generation_years(t.generation)
+        for annee, tot in totals.items():
+            if span and not span[0] <= int(annee) <= span[1]:
+                continue
+            m = float(pil.get(annee, 0.0))
+            part = 100 * m / tot if tot else None
+            out.append((t.pilier, t.pilier_libelle, t.nature, float(t.part_cible), t.libelle, int(annee), m,
+                        float(tot), part, None if part is None else part - float(t.part_cible)))
+    return pd.DataFrame(out, columns=cols)
