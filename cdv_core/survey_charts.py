@@ -11,11 +11,11 @@ from cdv_core.surveys import Echelle, message_anonymat
 
 # One hue for an intensity scale (light → dark blue); blue (positive) to orange (negative) for two-sided
 # scales, grey in the middle: both read with the common colour-vision deficiencies.
-BLEUS = ["#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c", "#08306b", "#041b40"]
+BLEUS = ["#d4e6f6", "#9ecae1", "#5a9fd0", "#2171b5", "#08306b", "#062a5c", "#041b40"]
 POSITIFS = ["#0072B2", "#56B4E9", "#a6d3ef"]
 NEGATIFS = ["#F5C26B", "#E69F00", "#D55E00"]
 NEUTRE = "#BBBBBB"
-FONCES = {"#3182bd", "#08519c", "#08306b", "#041b40", "#0072B2", "#D55E00", "#000000", "#393B79", "#637939",
+FONCES = {"#2171b5", "#08306b", "#062a5c", "#041b40", "#0072B2", "#D55E00", "#000000", "#393B79", "#637939",
           "#AD494A", "#8C6D31", "#7F7F7F", "#CC79A7", "#009E73"}
 
 
@@ -46,6 +46,8 @@ def barres_100(res: pd.DataFrame, niveaux: list[str], echelle: Echelle | None, s
     """Stacked 100 % bars, one row per item (and per year when waves are compared), answers in `niveaux`
     order left to right, each segment labelled with its percentage; a masked row says "moins de N réponses"."""
     colours = couleurs(niveaux, echelle)
+    # Long labels (agreement scales) one per legend line, so a half-width chart does not cut them.
+    legend_cols = min(len(niveaux), 5) if sum(len(n) + 4 for n in niveaux) <= 85 else 1
     text_colour = {lvl: ("white" if c in FONCES else "#1a1a1a") for lvl, c in zip(niveaux, colours)}
     data = res.assign(ligne=_ligne(res))
     rows = list(dict.fromkeys(data["ligne"]))
@@ -69,7 +71,7 @@ def barres_100(res: pd.DataFrame, niveaux: list[str], echelle: Echelle | None, s
         x2="x2:Q",
         color=alt.Color("reponse:N", title=legende, sort=niveaux,
                         scale=alt.Scale(domain=niveaux, range=colours),
-                        legend=alt.Legend(orient="bottom", columns=min(len(niveaux), 5), symbolType="square",
+                        legend=alt.Legend(orient="bottom", columns=legend_cols, symbolType="square",
                                           symbolSize=220)),
         tooltip=[alt.Tooltip("ligne:N", title="Ligne"), alt.Tooltip("reponse:N", title=legende),
                  alt.Tooltip("pct_txt:N", title="Part"), alt.Tooltip("n:Q", title="Réponses")],
@@ -84,7 +86,8 @@ def barres_100(res: pd.DataFrame, niveaux: list[str], echelle: Echelle | None, s
                                                                              color="#555").encode(
             y=y, x="x:Q", text="texte:N"))
     # Streamlit sizes the whole chart (axis and legend included) to this height.
-    return _style(alt.layer(*layers), 58 * len(rows) + 130 + 24 * ((len(niveaux) - 1) // 5))
+    legend_rows = -(-len(niveaux) // legend_cols)
+    return _style(alt.layer(*layers), 58 * len(rows) + 110 + 24 * legend_rows)
 
 
 def barres_choix(res: pd.DataFrame) -> alt.Chart:
@@ -97,7 +100,7 @@ def barres_choix(res: pd.DataFrame) -> alt.Chart:
     order = data["reponse"].tolist()
     base = alt.Chart(data).encode(
         y=alt.Y("reponse:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=420)),
-        x=alt.X("pct:Q", title="Part des répondants", scale=alt.Scale(domain=[0, 100]),
+        x=alt.X("pct:Q", title="Part des répondants", scale=alt.Scale(domain=[0, 118]),  # room for labels
                 axis=alt.Axis(values=[0, 25, 50, 75, 100], labelExpr="datum.value + '\u00a0%'")),
         tooltip=[alt.Tooltip("reponse:N", title="Réponse"), alt.Tooltip("etiquette:N", title="Part (réponses)")],
     )

@@ -352,7 +352,11 @@ def comparer(con: duckdb.DuckDBPyConnection, enquetes_: tuple[str, ...], questio
         frames.append(res.assign(enquete=code, annee=int(annee)))
     if not frames:
         return pd.DataFrame(columns=["item", "reponse", "n", "pct", "base", "masque", "enquete", "annee"])
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True)
+    # Each item's waves side by side, oldest first.
+    rank = {item: i for i, item in enumerate(dict.fromkeys(out["item"]))}
+    return (out.assign(_rang=out["item"].map(rank)).sort_values(["_rang", "annee"], kind="stable")
+            .drop(columns="_rang").reset_index(drop=True))
 
 
 def statistiques(con: duckdb.DuckDBPyConnection, enquete: str, question: str, types: tuple[str, ...] = (),

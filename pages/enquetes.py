@@ -35,7 +35,7 @@ def main() -> None:
         return
     seuil = surveys.seuil_anonymat()
     head = st.container()
-    c1, c2, c3 = st.columns([3, 2, 2], vertical_alignment="bottom")
+    c1, c2, c3 = st.columns([4, 3, 3], vertical_alignment="bottom")
     with c1:
         code = _pick_survey(liste)
     waves = q(surveys.vagues, code)

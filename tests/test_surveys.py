@@ -259,6 +259,9 @@ def test_waves_of_the_same_survey_are_compared(con):
     chart = survey_charts.barres_100(both, ["Oui", "Non"], None, 5)
     rows = chart.to_dict()["layer"][0]["encoding"]["y"]["sort"]
     assert rows == ["2024", "2025"]
+    grid = surveys.comparer(con, ("TEST2025-MIXTE", CODE), "coop", seuil=5).drop_duplicates(["item", "annee"])
+    assert list(zip(grid["item"], grid["annee"])) == [("État", 2024), ("État", 2025), ("CAF", 2024),
+                                                      ("CAF", 2025), ("Région", 2024), ("Région", 2025)]
 
 
 def test_reimport_under_the_same_code_replaces_the_answers(con):
