@@ -121,3 +121,14 @@ def legend_html(legend: Legend) -> str:
         for label, c in legend.classes
     )
     return f'<div style="margin:6px 0 4px 0"><b>{legend.title}</b>&nbsp;: {items}</div>'
+
+
+def highlight_layer(contours: pd.DataFrame, code_qpv: str) -> pdk.Layer | None:
+    """A thick outline around one QPV (the one whose fiche is shown), or None when it has no contour."""
+    row = contours[contours["code_qpv"] == code_qpv]
+    if row.empty:
+        return None
+    feature = {"type": "Feature", "geometry": json.loads(row["geojson"].iloc[0]), "properties": {}}
+    return pdk.Layer(
+        "GeoJsonLayer", {"type": "FeatureCollection", "features": [feature]}, id="qpv_choisi",
+        stroked=True, filled=False, get_line_color=[213, 94, 0], line_width_min_pixels=4, pickable=False)
