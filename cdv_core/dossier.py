@@ -175,7 +175,8 @@ def build_pdf(slides: list[Slide], titre: str, date: dt.date | None, filtres: st
                 cells.append(Paragraph(_text(text), st["cell"]) if j == 0 else _text(text).replace("&amp;", "&"))
             rows.append(cells)
         # Figure columns as wide as their longest text (≈ 5 pt a character at 8.5 pt), labels take the rest.
-        chars = [max([4] + [len(str(row[j])) for row in rows[1:]]) for j in range(1, len(cols))]
+        chars = [max([4] + [len(w) + 1 for w in head[j].split()] + [len(str(row[j])) for row in rows[1:]])
+                 for j in range(1, len(cols))]
         rest_w = [5.2 * n + 8 for n in chars]
         first = max(width - sum(rest_w), width * 0.22)
         scale = (width - first) / sum(rest_w) if rest_w else 1
