@@ -1,0 +1,236 @@
+"""Figures of the "Financeurs" page: contributions, natures, sections, requested vs granted, effet levier,
+co-financing and the funder × pillar matrix.
+
+Every function takes `(con, filtres, ...)` and returns a DataFrame or a dict; amounts are aggregated in
+DuckDB through `queries.aggregate` (equal split per QPV when quartiers or communes are selected).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from cdv_core import queries
+from cdv_core.filters import Filtres, Sql, action_conditions, financement_conditions, qpv_conditions
+from cdv_core.formats import LIBELLES
+
+# The ANCT's own credits: the effet levier is measured against them.
+BOP147 = "etat_bop147"
+
+
+def _funder_labels(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFrame:
+    df = df.merge(queries.libelles(con, "financeur"), on="financeur", how="left")
+    df["financeur_libelle"] = df["financeur_libelle"].fillna(df["financeur"])
+    return df
+
+
+def _share(df: pd.DataFrame, by: str | list[str] | None, value: str = "montant_accorde") -> pd.Series:
+    total = df.groupby(by)[value].transform("sum") if by else pd.Series(df[value].sum(), index=df.index)
+    return (100 * df[value] / total.where(total > 0)).fillna(0.0)
+
+
+def contributions(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
+    """Per year and funder: granted amount, actions, and the funder's share (%) of the year's total."""
+    df = _funder_labels(con, queries.aggregate(con, f, ["annee", "financeur"]))
+    df["part"] = _share(df, "annee")
+    return df.sort_values(["annee", "montant_accorde"], ascending=[True, False], ignore_index=True)
+
+
+def _by_year_listed(con, f: Filtres, dim: str) -> pd.DataFrame:
+    df = queries.aggregate(con, f, ["annee", dim])
+    df[f"{dim}_libelle"] = df[dim].map(lambda v: LIBELLES.get(v, v)).fillna("Non renseigné")
+    df["part"] = _share(df, "annee")
+    return df[["annee", dim, f"{dim}_libelle", "montant_accorde", "nb_actions", "part"]]
+
+
+def par_nature(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
+    """Per year: crédits spécifiques vs droit commun (amount, actions, share % of the year)."""
+    return _by_year_listed(con, f, "nature")
+
+
+def par_section(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
+    """Per year: fonctionnement vs investissement (amount, actions, share % of the year)."""
+    return _by_year_listed(con, f, "section")
+
+
+def croissance(con: duckdb.DuckDBPyConnection, f: Filtres, annee_ref: int, annee: int) -> pd.DataFrame:
+    """Per funder: amount in `annee_ref` and `annee`, change in € and in % (None when absent in `annee_ref`).
+
+    Sorted by change in €, largest increase first.
+    """
+    df = queries.aggregate(con, f.with_(annees=tuple(sorted({annee_ref, annee}))), ["annee", "financeur"])
+    wide = df.pivot_table(index="financeur", columns="annee", values="montant_accorde", aggfunc="sum",
+                          fill_value=0.0)
+    out = pd.DataFrame({
+        "financeur": wide.index,
+        "montant_ref": wide[annee_ref].to_numpy() if annee_ref in wide else 0.0,
+        "montant": wide[annee].to_numpy() if annee in wide else 0.0,
+    })
+    out["evolution"] = out["montant"] - out["montant_ref"]
+    out["evolution_pct"] = (100 * out["evolution"] / out["montant_ref"].where(out["montant_ref"] > 0))
+    out["evolution_pct"] = out["evolution_pct"].astype(object).where(out["evolution_pct"].notna(), None)
+    out = _funder_labels(con, out)
+    out["annee_ref"], out["annee"] = annee_ref, annee
+    return out.sort_values(["evolution", "financeur"], ascending=[False, True], ignore_index=True)
+
+
+def plus_forte_croissance(con: duckdb.DuckDBPyConnection, f: Filtres, annee_ref: int, annee: int) -> dict | None:
+    """The funder whose granted amount grew most in € between `annee_ref` and `annee` (None if no data)."""
+    df = croissance(con, f, annee_ref, annee)
+    if df.empty or (df["montant"].sum() == 0 and df["montant_ref"].sum() == 0):
+        return None
+    top = df.iloc[0]
+    total_ref, total = float(df["montant_ref"].sum()), float(df["montant"].sum())
+    return {
+        "financeur": top["financeur"], "financeur_libelle": top["financeur_libelle"],
+        "montant_ref": float(top["montant_ref"]), "montant": float(top["montant"]),
+        "evolution": float(top["evolution"]), "evolution_pct": top["evolution_pct"],
+        "annee_ref": annee_ref, "annee": annee, "total_ref": total_ref, "total": total,
+        "total_evolution_pct": 100 * (total - total_ref) / total_ref if total_ref else None,
+    }
+
+
+def demande_accorde(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
+    """Per funder, on funding lines whose requested amount is known: requested, granted, rate (%).
+
+    Also `nb_lignes_connues` / `nb_lignes` (how many lines state what was requested).
+    """
+    sql = Sql()
+    action_conditions(f, sql)
+    financement_conditions(f, sql)
+    amount, join = "f.{}", ""
+    if f.split_qpv:
+        qpv_conditions(f, sql)
+        amount = "f.{} * q.part"
+        join = " JOIN action_qpv q ON q.action_id = a.action_id AND q.annee = a.annee"
+    df = con.execute(
+        "SELECT f.financeur, "
+        f"sum(CASE WHEN f.montant_demande IS NOT NULL THEN {amount.format('montant_demande')} END) AS montant_demande, "
+        f"sum(CASE WHEN f.montant_demande IS NOT NULL THEN {amount.format('montant_accorde')} END) AS montant_accorde, "
+        "count(DISTINCT CASE WHEN f.montant_demande IS NOT NULL THEN f.action_id || '|' || f.annee || '|' "
+        "|| f.financeur || '|' || coalesce(f.dispositif, '') || f.section || f.nature END) AS nb_lignes_connues, "
+        "count(DISTINCT f.action_id || '|' || f.annee || '|' || f.financeur || '|' || coalesce(f.dispositif, '') "
+        "|| f.section || f.nature) AS nb_lignes "
+        f"FROM action a JOIN financement f ON f.action_id = a.action_id AND f.annee = a.annee{join} "
+        f"{sql.where()} GROUP BY f.financeur", sql.params).df()
+    df = _funder_labels(con, df[df["nb_lignes_connues"] > 0].copy())
+    df["taux"] = 100 * df["montant_accorde"] / df["montant_demande"].where(df["montant_demande"] > 0)
+    return df.sort_values("montant_demande", ascending=False, ignore_index=True)
+
+
+LEVIER_DIMENSIONS = {"annee": "annee", "pilier": "pilier", "qpv": "qpv"}
+
+
+def effet_levier(con: duckdb.DuckDBPyConnection, f: Filtres, par: str = "annee") -> pd.DataFrame:
+    """Euros from the other funders per euro of ANCT crédits (BOP 147), per `par` (annee, pilier or qpv).
+
+    Columns: `par`, its label, montant_total, montant_bop147, montant_autres, levier (None without BOP 147).
+    Per QPV, amounts are equal shares of each action. The funder and nature filters are ignored: the levier
+    compares every funder with the BOP 147.
+    """
+    if par not in LEVIER_DIMENSIONS:
+        raise ValueError(f"unknown dimension: {par}")
+    base = f.with_(financeurs=(), nature=())
+    df = queries.aggregate(con, base, [par, "financeur"])
+    df["bop"] = df["montant_accorde"].where(df["financeur"] == BOP147, 0.0)
+    out = df.groupby(par, as_index=False).agg(montant_total=("montant_accorde", "sum"),
+                                              montant_bop147=("bop", "sum"))
+    out["montant_autres"] = out["montant_total"] - out["montant_bop147"]
+    out["levier"] = out["montant_autres"] / out["montant_bop147"].where(out["montant_bop147"] > 0)
+    if par == "pilier":
+        out = out.merge(queries.libelles(con, "pilier")[["pilier", "pilier_libelle"]], on="pilier", how="left")
+        out["pilier_libelle"] = out["pilier_libelle"].fillna(out["pilier"])
+    elif par == "qpv":
+        out = out.merge(queries.libelles(con, "qpv")[["qpv", "qpv_libelle"]], on="qpv", how="left")
+        out["qpv_libelle"] = out["qpv_libelle"].fillna(out["qpv"]) + " (" + out["qpv"] + ")"
+    else:
+        out["annee"] = out["annee"].astype(int)
+    out = out[out["montant_total"] > 0]
+    return out.sort_values(par if par == "annee" else "levier", ascending=par == "annee",
+                           ignore_index=True, na_position="last")
+
+
+def levier_global(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict:
+    """Effet levier over the whole selection: totals and euros from others per euro of BOP 147."""
+    df = queries.aggregate(con, f.with_(financeurs=(), nature=()), ["financeur"])
+    total = float(df["montant_accorde"].sum())
+    bop = float(df.loc[df["financeur"] == BOP147, "montant_accorde"].sum())
+    return {"montant_total": total, "montant_bop147": bop, "montant_autres": total - bop,
+            "levier": (total - bop) / bop if bop else None}
+
+
+def _action_scope(f: Filtres) -> Sql:
+    """Conditions selecting action-years: action filters, quartiers (any share), funders/nature (any line)."""
+    sql = Sql()
+    action_conditions(f, sql)
+    if f.split_qpv:
+        qs = Sql()
+        qpv_conditions(f, qs)
+        sql.add("EXISTS (SELECT 1 FROM action_qpv q WHERE q.action_id = a.action_id AND q.annee = a.annee AND "
+                + " AND ".join(qs.conditions) + ")", *qs.params)
+    if f.financeurs or f.nature:
+        fs = Sql()
+        financement_conditions(f, fs, alias="g")
+        sql.add("EXISTS (SELECT 1 FROM financement g WHERE g.action_id = a.action_id AND g.annee = a.annee "
+                "AND g.montant_accorde > 0 AND " + " AND ".join(fs.conditions) + ")", *fs.params)
+    return sql
+
+
+def actions_par_financeur(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
+    """Per funder: number of action-years it co-finances (granted amount > 0) and how many have other funders."""
+    sql = _action_scope(f.with_(financeurs=(), nature=()))
+    fs = Sql()
+    financement_conditions(f, fs)
+    cond = (" AND " + " AND ".join(fs.conditions)) if fs.conditions else ""
+    df = con.execute(
+        "WITH lignes AS (SELECT DISTINCT f.action_id, f.annee, f.financeur FROM action a JOIN financement f "
+        "ON f.action_id = a.action_id AND f.annee = a.annee "
+        f"{sql.where() or 'WHERE TRUE'} AND f.montant_accorde > 0), "
+        "n AS (SELECT action_id, annee, count(*) AS nb FROM lignes GROUP BY ALL) "
+        "SELECT f.financeur, count(*) AS nb_actions, count(*) FILTER (WHERE n.nb > 1) AS nb_cofinancees "
+        f"FROM lignes f JOIN n USING (action_id, annee) WHERE TRUE{cond} GROUP BY f.financeur",
+        [*sql.params, *fs.params]).df()
+    df = _funder_labels(con, df)
+    return df.sort_values(["nb_actions", "financeur"], ascending=[False, True], ignore_index=True)
+
+
+def distribution_nb_financeurs(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
+    """How many funders (granted amount > 0) each action-year has: nb_financeurs → nb_actions, part (%).
+
+    With a funder or nature filter, the actions are those with such a line, and all their funders count.
+    Actions without any granted amount count as 0 funders.
+    """
+    sql = _action_scope(f)
+    df = con.execute(
+        "SELECT coalesce(n.nb, 0) AS nb_financeurs, count(*) AS nb_actions FROM action a "
+        "LEFT JOIN (SELECT action_id, annee, count(DISTINCT financeur) AS nb FROM financement "
+        "WHERE montant_accorde > 0 GROUP BY ALL) n ON n.action_id = a.action_id AND n.annee = a.annee "
+        f"{sql.where()} GROUP BY ALL ORDER BY nb_financeurs", sql.params).df()
+    df["part"] = _share(df, None, "nb_actions")
+    return df
+
+
+def matrice_pilier(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
+    """Funder × pillar: granted amount, actions, and the pillar's share (%) of the funder's total."""
+    df = _funder_labels(con, queries.aggregate(con, f, ["financeur", "pilier"]))
+    df = df.merge(queries.libelles(con, "pilier")[["pilier", "pilier_libelle"]], on="pilier", how="left")
+    df["pilier_libelle"] = df["pilier_libelle"].fillna(df["pilier"])
+    df["part_financeur"] = _share(df, "financeur")
+    return df.sort_values(["financeur_libelle", "pilier_libelle"], ignore_index=True)
+
+
+def taux_accord(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict:
+    """Over lines whose requested amount is known: requested, granted, granted/requested (%), lines known/all."""
+    df = demande_accorde(con, f)
+    dem, acc = float(df["montant_demande"].sum()), float(df["montant_accorde"].sum())
+    return {"montant_demande": dem, "montant_accorde": acc, "taux": 100 * acc / dem if dem else None,
+            "nb_lignes_connues": int(df["nb_lignes_connues"].sum()), "nb_lignes": int(df["nb_lignes"].sum())}
+
+
+def resume_cofinancement(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict:
+    """Action-years of the selection, those with at least two funders, and their share (%)."""
+    dist = distribution_nb_financeurs(con, f)
+    n = int(dist["nb_actions"].sum())
+    multi = int(dist.loc[dist["nb_financeurs"] >= 2, "nb_actions"].sum())
+    sans = int(dist.loc[dist["nb_financeurs"] == 0, "nb_actions"].sum())
+    return {"nb_actions": n, "nb_multi": multi, "part_multi": 100 * multi / n if n else None, "nb_sans": sans}
