@@ -13,7 +13,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from cdv_core import reading
+from cdv_core import facts, reading
 from cdv_core.formats import IMPORT_ORDER, KINDS, LIBELLES, Column, FileKind
 from cdv_core.reading import normalize_choice, normalize_name
 from cdv_core.schema import table_columns
@@ -50,6 +50,9 @@ TABLE_IDENTITY: dict[str, tuple[str, ...]] = {
     "financeur": ("code",),
     "thematique": ("code",),
 }
+
+# Tables the fact tables are derived from (all scoped by action_id, annee).
+FACT_SOURCES = {"action", "action_qpv", "financement"}
 
 MAIN_TABLE = {
     "programmation": "action", "financements": "financement", "indicateurs": "indicateur",
@@ -798,6 +801,8 @@ def _write_table(con, import_id: int, table: str, incoming: pd.DataFrame) -> Non
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
         con.execute(f"INSERT INTO journal_{table} SELECT ?, 'apres', * FROM {table} t SEMI JOIN _scope s "
                     f"ON {_scope_join(table)}", [import_id])
+        if table in FACT_SOURCES:
+            facts.refresh(con, "_scope")
         con.execute("DROP TABLE _scope")
     finally:
         con.unregister("_incoming")
@@ -969,6 +974,8 @@ def undo_import(con, import_id: int | None = None, user: str | None = None) -> I
                             "WHERE import_id = ? AND etat = 'avant'", [import_id])
                 con.execute(f"INSERT INTO journal_{table} SELECT ?, 'apres', t.* FROM {table} t "
                             f"SEMI JOIN _scope s ON {_scope_join(table)}", [new_id])
+                if table in FACT_SOURCES:
+                    facts.refresh(con, "_scope")
                 con.execute("DROP TABLE _scope")
             _journal(con, new_id, user or default_user(), f"annulation de l'import n° {import_id} ({file_name})",
                      None, kind, 0, tuple(counts), undo_of=import_id)

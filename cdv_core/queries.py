@@ -12,35 +12,36 @@ import pandas as pd
 
 from cdv_core.filters import Filtres, Sql, action_conditions, financement_conditions, qpv_conditions
 
-# Dimensions an aggregate can be grouped by: name -> SQL expression (code as in the upload files).
+# Dimensions an aggregate can be grouped by: name -> column of the fact tables (code as in the upload files).
 DIMENSIONS: dict[str, str] = {
-    "annee": "a.annee",
-    "financeur": "f.financeur",
-    "pilier": "a.pilier",
-    "thematique": "a.thematique",
-    "theme": "split_part(a.thematique, '.', 1)",
-    "qpv": "q.code_qpv",
+    "annee": "x.annee",
+    "financeur": "x.financeur",
+    "pilier": "x.pilier",
+    "thematique": "x.thematique",
+    "theme": "x.theme",
+    "qpv": "x.code_qpv",
     "commune": "qc.code_insee",
-    "porteur": "a.porteur",
-    "porteur_type": "a.porteur_type",
-    "nature": "f.nature",
-    "dispositif": "f.dispositif",
-    "section": "f.section",
-    "statut": "a.statut",
-    "contrat": "a.contrat",
-    "nouvelle": "a.nouvelle",
+    "porteur": "x.porteur",
+    "porteur_type": "x.porteur_type",
+    "nature": "x.nature",
+    "dispositif": "x.dispositif",
+    "section": "x.section",
+    "statut": "x.statut",
+    "contrat": "x.contrat",
+    "nouvelle": "x.nouvelle",
 }
 FUNDING_DIMENSIONS = {"financeur", "nature", "dispositif", "section"}
 SPLIT_DIMENSIONS = {"qpv", "commune"}
 
 
-def _amount_expr(split: bool, commune: bool) -> str:
-    expr = "f.montant_accorde"
+def fact_conditions(f: Filtres, split: bool) -> Sql:
+    """Conditions of `f` on a fact table aliased `x` (`fait`, or `fait_qpv` when `split`)."""
+    sql = Sql()
+    action_conditions(f, sql, "x")
+    financement_conditions(f, sql, "x")
     if split:
-        expr += " * q.part"
-    if commune:
-        expr += " * qc.cpart"
-    return expr
+        qpv_conditions(f, sql, "x")
+    return sql
 
 
 def aggregate(
@@ -55,37 +56,32 @@ def aggregate(
     `extra_where` narrows on dimensions by code ({"financeur": ("caf",)}).
     """
     dims = list(dims)
-    unknown = [d for d in dims + list(extra_where or {}) if d not in DIMENSIONS]
+    extra = extra_where or {}
+    unknown = [d for d in dims + list(extra) if d not in DIMENSIONS]
     if unknown:
         raise ValueError(f"unknown dimension(s): {', '.join(unknown)}")
-    commune = "commune" in dims or "commune" in (extra_where or {})
-    split = f.split_qpv or commune or "qpv" in dims or "qpv" in (extra_where or {})
-    funding_inner = bool(f.financeurs or f.nature) or any(
-        d in FUNDING_DIMENSIONS for d in dims + list(extra_where or {}))
-    sql = Sql()
-    action_conditions(f, sql)
-    financement_conditions(f, sql)
-    if split:
-        qpv_conditions(f, sql)
-    for dim, values in (extra_where or {}).items():
+    commune = "commune" in dims or "commune" in extra
+    split = f.split_qpv or commune or "qpv" in dims or "qpv" in extra
+    sql = fact_conditions(f, split)
+    if any(d in FUNDING_DIMENSIONS for d in dims + list(extra)):
+        # Actions without funding have no funder: they are not a group of their own.
+        sql.add("x.financeur IS NOT NULL")
+    for dim, values in extra.items():
         sql.add_in(DIMENSIONS[dim], tuple(values))
-    join = "JOIN" if funding_inner else "LEFT JOIN"
-    from_ = f"FROM action a {join} financement f ON f.action_id = a.action_id AND f.annee = a.annee"
-    if split:
-        from_ += " JOIN action_qpv q ON q.action_id = a.action_id AND q.annee = a.annee"
+    from_ = "FROM fait_qpv x" if split else "FROM fait x"
+    amount, demande = "x.montant_accorde", "x.montant_demande"
     if commune:
         from_ += (" JOIN (SELECT code_qpv, code_insee, 1.0 / count(*) OVER (PARTITION BY code_qpv) AS cpart "
-                  "FROM qpv_commune) qc ON qc.code_qpv = q.code_qpv")
-    amount = _amount_expr(split, commune)
-    demande = amount.replace("f.montant_accorde", "f.montant_demande")
+                  "FROM qpv_commune) qc ON qc.code_qpv = x.code_qpv")
+        amount, demande = f"{amount} * qc.cpart", f"{demande} * qc.cpart"
     select_dims = [f"{DIMENSIONS[d]} AS {d}" for d in dims]
     group = f"GROUP BY {', '.join(DIMENSIONS[d] for d in dims)} ORDER BY {', '.join(dims)}" if dims else ""
     query = (
         f"SELECT {', '.join(select_dims + [''])}"
         f"coalesce(sum({amount}), 0) AS montant_accorde, "
         f"sum({demande}) AS montant_demande, "
-        "count(DISTINCT (a.action_id, a.annee)) AS nb_actions, "
-        "count(DISTINCT a.porteur) AS nb_porteurs "
+        "count(DISTINCT (x.action_id, x.annee)) AS nb_actions, "
+        "count(DISTINCT x.porteur) AS nb_porteurs "
         f"{from_} {sql.where()} {group}"
     )
     return con.execute(query, sql.params).df()
@@ -103,17 +99,9 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict:
     total_ = float(head["montant_accorde"])
     specifique = float(nat.get("specifique", 0.0))
     droit_commun = float(nat.get("droit_commun", 0.0))
-    sql = Sql()
-    action_conditions(f, sql)
-    qpv_conditions(f, sql)
-    if f.financeurs or f.nature:
-        marks = Sql()
-        financement_conditions(f, marks)
-        sql.add("EXISTS (SELECT 1 FROM financement f WHERE f.action_id = a.action_id AND f.annee = a.annee AND "
-                + " AND ".join(marks.conditions) + ")", *marks.params)
-    nb_qpv = con.execute(
-        "SELECT count(DISTINCT q.code_qpv) FROM action a JOIN action_qpv q "
-        f"ON q.action_id = a.action_id AND q.annee = a.annee {sql.where()}", sql.params).fetchone()[0]
+    sql = fact_conditions(f, split=True)
+    nb_qpv = con.execute(f"SELECT count(DISTINCT x.code_qpv) FROM fait_qpv x {sql.where()}",
+                         sql.params).fetchone()[0]
     return {
         "montant_accorde": total_,
         "nb_actions": int(head["nb_actions"]),

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import duckdb
 
+from cdv_core import facts
+
 SCHEMA_VERSION = 1
 
 # Tables whose rows an import may touch; each has a mirror `journal_<table>` holding before/after images.
@@ -107,6 +109,7 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (cle) DO NOTHING", [str(SCHEMA_VERSION)]
     )
+    facts.create(con)
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:

@@ -25,13 +25,13 @@ def _keep_key(name: str) -> str:
 
 def _restore_widgets() -> None:
     """Widget state can be dropped by Streamlit between pages: re-seed it from our own copy."""
-    for name in URL_KEYS:
+    for name in MULTI + ("contrat",):
         if _key(name) not in st.session_state and _keep_key(name) in st.session_state:
             st.session_state[_key(name)] = st.session_state[_keep_key(name)]
 
 
 def _keep_widgets() -> None:
-    for name in URL_KEYS:
+    for name in MULTI + ("contrat",):
         if _key(name) in st.session_state:
             st.session_state[_keep_key(name)] = st.session_state[_key(name)]
 
@@ -71,7 +71,10 @@ def _read_url(options: dict) -> None:
                 lo, hi = years[0], years[-1]
         except (ValueError, IndexError):
             pass
-    st.session_state[_key("annees")] = (lo, hi)
+    # The year slider gets a new key each time its value is set from outside (URL, reset), so that its
+    # `value` is never also set through session state (Streamlit forbids both).
+    st.session_state[_keep_key("annees")] = (lo, hi)
+    st.session_state["flt_annees_gen"] = st.session_state.get("flt_annees_gen", 0) + 1
     contrat = params.get("contrat", "")
     st.session_state[_key("contrat")] = contrat if contrat in options["contrat"] else TOUS
     for name in MULTI:
@@ -125,8 +128,13 @@ def filter_bar() -> Filtres:
     sb = st.sidebar
     sb.markdown("### Filtres")
     if len(years) > 1:
-        picked = sb.select_slider("Années", options=years, key=_key("annees"))
+        kept = st.session_state.get(_keep_key("annees"), (years[0], years[-1]))
+        kept = (min(max(kept[0], years[0]), years[-1]), max(min(kept[1], years[-1]), years[0]))
+        kept = tuple(min(years, key=lambda y, k=k: abs(y - k)) for k in kept)
+        picked = sb.select_slider("Années", options=years, value=kept,
+                                  key=f"{_key('annees')}_{st.session_state.get('flt_annees_gen', 0)}")
         lo, hi = picked if isinstance(picked, (tuple, list)) else (picked, picked)
+        st.session_state[_keep_key("annees")] = (lo, hi)
     else:
         lo = hi = years[0]
     contrats = [TOUS, *options["contrat"]]
@@ -164,6 +172,18 @@ def filter_bar() -> Filtres:
     sb.button("Réinitialiser les filtres", on_click=reset, width="stretch", disabled=is_default(f, years))
     st.session_state["flt_options"] = options
     return f
+
+
+def keep() -> None:
+    """On a page without the filter bar: keep the filters for the next page that has it.
+
+    Streamlit forgets the value of a widget that a run does not draw; writing the values back keeps them.
+    """
+    _restore_widgets()
+    for name in MULTI + ("contrat",):
+        key = _key(name)
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def is_default(f: Filtres, years: list[int]) -> bool:

@@ -27,7 +27,7 @@ def test_overview_shows_the_headline_total(streamlit_server, page):
 
 
 def test_bookmarked_filtered_url_reopens_the_same_view(streamlit_server, page):
-    goto_app(page, streamlit_server + "/vue-ensemble?annees=2016-2022&financeurs=caf")
+    goto_app(page, streamlit_server + "/?annees=2016-2022&financeurs=caf")
     expected = _norm(fmt.euros(demo_expect.total(2022, "caf")))
     page.get_by_text("Montant accordé 2022", exact=False).first.wait_for()
     body = _norm(page.inner_text("body"))

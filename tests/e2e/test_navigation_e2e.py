@@ -1,0 +1,44 @@
+"""Navigation in a real browser: deep links on a fresh server, filters kept across clicks and pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import app_exceptions, goto_app, wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+
+def _norm(text: str) -> str:
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def test_first_request_deep_link_runs_the_whole_app(streamlit_factory, page):
+    server = streamlit_factory("app.py", timeout=120)  # a fresh server: this is its very first page request
+    goto_app(page, server.url + "/quartiers?annees=2022-2022")
+    page.get_by_text("Filtres", exact=True).first.wait_for()
+    body = _norm(page.inner_text("body"))
+    assert "Données de démonstration" in body
+    assert "Année 2022" in body
+    assert app_exceptions(page) == []
+
+
+def test_filters_survive_a_click_and_a_page_change(streamlit_server, page):
+    goto_app(page, streamlit_server + "/?annees=2016-2022&financeurs=caf")
+    page.get_by_text("Montant accordé 2022", exact=False).first.wait_for()
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Année affichée")
+    box.click()
+    page.get_by_role("option", name="2019", exact=True).click()
+    wait_for_app(page)
+    page.get_by_text("Montant accordé 2019", exact=False).first.wait_for()
+    body = _norm(page.inner_text("body"))
+    assert "Années 2016 à 2022" in body and "Financeurs : CAF" in body
+    assert "annees=2016-2022" in page.url
+    # Another page through the navigation keeps the same filters (and writes them back into its URL).
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Piliers").click()
+    wait_for_app(page)
+    page.wait_for_url("**/piliers**")
+    body = _norm(page.inner_text("body"))
+    assert "Années 2016 à 2022" in body and "Financeurs : CAF" in body
+    assert "financeurs=caf" in page.url
+    assert app_exceptions(page) == []
