@@ -7,7 +7,7 @@ import logging
 import streamlit as st
 
 from cdv_core import queries
-from ui import data, filters, layout
+from ui import access, data, filters, layout
 
 st.set_page_config(page_title="Contrats de ville — tableau de bord", page_icon=":material/location_city:", layout="wide",
                    initial_sidebar_state="expanded")
@@ -32,7 +32,9 @@ PAGES = {
 # Pages that use the shared filter bar (not "enquetes": survey answers carry no commune, QPV or funder).
 FILTERED = {"vue-ensemble", "quartiers", "piliers", "financeurs", "seance"}
 
-page = st.navigation(PAGES)
+access_cfg = access.config()
+user = access.current_user(access_cfg)
+page = st.navigation(access.visible_pages(PAGES, user, access_cfg))
 try:
     con = data.cursor()
     try:
@@ -43,6 +45,9 @@ try:
         layout.demo_banner()
     if page.url_path in FILTERED or (page.url_path == "" and "vue-ensemble" in FILTERED):
         st.session_state["filtres"] = filters.filter_bar()
+    else:
+        filters.keep()
+    access.sidebar(user, access_cfg)
     page.run()
 except Exception:  # noqa: BLE001 - a person sees a French sentence, the log keeps the traceback
     logging.getLogger("cdv").exception("Erreur dans la page %s", page.title)

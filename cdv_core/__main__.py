@@ -1,4 +1,4 @@
-"""Command line: `python -m cdv_core import|check|summary|undo|demo|journal|survey ...`.
+"""Command line: `python -m cdv_core import|check|summary|undo|demo|journal|survey|backup|restore|hash-password ...`.
 
 Exit codes: 0 done, 1 a file was rejected (or an undo refused), 2 usage error.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from cdv_core import demo, importer, queries, schema
+from cdv_core import demo, gestion, importer, queries, schema
 from cdv_core.filters import Filtres
 from cdv_core.formats import KINDS
 
@@ -53,7 +53,7 @@ def cmd_import(args, parser) -> int:
     status = 0
     try:
         for name, data, kind in _ordered(files, args.type):
-            report = importer.check_file(con, data, name, kind)
+            report = gestion.check(con, data, name, kind, max_bytes=50_000_000)
             _print_report(report)
             if not report.ok:
                 print(f"{name} : rejeté, {len(report.errors)} erreur(s), rien n'a été écrit.", file=sys.stderr)
@@ -78,7 +78,7 @@ def cmd_check(args, parser) -> int:
     pending: set[tuple[str, int]] = set()
     try:
         for name, data, kind in _ordered(files, args.type):
-            report = importer.check_file(con, data, name, kind, pending_actions=pending)
+            report = gestion.check(con, data, name, kind, pending_actions=pending, max_bytes=50_000_000)
             _print_report(report)
             if report.ok:
                 if "action" in report.tables:
@@ -210,6 +210,50 @@ def cmd_survey(args, parser) -> int:
     return 0
 
 
+def cmd_backup(args, parser) -> int:
+    from cdv_core import backup
+
+    try:
+        dest = backup.backup_file(args.db, args.to)
+    except backup.BackupError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    print(f"Sauvegarde écrite : {dest}")
+    return 0
+
+
+def cmd_restore(args, parser) -> int:
+    from cdv_core import backup
+
+    try:
+        kept = backup.restore(args.backup, args.db)
+    except backup.BackupError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    print(f"Base {args.db} restaurée depuis {args.backup}."
+          + (f" L'ancienne base est conservée dans {kept}." if kept else ""))
+    return 0
+
+
+def cmd_hash_password(args, parser) -> int:
+    import getpass
+
+    from cdv_core import auth
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Mot de passe : ")
+        if getpass.getpass("Le même, pour vérifier : ") != password:
+            print("Les deux saisies diffèrent.", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 10:
+        print("Mot de passe trop court : 10 caractères au moins.", file=sys.stderr)
+        return 1
+    print(auth.hash_password(password))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m cdv_core", description="Tableau de bord des contrats de ville")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -260,6 +304,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="lister les questions de l'enquête")
     p.add_argument("--type-repondant", help="types de répondant, séparés par des virgules")
     p.set_defaults(func=cmd_survey)
+
+    p = sub.add_parser("backup", help="sauvegarder la base (copie cohérente) dans un dossier")
+    p.add_argument("--db", required=True)
+    p.add_argument("--to", required=True, help="dossier des sauvegardes")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="remplacer la base par une sauvegarde (application arrêtée)")
+    p.add_argument("--db", required=True)
+    p.add_argument("backup", help="fichier de sauvegarde (cdv_AAAAMMJJ-HHMMSS.duckdb)")
+    p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("hash-password", help="empreinte d'un mot de passe pour .streamlit/secrets.toml")
+    p.set_defaults(func=cmd_hash_password)
     return parser
 
 

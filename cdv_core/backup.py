@@ -1,8 +1,9 @@
 """Backup and restore of the DuckDB database file.
 
 A backup is a consistent copy of the whole database (data, referentials, import journal): every write
-goes through `importer.WRITE_LOCK`, so holding it, a CHECKPOINT folds the write-ahead log into the file
-and the file can be copied as is.
+goes through `importer.WRITE_LOCK`, so while it is held the file and its write-ahead log do not change and
+can be copied together (after a CHECKPOINT the log is empty; when a reader prevents the checkpoint, the log
+is copied too and replayed into the copy).
 
 DuckDB lets one process only open a file for writing. While the app runs it holds the file, so the
 command line cannot open it: `backup_file` then raises DatabaseLocked (stop the app, or use the
@@ -77,12 +78,27 @@ def backup_connection(con: duckdb.DuckDBPyConnection, db_path: str | Path, to_di
     """
     db_path, to_dir = Path(db_path), Path(to_dir)
     to_dir.mkdir(parents=True, exist_ok=True)
+    wal = Path(str(db_path) + ".wal")
     with importer.WRITE_LOCK:
-        con.execute("CHECKPOINT")
+        try:
+            con.execute("CHECKPOINT")
+        except duckdb.TransactionException:
+            pass  # a reader still sees an older state: the log is copied with the file instead
         expected = int(con.execute("SELECT count(*) FROM import_journal").fetchone()[0])
         dest = _free_name(to_dir)
         tmp = dest.with_name(dest.name + ".partiel")
+        tmp_wal = Path(str(tmp) + ".wal")
+        # no write can commit while the lock is held, so the file and its log are copied in one state
         shutil.copyfile(db_path, tmp)
+        if wal.exists():
+            shutil.copyfile(wal, tmp_wal)
+    if tmp_wal.exists():
+        copy = duckdb.connect(str(tmp))  # replays the copied log into the copy, which becomes one file
+        try:
+            copy.execute("CHECKPOINT")
+        finally:
+            copy.close()
+        tmp_wal.unlink(missing_ok=True)
     os.replace(tmp, dest)
     if check_backup(dest) != expected:
         raise BackupError(f"La copie {dest} ne correspond pas à la base : sauvegarde à refaire.")

@@ -1,0 +1,214 @@
+"""Importer des données: drop files, read the validation report and the preview, then write (gestionnaires)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cdv_core import exports, fmt, gestion, importer, templates
+from cdv_core.formats import KINDS
+from ui import access, data, layout
+
+AUTO = "auto"
+REFERENTIELS = ("qpv", "piliers", "financeurs", "thematiques")
+
+
+def _kind_label(code: str) -> str:
+    return "Reconnaître automatiquement" if code == AUTO else KINDS[code].libelle
+
+
+def _uploads(files) -> list[gestion.Upload]:
+    out = []
+    for i, f in enumerate(files):
+        choice = st.session_state.get(f"imp_kind_{i}_{f.name}", AUTO)
+        out.append(gestion.Upload(f.name, f.getvalue(), None if choice == AUTO else choice))
+    return out
+
+
+def _plan(uploads: list[gestion.Upload]) -> gestion.ImportPlan:
+    """The check of this upload, kept in the session while neither the files nor the data change."""
+    con = data.cursor()
+    try:
+        version = gestion.data_version(con)
+        key = (version, tuple((u.name, importer.checksum(u.data), u.kind) for u in uploads))
+        cached = st.session_state.get("imp_plan")
+        if cached and cached[0] == key:
+            return cached[1]
+        with st.spinner("Vérification des fichiers…"):
+            plan = gestion.plan_import(con, uploads)
+    finally:
+        con.close()
+    st.session_state["imp_plan"] = (key, plan)
+    return plan
+
+
+def _report(checked: gestion.CheckedFile, idx: int) -> None:
+    report = checked.report
+    errors, warnings = report.errors, report.warnings
+    kind = KINDS[checked.kind].libelle if checked.kind else "type non reconnu"
+    if errors:
+        st.error(f"**{checked.upload.name}** ({kind}) : {len(errors)} erreur(s) à corriger"
+                 + (f", {len(warnings)} avertissement(s)" if warnings else "")
+                 + ". Ce fichier ne peut pas être importé en l'état.", icon=":material/error:")
+    elif warnings:
+        st.warning(f"**{checked.upload.name}** ({kind}, {fmt.nombre(report.n_rows)} lignes) : prêt à importer, "
+                   f"{len(warnings)} avertissement(s) à vérifier.", icon=":material/warning:")
+    else:
+        st.success(f"**{checked.upload.name}** ({kind}, {fmt.nombre(report.n_rows)} lignes) : aucun problème.",
+                   icon=":material/check_circle:")
+    if report.issues:
+        issues = report.issues_frame()
+        if len(issues) <= 30:  # a static table wraps long sentences; a long report stays scrollable
+            st.table(issues.assign(Ligne=issues["Ligne"].map(lambda v: "" if v is None or v != v else str(int(v))))
+                     .fillna(""), hide_index=True)
+        else:
+            st.dataframe(issues, hide_index=True, width="stretch", key=f"imp_issues_{idx}",
+                         column_config={"Ligne": st.column_config.NumberColumn("Ligne", format="%d")})
+        st.download_button("Télécharger le rapport (CSV)", exports.to_csv_bytes(issues),
+                           file_name=f"rapport_{layout.slug(checked.upload.name)}.csv", mime="text/csv",
+                           icon=":material/download:", key=f"imp_issues_csv_{idx}")
+    if checked.orphans is not None and not checked.orphans.empty:
+        st.markdown("**Actions qui deviendraient orphelines**")
+        st.dataframe(checked.orphans.rename(columns={
+            "code_qpv": "Quartier", "contrat_avant": "Contrat actuel", "contrat_apres": "Contrat du fichier",
+            "action_id": "Action", "annee": "Année", "intitule": "Intitulé"}), hide_index=True, width="stretch",
+            key=f"imp_orphans_{idx}")
+
+
+def _details(plan: gestion.ImportPlan) -> None:
+    for i, checked in enumerate(plan.files):
+        for table, diff in checked.diffs.items():
+            if table not in gestion.SHOWN_TABLES:
+                continue
+            label = f"{checked.upload.name} — {gestion.TABLE_LABELS.get(table, table)}"
+            if len(diff.added):
+                with st.expander(f"{label} : {fmt.nombre(len(diff.added))} ligne(s) ajoutée(s)"):
+                    st.dataframe(diff.added, hide_index=True, width="stretch", key=f"imp_add_{i}_{table}")
+            if len(diff.changed_after):
+                with st.expander(f"{label} : {fmt.nombre(len(diff.changed_after))} ligne(s) modifiée(s) "
+                                 "(ancienne → nouvelle valeur)"):
+                    st.dataframe(gestion.changes_frame(table, diff), hide_index=True, width="stretch",
+                                 key=f"imp_chg_{i}_{table}")
+            if len(diff.removed):
+                with st.expander(f"{label} : {fmt.nombre(len(diff.removed))} ligne(s) supprimée(s)"):
+                    st.dataframe(diff.removed, hide_index=True, width="stretch", key=f"imp_del_{i}_{table}")
+
+
+def _preview(plan: gestion.ImportPlan) -> None:
+    st.subheader("Effet de l'import")
+    counts = gestion.counts_view(plan)
+    if counts.empty:
+        st.info("Ces fichiers ne changent rien : les données sont déjà à jour.", icon=":material/info:")
+        return
+    st.table(counts, hide_index=True)
+    if not plan.totals.empty:
+        st.markdown("**Totaux des années concernées, avant → après**")
+        st.table(gestion.totals_view(plan), hide_index=True)
+    _details(plan)
+
+
+def _commit(uploads: list[gestion.Upload], plan: gestion.ImportPlan, user) -> None:
+    con = data.cursor()
+    try:
+        results = gestion.commit_import(con, uploads, user, expected_version=plan.version)
+    except gestion.StalePlan as exc:
+        st.session_state.pop("imp_plan", None)
+        st.warning(exc.message, icon=":material/sync_problem:")
+        return
+    except importer.ImportRejected as exc:
+        st.error(f"{exc.report.file_name} ne passe plus les contrôles : rien n'a été écrit. Vérifiez-le à nouveau.",
+                 icon=":material/error:")
+        return
+    finally:
+        con.close()
+    lines = [f"n° {r.import_id} : {r.file_name} — {fmt.nombre(r.added)} ajoutée(s), {fmt.nombre(r.changed)} "
+             f"modifiée(s), {fmt.nombre(r.removed)} supprimée(s)" for r in results]
+    st.session_state["imp_done"] = ("Import enregistré. " + " ; ".join(lines)
+                                    + ". Toutes les pages affichent désormais ces données ; l'import peut être "
+                                    "annulé depuis le journal des imports.")
+    st.session_state["imp_uploader"] = st.session_state.get("imp_uploader", 0) + 1
+    st.session_state.pop("imp_plan", None)
+    st.rerun()
+
+
+def import_tab(user) -> None:
+    done = st.session_state.pop("imp_done", None)
+    if done:
+        st.success(done, icon=":material/check_circle:")
+    files = st.file_uploader(
+        f"Déposez un ou plusieurs fichiers CSV ou Excel (.xlsx), {fmt.nombre(gestion.MAX_BYTES // 1_000_000)} Mo "
+        "au plus par fichier", accept_multiple_files=True,
+        key=f"imp_files_{st.session_state.get('imp_uploader', 0)}")
+    if not files:
+        st.caption("Rien n'est écrit tant que vous n'avez pas cliqué sur « Valider l'import », après avoir lu le "
+                   "rapport de vérification et l'aperçu des changements.")
+        return
+    cols = st.columns(min(len(files), 3))
+    for i, f in enumerate(files):
+        cols[i % len(cols)].selectbox(f"Type de « {f.name} »", [AUTO, *KINDS], format_func=_kind_label,
+                                      key=f"imp_kind_{i}_{f.name}")
+    uploads = _uploads(files)
+    plan = _plan(uploads)
+    st.subheader("Rapport de vérification")
+    for i, checked in enumerate(plan.files):
+        _report(checked, i)
+    if not plan.ok:
+        st.info("Rien n'a été écrit. L'import est bloqué tant qu'un fichier a des erreurs : corrigez-les dans votre "
+                "tableur puis déposez à nouveau le fichier (ou retirez-le de la liste).", icon=":material/info:")
+        return
+    _preview(plan)
+    if plan.changes_anything and st.button("Valider l'import", type="primary", icon=":material/task_alt:",
+                                           key="imp_commit"):
+        _commit(uploads, plan, user)
+
+
+def templates_tab() -> None:
+    st.markdown("Partez d'un modèle : les colonnes, les valeurs acceptées et les exemples ci-dessous sont ceux que "
+                "l'import vérifie. Le CSV s'ouvre directement dans Excel (séparateur point-virgule).")
+    code = st.selectbox("Type de fichier", list(KINDS), format_func=_kind_label, key="imp_tpl_kind")
+    kind = KINDS[code]
+    if kind.description:
+        st.caption(kind.description)
+    st.dataframe(templates.column_guide(code), hide_index=True, width="stretch", key="imp_guide")
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    c = st.columns(4)
+    for i, (with_example, ext) in enumerate(((False, "csv"), (False, "xlsx"), (True, "csv"), (True, "xlsx"))):
+        what = "Exemple" if with_example else "Modèle vide"
+        payload = templates.csv_bytes(code, with_example) if ext == "csv" else templates.xlsx_bytes(code, with_example)
+        c[i].download_button(f"{what} ({'CSV' if ext == 'csv' else 'Excel'})", payload,
+                             file_name=templates.file_name(code, with_example, ext),
+                             mime="text/csv" if ext == "csv" else xlsx, icon=":material/download:",
+                             key=f"imp_tpl_{code}_{i}", width="stretch")
+
+
+def referentials_tab() -> None:
+    st.markdown(
+        "Les référentiels se mettent à jour comme les autres fichiers, avec les mêmes vérifications, le même "
+        "journal et la même annulation : téléchargez le référentiel actuel, modifiez-le dans votre tableur, puis "
+        "déposez-le dans l'onglet « Importer ».")
+    layout.note("Un référentiel importé ajoute des codes ou modifie ceux qu'il contient ; il ne supprime jamais "
+                "un code absent du fichier. Un changement qui laisserait des actions orphelines (un quartier "
+                "rattaché à un autre contrat que celui de ses actions) est refusé, avec la liste des actions "
+                "concernées.")
+    code = st.selectbox("Référentiel", REFERENTIELS, format_func=_kind_label, key="imp_ref_kind")
+    df = data.q(gestion.referential, code)
+    st.caption(f"{fmt.nombre(len(df))} ligne(s) enregistrée(s).")
+    layout.table(df, f"referentiel_{code}", f"imp_ref_{code}", height=420)
+
+
+def main() -> None:
+    user = access.require_manager()
+    st.title("Importer des données")
+    st.markdown("Programmation, financements, indicateurs, enquêtes ou référentiels : déposez vos fichiers, "
+                "lisez le rapport de vérification et l'aperçu des changements, puis validez. Chaque import est "
+                "inscrit au journal et peut être annulé.")
+    t1, t2, t3 = st.tabs([":material/upload_file: Importer", ":material/description: Modèles de fichiers",
+                          ":material/list_alt: Référentiels"])
+    with t1:
+        import_tab(user)
+    with t2:
+        templates_tab()
+    with t3:
+        referentials_tab()
+
+
+main()

@@ -1,0 +1,148 @@
+"""Who is using the app (local account or identity provider), the login box and the management pages.
+
+Decisions (roles, passwords) are made by cdv_core.auth; this module only reads the identity Streamlit
+knows and draws the sidebar block.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from cdv_core import auth
+
+SESSION_KEY = "cdv_user"
+MANAGEMENT_URLS = ("import-donnees", "journal-imports")
+
+
+def config() -> auth.AccessConfig:
+    """The access configuration (re-read at each run: cheap, and edits apply without a restart)."""
+    return auth.load_config()
+
+
+def _oidc_identity() -> tuple[str | None, str | None] | None:
+    """(e-mail, name) of the person logged in through st.login, or None."""
+    try:
+        if not st.user.get("is_logged_in", False):
+            return None
+        return st.user.get("email"), st.user.get("name")
+    except Exception:  # noqa: BLE001 - no [auth] configured in Streamlit's own secrets: nobody is logged in
+        return None
+
+
+def current_user(cfg: auth.AccessConfig | None = None) -> auth.User:
+    """The person using this session (auth.ANONYMOUS when nobody is logged in)."""
+    cfg = cfg or config()
+    user = st.session_state.get(SESSION_KEY)
+    if isinstance(user, auth.User):
+        if user.via == "local" and user.login not in cfg.accounts:  # account removed since: log out
+            st.session_state.pop(SESSION_KEY, None)
+        else:
+            return user
+    if cfg.oidc:
+        identity = _oidc_identity()
+        if identity is not None:
+            return auth.user_from_oidc(cfg, *identity)
+    return auth.ANONYMOUS
+
+
+def can_manage(user: auth.User) -> bool:
+    return user.has_role(auth.GESTIONNAIRE)
+
+
+def management_pages(user: auth.User) -> dict[str, list]:
+    """The "Gestion des données" section of the navigation, for gestionnaires only."""
+    if not can_manage(user):
+        return {}
+    return {"Gestion des données": [
+        st.Page("pages/import_donnees.py", title="Importer des données", icon=":material/upload_file:",
+                url_path="import-donnees"),
+        st.Page("pages/journal.py", title="Journal des imports", icon=":material/history:",
+                url_path="journal-imports"),
+    ]}
+
+
+def visible_pages(pages: dict[str, list], user: auth.User, cfg: auth.AccessConfig) -> dict[str, list]:
+    """The navigation for this person: the dashboard (or only a login page), plus management for gestionnaires."""
+    if not auth.can_view(cfg, user):
+        return {"": [st.Page(login_page, title="Connexion", icon=":material/lock:", url_path="connexion")]}
+    return {**pages, **management_pages(user)}
+
+
+def _local_login(cfg: auth.AccessConfig, container) -> None:
+    with container.form("cdv_login", clear_on_submit=True, border=False):
+        login = st.text_input("Identifiant", key="cdv_login_id")
+        password = st.text_input("Mot de passe", type="password", key="cdv_login_pwd")
+        submitted = st.form_submit_button("Se connecter", icon=":material/login:", width="stretch")
+    if submitted:
+        user = auth.authenticate(cfg, login, password)
+        if user is None:
+            logging.getLogger("cdv").warning("Échec de connexion pour l'identifiant %r", login)
+            container.error("Identifiant ou mot de passe incorrect.", icon=":material/error:")
+        else:
+            st.session_state[SESSION_KEY] = user
+            st.rerun()
+
+
+def _logout() -> None:
+    st.session_state.pop(SESSION_KEY, None)
+
+
+def sidebar(user: auth.User, cfg: auth.AccessConfig | None = None) -> None:
+    """Connection block at the bottom of the sidebar: who is connected, log in / out, or how to enable import."""
+    cfg = cfg or config()
+    sb = st.sidebar
+    sb.divider()
+    if cfg.problem:
+        sb.warning(cfg.problem, icon=":material/warning:")
+    if user.authenticated:
+        role = auth.ROLE_LABELS.get(auth.GESTIONNAIRE if can_manage(user) else auth.LECTEUR, "")
+        sb.markdown(f"**{user.label}**  \n{role}")
+        if user.via == "oidc":
+            if sb.button("Se déconnecter", icon=":material/logout:", key="cdv_logout", width="stretch"):
+                st.logout()
+        else:
+            sb.button("Se déconnecter", icon=":material/logout:", key="cdv_logout", on_click=_logout,
+                      width="stretch")
+        return
+    if not cfg.login_enabled:
+        sb.caption("Consultation seule : l'import de données est désactivé. Pour l'activer, l'administrateur "
+                   "déclare les gestionnaires dans .streamlit/secrets.toml (modèle : secrets.toml.example, "
+                   "voir le README, « Accès et gestion des données »).")
+        return
+    with sb.expander("Connexion (gestionnaires)", icon=":material/lock:"):
+        if cfg.oidc:
+            if st.button("Se connecter avec le compte de la collectivité", icon=":material/login:",
+                         key="cdv_oidc_login", width="stretch"):
+                try:
+                    st.login(cfg.oidc_provider) if cfg.oidc_provider else st.login()
+                except Exception:  # noqa: BLE001 - misconfiguration: a sentence, the log keeps the detail
+                    logging.getLogger("cdv").exception("st.login a échoué")
+                    st.error("La connexion par le fournisseur d'identité n'est pas disponible (configuration "
+                             "[auth] incomplète ou module Authlib absent).", icon=":material/error:")
+        if cfg.accounts:
+            _local_login(cfg, st)
+
+
+def login_page() -> None:
+    """The only page of a protected dashboard until the person logs in."""
+    st.title("Tableau de bord des contrats de ville")
+    user = current_user()
+    if user.authenticated:
+        st.warning(f"Le compte « {user.label} » n'a pas accès à ce tableau de bord : demandez l'accès à "
+                   "son administrateur.", icon=":material/lock:")
+    else:
+        st.info("La consultation de ce tableau de bord est réservée : connectez-vous dans le panneau de gauche.",
+                icon=":material/lock:")
+
+
+def require_manager() -> auth.User:
+    """At the top of a management page: the gestionnaire using it, or a refusal and the end of the page."""
+    user = current_user()
+    if not can_manage(user):
+        st.title("Accès réservé")
+        st.error("Cette page est réservée aux gestionnaires des données. Connectez-vous avec un compte "
+                 "gestionnaire (panneau de gauche).", icon=":material/lock:")
+        st.stop()
+    return user
