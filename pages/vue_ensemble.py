@@ -63,53 +63,63 @@ def main() -> None:
                      f"droit commun : {fmt.euros(k['montant_droit_commun'])}.")
 
     st.divider()
-    left, right = st.columns([3, 2], gap="large")
-    with left:
-        fin = q(queries.par_annee_financeur, f)
-        first, last = years[0], years[-1]
-        tot_first = float(by_year.loc[by_year["annee"] == first, "montant_accorde"].sum())
-        tot_last = float(by_year.loc[by_year["annee"] == last, "montant_accorde"].sum())
-        st.subheader(f"Financements par année et par financeur, de {first} à {last}")
-        if tot_first and first != last:
-            layout.note(f"{fmt.euros(tot_first)} en {first}, {fmt.euros(tot_last)} en {last}.")
-        fin = fin.assign(financeur_libelle=fin["financeur_libelle"].fillna(fin["financeur"]))
-        chart = charts.stacked_by_year(fin, "financeur_libelle", "Financeur")
-        table = (fin.pivot_table(index="financeur_libelle", columns="annee", values="montant_accorde",
-                                 aggfunc="sum", fill_value=0).reset_index()
-                 .rename(columns={"financeur_libelle": "Financeur"}))
-        table.columns = [str(c) for c in table.columns]
-        layout.chart_and_table(chart, table, "Financements par année et financeur", "ve_fin",
-                               {str(y): layout.euro_column(str(y)) for y in years})
-    with right:
-        pil = q(queries.par_pilier, f.with_(annees=(annee,)))
-        pil = pil[pil["montant_accorde"] > 0]
-        if pil.empty:
-            st.subheader(f"Répartition par pilier en {annee}")
-            layout.empty(f"Aucun financement accordé en {annee} pour ces filtres.")
-        else:
-            pil = pil.assign(pilier_libelle=pil["pilier_libelle"].fillna(pil["pilier"]))
-            top = pil.iloc[0]
-            st.subheader(f"En {annee}, « {top['pilier_libelle']} » reçoit {fmt.pourcent(top['part'], 0)} "
-                         "des financements")
-            chart = charts.horizontal_bars(pil, "pilier_libelle", "montant_accorde")
-            table = pil[["pilier_libelle", "montant_accorde", "part", "nb_actions"]].rename(columns={
-                "pilier_libelle": "Pilier", "montant_accorde": "Montant accordé", "part": "Part (%)",
-                "nb_actions": "Actions"})
-            layout.chart_and_table(chart, table, f"Financements par pilier {annee}", "ve_pil", {
-                "Montant accordé": layout.euro_column("Montant accordé"),
-                "Part (%)": st.column_config.NumberColumn("Part (%)", format="%.1f %%")})
-
+    financeurs(f, years, by_year)
     st.divider()
-    carte(f, annee)
+    left, right = st.columns(2, gap="large")
+    with left:
+        piliers(f, annee)
+    with right:
+        per_qpv = carte(f, annee)
+    if per_qpv is not None:
+        tableau_qpv(per_qpv, annee)
 
 
-def carte(f: Filtres, annee: int) -> None:
+def financeurs(f: Filtres, years: list[int], by_year) -> None:
+    fin = q(queries.par_annee_financeur, f)
+    first, last = years[0], years[-1]
+    tot_first = float(by_year.loc[by_year["annee"] == first, "montant_accorde"].sum())
+    tot_last = float(by_year.loc[by_year["annee"] == last, "montant_accorde"].sum())
+    st.subheader(f"Financements par année et par financeur, de {first} à {last}")
+    if tot_first and first != last:
+        layout.note(f"{fmt.euros(tot_first)} en {first}, {fmt.euros(tot_last)} en {last}.")
+    fin = fin.assign(financeur_libelle=fin["financeur_libelle"].fillna(fin["financeur"]))
+    chart = charts.stacked_by_year(fin, "financeur_libelle", "Financeur")
+    table = (fin.pivot_table(index="financeur_libelle", columns="annee", values="montant_accorde",
+                             aggfunc="sum", fill_value=0).reset_index()
+             .rename(columns={"financeur_libelle": "Financeur"}))
+    table.columns = [str(c) for c in table.columns]
+    layout.chart_and_table(chart, table, "Financements par année et financeur", "ve_fin",
+                           {str(y): layout.euro_column(str(y)) for y in years})
+
+
+def piliers(f: Filtres, annee: int) -> None:
+    pil = q(queries.par_pilier, f.with_(annees=(annee,)))
+    pil = pil[pil["montant_accorde"] > 0]
+    if pil.empty:
+        st.subheader(f"Répartition par pilier en {annee}")
+        layout.empty(f"Aucun financement accordé en {annee} pour ces filtres.")
+    else:
+        pil = pil.assign(pilier_libelle=pil["pilier_libelle"].fillna(pil["pilier"]))
+        top = pil.iloc[0]
+        st.subheader(f"En {annee}, « {top['pilier_libelle']} » reçoit {fmt.pourcent(top['part'], 0)} "
+                     "des financements")
+        chart = charts.horizontal_bars(pil, "pilier_libelle", "montant_accorde")
+        table = pil[["pilier_libelle", "montant_accorde", "part", "nb_actions"]].rename(columns={
+            "pilier_libelle": "Pilier", "montant_accorde": "Montant accordé", "part": "Part (%)",
+            "nb_actions": "Actions"})
+        layout.chart_and_table(chart, table, f"Financements par pilier {annee}", "ve_pil", {
+            "Montant accordé": layout.euro_column("Montant accordé"),
+            "Part (%)": st.column_config.NumberColumn("Part (%)", format="%.1f %%")})
+
+
+def carte(f: Filtres, annee: int):
+    """The map of the quartiers; returns the per-QPV table it drew (None when there is nothing)."""
     per_qpv = q(queries.par_qpv, f.with_(annees=(annee,)))
     per_qpv = per_qpv[per_qpv["montant_accorde"] > 0]
     if per_qpv.empty:
         st.subheader(f"Financements par quartier en {annee}")
         layout.empty("Aucun quartier ne reçoit de financement pour ces filtres.")
-        return
+        return None
     top = per_qpv.iloc[0]
     st.subheader(f"En {annee}, le quartier {top['nom_qpv']} reçoit le plus : {fmt.euros(top['montant_accorde'])}")
     contours = q(queries.qpv_contours)
@@ -117,30 +127,32 @@ def carte(f: Filtres, annee: int) -> None:
     built = maps.qpv_map(contours, per_qpv, "montant_accorde", f"Montant accordé {annee}", fmt.euros,
                          communes=communes)
     without = per_qpv[~per_qpv["code_qpv"].isin(contours["code_qpv"])]
-    left, right = st.columns([1, 1], gap="large")
-    with left:
-        if built is None:
-            layout.empty("Aucun contour n'est disponible pour ces quartiers : la carte ne peut pas être "
-                         "dessinée (voir le tableau).")
-        else:
-            deck, legend = built
-            st.pydeck_chart(deck, width="stretch", height=560)
-            st.markdown(maps.legend_html(legend), unsafe_allow_html=True)
-        if not without.empty:
-            layout.note(f"Sans contour sur la carte ({len(without)}) : "
-                        + ", ".join(f"{n} ({c})" for n, c in zip(without["nom_qpv"], without["code_qpv"],
-                                                                  strict=True)) + ".")
-        layout.note(layout.SPLIT_NOTE)
-    with right:
-        table = per_qpv[["nom_qpv", "code_qpv", "montant_accorde", "nb_actions", "population",
-                         "montant_par_habitant"]].rename(columns={
-            "nom_qpv": "Quartier", "code_qpv": "Code", "montant_accorde": "Montant accordé",
-            "nb_actions": "Actions", "population": "Population", "montant_par_habitant": "€ par habitant"})
-        layout.table(table, f"Financements par quartier {annee}", "ve_qpv", {
-            "Montant accordé": layout.euro_column("Montant accordé"),
-            "€ par habitant": st.column_config.NumberColumn("€ par habitant", format="%.1f €"),
-            "Population": st.column_config.NumberColumn("Population", format="localized"),
-        }, height=560)
+    if built is None:
+        layout.empty("Aucun contour n'est disponible pour ces quartiers : la carte ne peut pas être "
+                     "dessinée (voir le tableau).")
+    else:
+        deck, legend = built
+        st.pydeck_chart(deck, width="stretch", height=560)
+        st.markdown(maps.legend_html(legend), unsafe_allow_html=True)
+    if not without.empty:
+        layout.note(f"Sans contour sur la carte ({len(without)}) : "
+                    + ", ".join(f"{n} ({c})" for n, c in zip(without["nom_qpv"], without["code_qpv"],
+                                                              strict=True)) + ".")
+    layout.note(layout.SPLIT_NOTE)
+    return per_qpv
+
+
+def tableau_qpv(per_qpv, annee: int) -> None:
+    st.subheader(f"Tous les quartiers en {annee}")
+    table = per_qpv[["nom_qpv", "code_qpv", "montant_accorde", "nb_actions", "population",
+                     "montant_par_habitant"]].rename(columns={
+        "nom_qpv": "Quartier", "code_qpv": "Code", "montant_accorde": "Montant accordé",
+        "nb_actions": "Actions", "population": "Population", "montant_par_habitant": "€ par habitant"})
+    layout.table(table, f"Financements par quartier {annee}", "ve_qpv", {
+        "Montant accordé": layout.euro_column("Montant accordé"),
+        "€ par habitant": st.column_config.NumberColumn("€ par habitant", format="%.1f €"),
+        "Population": st.column_config.NumberColumn("Population", format="localized"),
+    }, height=560)
 
 
 main()

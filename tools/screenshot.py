@@ -23,7 +23,8 @@ def shoot(url: str, out: str, size: str = "1920x1080", full_page: bool = True) -
             if page.locator('[data-testid="stStatusWidget"]').count() == 0:
                 break
             time.sleep(0.5)
-        time.sleep(2)
+        # Charts (vega), maps (deck.gl) and tables (glide) draw after the script has finished.
+        time.sleep(6)
         page.screenshot(path=out, full_page=full_page)
         browser.close()
 

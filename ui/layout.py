@@ -21,7 +21,9 @@ h3 { font-size: 1.3rem !important; }
 [data-testid="stMetricValue"] { font-size: clamp(1.45rem, 1.75vw, 2.4rem) !important; font-weight: 700; }
 [data-testid="stMetricValue"] > div { overflow: visible !important; text-overflow: clip !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.05rem !important; white-space: normal !important; }
-[data-testid="stMetricDelta"] div { white-space: normal !important; }
+[data-testid="stMetricDelta"] { max-width: 100% !important; height: auto !important; }
+[data-testid="stMetricDelta"] div, [data-testid="stMetricDelta"] p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
 [data-testid="stMetricDelta"] { font-size: 1.05rem !important; }
 [data-testid="stMetric"] { background: #f4f6fb; border-radius: 10px; padding: 12px 14px; }
 .cdv-banner { background: #fff4d6; border-left: 6px solid #b34000; padding: 8px 16px; border-radius: 6px;
