@@ -16,9 +16,9 @@ layout.setup()
 PAGES = {
     "Tableau de bord": [
         st.Page("pages/vue_ensemble.py", title="Vue d'ensemble", icon=":material/home:", default=True, url_path="vue-ensemble"),
-        st.Page("pages/financeurs.py", title="Financeurs", icon=":material/account_balance:", url_path="financeurs"),
         st.Page("pages/quartiers.py", title="Quartiers", icon=":material/map:", url_path="quartiers"),
         st.Page("pages/piliers.py", title="Piliers", icon=":material/view_column:", url_path="piliers"),
+        st.Page("pages/financeurs.py", title="Financeurs", icon=":material/account_balance:", url_path="financeurs"),
     ],
     "Évaluation": [
         st.Page("pages/enquetes.py", title="Enquêtes", icon=":material/fact_check:", url_path="enquetes"),

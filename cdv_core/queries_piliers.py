@@ -11,7 +11,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from cdv_core import importer, queries
+from cdv_core import auth, importer, queries
 from cdv_core.filters import Filtres, Sql, action_conditions, financement_conditions, qpv_conditions
 
 # `cible_pilier.nature`: the credits a target is a share of.
@@ -129,14 +129,16 @@ def actions(con: duckdb.DuckDBPyConnection, f: Filtres, limit: int = 2000) -> pd
 
 
 def cibles(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The pillar targets stored, with the pillar's label and generation."""
-    return con.execute(
+    """The pillar targets stored, with the pillar's label and generation (`libelle` None when not given)."""
+    df = con.execute(
         "SELECT c.pilier, coalesce(p.libelle, c.pilier) AS pilier_libelle, p.generation, c.nature, "
         "c.part_cible, c.libelle FROM cible_pilier c LEFT JOIN pilier p ON p.code = c.pilier "
         "ORDER BY p.generation, pilier_libelle, c.nature").df()
+    df["libelle"] = df["libelle"].astype(object).where(df["libelle"].notna(), None)
+    return df
 
 
-def _write_cible(con, pilier: str, nature: str, row: tuple | None, user: str | None, what: str) -> int:
+def _write_cible(con, pilier: str, nature: str, row: tuple | None, user: str, what: str) -> int:
     """Replace the target (pilier, nature) by `row` (None: delete) in one journaled transaction."""
     with importer.WRITE_LOCK:
         con.execute("BEGIN TRANSACTION")
@@ -158,7 +160,7 @@ def _write_cible(con, pilier: str, nature: str, row: tuple | None, user: str | N
                 "INSERT INTO import_journal (import_id, horodatage, utilisateur, fichier, empreinte, "
                 "type_fichier, nb_lignes, nb_ajoutees, nb_modifiees, nb_supprimees) "
                 "VALUES (?, ?, ?, ?, NULL, 'cible_pilier', 1, ?, ?, ?)",
-                [import_id, datetime.now(), user or importer.default_user(), what, *counts])
+                [import_id, datetime.now(), user, what, *counts])
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -167,11 +169,13 @@ def _write_cible(con, pilier: str, nature: str, row: tuple | None, user: str | N
 
 
 def definir_cible(con: duckdb.DuckDBPyConnection, pilier: str, nature: str, part_cible: float,
-                  libelle: str | None = None, user: str | None = None) -> int:
+                  libelle: str | None = None, actor: auth.User | None = None) -> int:
     """Store (or replace) the target "`part_cible` % of the `nature` credits go to `pilier`"; journal id.
 
-    Raises CibleInvalide with a French message for an unknown pillar or nature or a share outside 0–100.
+    Reserved to gestionnaires (auth.AccessDenied otherwise). Raises CibleInvalide with a French message for
+    an unknown pillar or nature or a share outside 0–100.
     """
+    auth.require_role(actor, auth.GESTIONNAIRE)
     if con.execute("SELECT 1 FROM pilier WHERE code = ?", [pilier]).fetchone() is None:
         raise CibleInvalide(f"Le pilier « {pilier} » n'existe pas dans le référentiel des piliers.")
     if nature not in NATURES_CIBLE:
@@ -184,15 +188,18 @@ def definir_cible(con: duckdb.DuckDBPyConnection, pilier: str, nature: str, part
     if not 0 < part <= 100:
         raise CibleInvalide(f"La part cible doit être comprise entre 0 et 100 % (reçu : {part:g}).")
     text = (libelle or "").strip() or None
-    return _write_cible(con, pilier, nature, (pilier, nature, part, text), user,
+    return _write_cible(con, pilier, nature, (pilier, nature, part, text), actor.label,
                         f"cible du pilier {pilier} ({nature}) : {part:g} %")
 
 
-def supprimer_cible(con: duckdb.DuckDBPyConnection, pilier: str, nature: str, user: str | None = None) -> int:
-    """Remove a target; journal id. Raises CibleInvalide if there is none."""
+def supprimer_cible(con: duckdb.DuckDBPyConnection, pilier: str, nature: str,
+                    actor: auth.User | None = None) -> int:
+    """Remove a target; journal id. Reserved to gestionnaires; raises CibleInvalide if there is none."""
+    auth.require_role(actor, auth.GESTIONNAIRE)
     if con.execute("SELECT 1 FROM cible_pilier WHERE pilier = ? AND nature = ?", [pilier, nature]).fetchone() is None:
         raise CibleInvalide("Aucune cible n'est enregistrée pour ce pilier et cette nature de crédits.")
-    return _write_cible(con, pilier, nature, None, user, f"suppression de la cible du pilier {pilier} ({nature})")
+    return _write_cible(con, pilier, nature, None, actor.label,
+                        f"suppression de la cible du pilier {pilier} ({nature})")
 
 
 def _generation_years(generation: str | None) -> tuple[int, int] | None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cdv_core import charts, fmt, queries
+from cdv_core import auth, charts, fmt, queries
 from cdv_core import queries_piliers as qp
 from cdv_core.filters import Filtres
 from cdv_core.formats import LIBELLES
-from ui import data, filters, layout
+from ui import access, data, filters, layout
 from ui.data import q
 
 MESURES = {"montant_accorde": "Montants", "nb_actions": "Nombre d'actions", "part": "Parts (%)"}
@@ -171,7 +171,7 @@ def cible_bloc(rows, t, annee: int, i: int) -> None:
         text = (f"En {row['annee']}, « {t.pilier_libelle} » reçoit {fmt.pourcent(row['part'])} des {nature}, "
                 f"pour une cible de {fmt.pourcent(t.part_cible, 0)} ({where})")
     st.markdown(f"#### {text}")
-    if t.libelle:
+    if isinstance(t.libelle, str) and t.libelle.strip():
         layout.note(t.libelle)
     chart = charts.share_vs_target(rows, float(t.part_cible), value_title=f"Part des {nature}")
     table = rows[["annee", "montant_pilier", "montant_total", "part", "part_cible", "ecart"]].rename(columns={
@@ -191,6 +191,11 @@ def editeur(targets) -> None:
     piliers = options.get("piliers") or {}
     if not piliers:
         return
+    user = access.current_user()
+    if not access.can_manage(user):
+        layout.note("Les cibles sont fixées par les gestionnaires des données (connexion dans le panneau de "
+                    "gauche).")
+        return
     with st.expander("Fixer ou supprimer une cible", icon=":material/flag:"):
         with st.form("pil_cible_form", clear_on_submit=False, border=False):
             c1, c2, c3 = st.columns([3, 2, 1])
@@ -203,7 +208,7 @@ def editeur(targets) -> None:
                                     key="pil_cible_libelle")
             ok = st.form_submit_button("Enregistrer la cible", icon=":material/save:")
         if ok:
-            ecrire(qp.definir_cible, pilier, nature, part, libelle)
+            ecrire(qp.definir_cible, pilier, nature, part, libelle, actor=user)
         if not targets.empty:
             labels = {f"{r.pilier}|{r.nature}": f"{r.pilier_libelle} — {fmt.pourcent(r.part_cible, 0)} des "
                       f"{qp.NATURES_CIBLE.get(r.nature, r.nature)}" for r in targets.itertuples(index=False)}
@@ -211,15 +216,18 @@ def editeur(targets) -> None:
             choix = c1.selectbox("Cible à supprimer", list(labels), format_func=labels.get, key="pil_cible_suppr")
             if c2.button("Supprimer", icon=":material/delete:", key="pil_cible_suppr_btn"):
                 pilier, nature = choix.split("|", 1)
-                ecrire(qp.supprimer_cible, pilier, nature)
+                ecrire(qp.supprimer_cible, pilier, nature, actor=user)
 
 
-def ecrire(fn, *args) -> None:
+def ecrire(fn, *args, actor) -> None:
     con = data.cursor()
     try:
-        fn(con, *args)
+        fn(con, *args, actor=actor)
     except qp.CibleInvalide as exc:
         st.error(str(exc), icon=":material/error:")
+        return
+    except auth.AccessDenied as exc:
+        st.error(exc.message, icon=":material/lock:")
         return
     finally:
         con.close()
@@ -244,7 +252,7 @@ def detail(f: Filtres, pil, annee: int) -> None:
             st.session_state["pil_detail"] = by_label[points[0]["pilier_libelle"]]
             st.session_state.pop("pil_theme", None)
 
-    left, right = st.columns([2, 3], gap="large")
+    left, right = st.columns([1, 1], gap="large")
     with left:
         st.markdown(f"**Financements par pilier en {annee}** — cliquez sur une barre pour la détailler")
         funded = pil[pil["montant_accorde"] > 0]
@@ -273,13 +281,15 @@ def detail(f: Filtres, pil, annee: int) -> None:
         st.markdown(f"#### « {labels[pilier]} » : {fmt.euros(row['montant_accorde'])} pour "
                     f"{fmt.nombre(row['nb_actions'])} actions ; première thématique : {top['thematique_libelle']} "
                     f"({fmt.pourcent(top['part'], 0)})")
-        chart = charts.horizontal_bars(them, "thematique_libelle", "montant_accorde")
-        table = them[["thematique_libelle", "montant_accorde", "part", "nb_actions"]].rename(columns={
-            "thematique_libelle": "Thématique", "montant_accorde": "Montant accordé", "part": "Part (%)",
-            "nb_actions": "Actions"})
-        layout.chart_and_table(chart, table, f"Thématiques {labels[pilier]} {annee}", "pil_them", {
-            "Montant accordé": layout.euro_column("Montant accordé"),
-            "Part (%)": st.column_config.NumberColumn("Part (%)", format="%.1f %%")})
+    # Full width: thématique labels are long, the bars need the room (1366 px screens).
+    st.markdown(f"**Thématiques de « {labels[pilier]} » en {annee}**")
+    chart = charts.horizontal_bars(them, "thematique_libelle", "montant_accorde")
+    table = them[["thematique_libelle", "montant_accorde", "part", "nb_actions"]].rename(columns={
+        "thematique_libelle": "Thématique", "montant_accorde": "Montant accordé", "part": "Part (%)",
+        "nb_actions": "Actions"})
+    layout.chart_and_table(chart, table, f"Thématiques {labels[pilier]} {annee}", "pil_them", {
+        "Montant accordé": layout.euro_column("Montant accordé"),
+        "Part (%)": st.column_config.NumberColumn("Part (%)", format="%.1f %%")})
 
     themes = {TOUTES: "Toutes les thématiques",
               **{c: lib for c, lib in zip(them["thematique"], them["thematique_libelle"]) if c is not None}}

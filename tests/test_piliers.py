@@ -7,14 +7,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cdv_core import charts, fmt, schema
+from cdv_core import auth, charts, fmt, schema
 from cdv_core import queries_piliers as qp
 from cdv_core.filters import Filtres
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
+MARIE = auth.User("marie", "Marie Dupont", frozenset({auth.GESTIONNAIRE}), "local")
 
 
 # --------------------------------------------------------------------------- independent pandas side
@@ -157,10 +159,10 @@ def test_target_is_stored_journaled_and_measured(demo_db, demo):
     try:
         before = con.execute("SELECT coalesce(max(import_id), 0) FROM import_journal").fetchone()[0]
         qp.definir_cible(con, "emploi", "specifique", 20, "20 % des crédits spécifiques pour l'emploi",
-                         user="test")
+                         actor=MARIE)
         entry = con.execute("SELECT import_id, type_fichier, utilisateur, nb_ajoutees FROM import_journal "
                             "ORDER BY import_id DESC LIMIT 1").fetchone()
-        assert entry[0] > before and entry[1] == "cible_pilier" and entry[2] == "test" and entry[3] == 1
+        assert entry[0] > before and entry[1] == "cible_pilier" and entry[2] == "Marie Dupont" and entry[3] == 1
         stored = qp.cibles(con)
         assert stored[["pilier", "nature", "part_cible"]].values.tolist() == [["emploi", "specifique", 20.0]]
 
@@ -175,9 +177,9 @@ def test_target_is_stored_journaled_and_measured(demo_db, demo):
         assert close(suivi.loc[2025, "ecart"], expected - 20)
 
         # Replacing keeps one row; removing empties the table; both are journaled.
-        qp.definir_cible(con, "emploi", "specifique", 25)
+        qp.definir_cible(con, "emploi", "specifique", 25, actor=MARIE)
         assert qp.cibles(con)["part_cible"].tolist() == [25.0]
-        qp.supprimer_cible(con, "emploi", "specifique")
+        qp.supprimer_cible(con, "emploi", "specifique", actor=MARIE)
         assert qp.cibles(con).empty
         kinds = con.execute("SELECT nb_ajoutees, nb_modifiees, nb_supprimees FROM import_journal "
                             "WHERE type_fichier = 'cible_pilier' ORDER BY import_id").fetchall()
@@ -197,10 +199,26 @@ def test_invalid_targets_are_refused_in_french(demo_db, args, words):
     con = schema.connect(demo_db)
     try:
         with pytest.raises(qp.CibleInvalide, match=words):
-            qp.definir_cible(con, *args)
+            qp.definir_cible(con, *args, actor=MARIE)
         assert qp.cibles(con).empty
         with pytest.raises(qp.CibleInvalide, match="Aucune cible"):
-            qp.supprimer_cible(con, "emploi", "tous")
+            qp.supprimer_cible(con, "emploi", "tous", actor=MARIE)
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("actor", [None, auth.ANONYMOUS, auth.User("luc", "Luc", frozenset({auth.LECTEUR}), "local")])
+def test_only_gestionnaires_set_targets(demo_db, actor):
+    con = schema.connect(demo_db)
+    try:
+        n = con.execute("SELECT count(*) FROM import_journal").fetchone()[0]
+        with pytest.raises(auth.AccessDenied, match="réservée aux gestionnaires"):
+            qp.definir_cible(con, "emploi", "tous", 20, actor=actor)
+        qp.definir_cible(con, "emploi", "tous", 20, actor=MARIE)
+        with pytest.raises(auth.AccessDenied):
+            qp.supprimer_cible(con, "emploi", "tous", actor=actor)
+        assert qp.cibles(con)["part_cible"].tolist() == [20.0]
+        assert con.execute("SELECT count(*) FROM import_journal").fetchone()[0] == n + 1
     finally:
         con.close()
 
@@ -250,8 +268,10 @@ def test_horizontal_bars_selection_is_named_for_the_drill_down():
 # --------------------------------------------------------------------------- the page
 
 
-def _page(**params) -> AppTest:
+def _page(session: dict | None = None, **params) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for k, v in (session or {}).items():
+        at.session_state[k] = v
     for k, v in params.items():
         at.query_params[k] = v
     at.run()
@@ -296,8 +316,32 @@ def test_page_drill_down_to_another_pillar(demo_app_env, demo):
     assert any(f"{n} actions en 2022" in m.value for m in at.markdown)
 
 
-def test_page_target_set_by_staff_is_shown(demo_app_env, demo):
+@pytest.fixture
+def manager(demo_app_env, monkeypatch, tmp_path):
+    """A gestionnaire's session: a local account in a private secrets file; cached figures forgotten around
+    the test (they are keyed on the journal number, which this test moves)."""
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('[cdv.comptes.marie]\nnom = "Marie Dupont"\nrole = "gestionnaire"\n'
+                       f'mot_de_passe = "{auth.hash_password("x" * 12, iterations=1000)}"\n', encoding="utf-8")
+    monkeypatch.setenv("CDV_SECRETS", str(secrets))
+    st.cache_data.clear()
+    yield {"cdv_user": MARIE}
+    st.cache_data.clear()
+
+
+def test_page_target_editor_is_for_gestionnaires_only(demo_app_env):
     at = _page(annees="2024-2025")
+    assert "Enregistrer la cible" not in [b.label for b in at.button]
+    assert any("fixées par les gestionnaires" in m.value for m in at.markdown)
+
+
+def test_page_target_set_by_staff_is_shown(manager, demo, demo_app_env):
+    con = schema.connect(demo_app_env)
+    try:  # a target with a label already stored; the one set in the page has none
+        qp.definir_cible(con, "inclusion", "tous", 30, "Engagement du COPIL", actor=MARIE)
+    finally:
+        con.close()
+    at = _page(session=manager, annees="2024-2025")
     at.selectbox(key="pil_cible_pilier").select("emploi")
     at.selectbox(key="pil_cible_nature").select("specifique")
     at.number_input(key="pil_cible_part").set_value(20.0)
@@ -308,6 +352,8 @@ def test_page_target_set_by_staff_is_shown(demo_app_env, demo):
     texts = [norm(m.value) for m in at.markdown]
     assert any(f"En 2025, « Emploi » reçoit {norm(fmt.pourcent(part))} des crédits spécifiques, pour une cible "
                "de 20 %" in t for t in texts), texts
+    # The 2015-2023 pillar's target has no year in the selection, and says so.
+    assert any("Inclusion sociale et cohésion sociale » : cible de 30 % des financements" in t for t in texts), texts
 
 
 def test_page_empty_selection_says_so(demo_app_env):
