@@ -75,8 +75,11 @@ def main() -> None:
     m = st.columns(4)
     delta = None
     if top and top["total_evolution_pct"] is not None:
-        delta = f"{fmt.pourcent(top['total_evolution_pct'], 1, signe=True)} depuis {annee_ref}".replace("−", "-")
-    m[0].metric(f"Montant accordé {annee}", fmt.euros(total), delta=delta)
+        # Kept short: a longer delta is cut on 1366 px screens; the reference year is in the help and the title.
+        delta = fmt.pourcent(top["total_evolution_pct"], 1, signe=True).replace("−", "-")
+    m[0].metric(f"Montant accordé {annee}", fmt.euros(total), delta=delta,
+                help=None if delta is None else f"Évolution depuis {annee_ref} : {fmt.euros(top['total_ref'])} "
+                                                f"accordés en {annee_ref}.")
     m[1].metric("Financeurs", fmt.nombre(int((year["montant_accorde"] > 0).sum())))
     m[2].metric("Effet levier", "—" if levier["levier"] is None else fmt.euros(levier["levier"], 2),
                 help="Euros apportés par les autres financeurs pour 1 € de crédits de l'ANCT (BOP 147) : "
