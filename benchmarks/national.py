@@ -25,8 +25,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cdv_core import demo, importer, queries, schema  # noqa: E402
-from cdv_core.filters import Filtres  # noqa: E402
+from cdv_core import demo, importer, schema  # noqa: E402
 
 FINANCEURS = ["etat_bop147", "epci", "commune", "region", "departement", "caf", "ars", "bailleurs", "europe",
               "etat_dc", "france_travail", "prive", "porteur"]
@@ -95,40 +94,73 @@ def build(db: Path, n_actions: int, n_years: int, seed: int = 7) -> dict:
     return timings
 
 
-def page_queries(con, f: Filtres) -> dict[str, callable]:
-    """The queries each page runs for one filter state (pages whose module is absent are skipped)."""
-    year = max(f.annees) if f.annees else 2024
-    one = f.with_(annees=(year,))
-    pages: dict[str, callable] = {
-        "Vue d'ensemble": lambda: (
-            queries.aggregate(con, f, ("annee",)), queries.aggregate(con, f.with_(statut=()), ("annee", "statut")),
-            queries.kpis(con, one), queries.evolution(con, f, year, min(f.annees or (year,))),
-            queries.par_annee_financeur(con, f), queries.par_pilier(con, one), queries.par_qpv(con, one)),
-    }
-    return pages
+PAGES = {
+    "Vue d'ensemble": "pages/vue_ensemble.py",
+    "Quartiers": "pages/quartiers.py",
+    "Piliers": "pages/piliers.py",
+    "Financeurs": "pages/financeurs.py",
+}
 
 
-def time_pages(db: Path, runs: int = 5) -> dict[str, list[float]]:
+def filter_changes(years: list[int], fins: list[str], piliers: list[str]) -> list[dict[str, str]]:
+    """Five filter states a person would click through, as URL parameters (each one new to the caches)."""
+    span = f"{years[0]}-{years[-1]}"
+    return [
+        {"annees": span},
+        {"annees": f"{years[-3]}-{years[-1]}"},
+        {"annees": span, "financeurs": fins[0]},
+        {"annees": f"{years[0]}-{years[4]}", "piliers": piliers[0]},
+        {"annees": f"{years[-1]}-{years[-1]}", "nature": "specifique"},
+    ]
+
+
+def time_pages(db: Path) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Server-side rerun of each page after a filter change (AppTest, in this process), and the time of each
+    query function it called (cache misses only)."""
+    from streamlit.testing.v1 import AppTest
+
+    import ui.data as data
+
+    os.environ["CDV_DB"] = str(db)
     con = schema.connect(db, read_only=True)
     years = [r[0] for r in con.execute("SELECT DISTINCT annee FROM action ORDER BY 1").fetchall()]
     fins = [r[0] for r in con.execute("SELECT DISTINCT financeur FROM financement ORDER BY 1").fetchall()]
     piliers = [r[0] for r in con.execute("SELECT DISTINCT pilier FROM action ORDER BY 1").fetchall()]
-    results: dict[str, list[float]] = {}
-    # Each run is a different filter change, as a person clicking would make (no cache helps here).
-    variants = [
-        Filtres(annees=tuple(years)),
-        Filtres(annees=tuple(years[-3:])),
-        Filtres(annees=tuple(years), financeurs=(fins[0],)),
-        Filtres(annees=tuple(years[:5]), piliers=(piliers[0],)),
-        Filtres(annees=(years[-1],), nature=("specifique",)),
-    ][:runs]
-    for f in variants:
-        for page, run in page_queries(con, f).items():
-            t0 = time.perf_counter()
-            run()
-            results.setdefault(page, []).append((time.perf_counter() - t0) * 1000)
     con.close()
-    return results
+    query_times: dict[str, list[float]] = {}
+    original = data._cached
+
+    def timed(module, name, version, args, kwargs):
+        t0 = time.perf_counter()
+        try:
+            return original(module, name, version, args, kwargs)
+        finally:
+            query_times.setdefault(f"{module.rsplit('.', 1)[-1]}.{name}", []).append(
+                (time.perf_counter() - t0) * 1000)
+
+    data._cached = timed
+    reruns: dict[str, list[float]] = {}
+    try:
+        # A first run opens the database and fills the filter options: not what a filter change costs.
+        warm = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+        warm.run()
+        for params in filter_changes(years, fins, piliers):
+            for title, page in PAGES.items():
+                if not (ROOT / page).exists():
+                    continue
+                at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+                if page != PAGES["Vue d'ensemble"]:  # the default page opens without switching
+                    at.switch_page(page)  # (clears the query parameters, as a navigation does)
+                for k, v in params.items():
+                    at.query_params[k] = v
+                t0 = time.perf_counter()
+                at.run()
+                reruns.setdefault(title, []).append((time.perf_counter() - t0) * 1000)
+                if at.exception:
+                    print(f"  ! {title} : {at.exception[0].message}")
+    finally:
+        data._cached = original
+    return reruns, query_times
 
 
 def main() -> None:
@@ -153,9 +185,15 @@ def main() -> None:
     con.close()
     print(f"Base : {counts['action']:,} actions, {counts['financement']:,} lignes de financement, "
           f"{n_qpv} QPV et {n_contrats} contrats concernés ; fichier {db.stat().st_size / 1e6:.0f} Mo")
-    print("\nRequêtes de chaque page après un changement de filtre (ms, médiane et maximum sur 5 filtres) :")
-    for page, times in time_pages(db).items():
-        print(f"  {page:<22} médiane {statistics.median(times):7.1f} ms   max {max(times):7.1f} ms")
+    reruns, query_times = time_pages(db)
+    print("\nRéexécution côté serveur de chaque page après un changement de filtre (AppTest, 5 filtres) :")
+    for page, times in reruns.items():
+        print(f"  {page:<16} médiane {statistics.median(times):7.0f} ms   max {max(times):7.0f} ms")
+    print("\nRequêtes (fonctions de cdv_core, hors cache), les plus lentes d'abord :")
+    rows = sorted(query_times.items(), key=lambda kv: -statistics.median(kv[1]))
+    for name, times in rows:
+        print(f"  {name:<45} médiane {statistics.median(times):7.1f} ms   max {max(times):7.1f} ms"
+              f"   ({len(times)} appels)")
     print(f"\nMémoire du processus (pic) : {rss_mb():.0f} Mo")
 
 

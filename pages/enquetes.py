@@ -6,8 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from cdv_core import fmt, survey_charts, surveys
-from ui import layout
+from ui import layout, require_app
 from ui.data import q
+
+require_app()
 
 COMMUNE_NOTE = ("Les réponses ne sont pas rattachées à une commune (le fichier d'enquête ne comporte pas de "
                 "colonne commune) : seul le filtre par type de répondant est proposé. Les filtres communs "

@@ -9,8 +9,10 @@ from cdv_core import charts, fmt
 from cdv_core import queries_financeurs as qf
 from cdv_core import queries_piliers as qp
 from cdv_core.filters import Filtres
-from ui import filters, layout
+from ui import filters, layout, require_app
 from ui.data import q
+
+require_app()
 
 PCT = "%.1f %%"
 

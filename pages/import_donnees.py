@@ -6,7 +6,9 @@ import streamlit as st
 
 from cdv_core import exports, fmt, gestion, importer, templates
 from cdv_core.formats import KINDS
-from ui import access, data, layout
+from ui import access, data, layout, require_app
+
+require_app()
 
 AUTO = "auto"
 REFERENTIELS = ("qpv", "piliers", "financeurs", "thematiques")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from cdv_core import backup, demo, fmt, gestion, importer
-from ui import access, data, layout
+from ui import access, data, layout, require_app
+
+require_app()
 
 
 def _entry_label(row) -> str:

@@ -8,8 +8,10 @@ from cdv_core import auth, charts, fmt, queries
 from cdv_core import queries_piliers as qp
 from cdv_core.filters import Filtres
 from cdv_core.formats import LIBELLES
-from ui import access, data, filters, layout
+from ui import access, data, filters, layout, require_app
 from ui.data import q
+
+require_app()
 
 MESURES = {"montant_accorde": "Montants", "nb_actions": "Nombre d'actions", "part": "Parts (%)"}
 TOUTES = "__toutes__"

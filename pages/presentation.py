@@ -10,8 +10,10 @@ from __future__ import annotations
 import streamlit as st
 
 from cdv_core import queries, slides, vues
-from ui import data, layout
+from ui import data, layout, require_app
 from ui.data import q
+
+require_app()
 
 # No sidebar, no toolbar (initial_sidebar_state is app-wide), large high-contrast type.
 CSS = """

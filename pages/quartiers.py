@@ -8,8 +8,10 @@ from cdv_core import charts, fmt, maps, queries
 from cdv_core import queries_quartiers as qq
 from cdv_core.filters import Filtres
 from cdv_core.formats import LIBELLES
-from ui import filters, layout
+from ui import filters, layout, require_app
 from ui.data import q
+
+require_app()
 
 FICHE_KEY = "qp_fiche"  # selectbox holding the QPV whose fiche is shown
 URL_KEY = "qpv_fiche"  # its mirror in the URL (the shared filters' `qpv` is another thing)

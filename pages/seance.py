@@ -12,8 +12,10 @@ import streamlit as st
 
 from cdv_core import dossier, fmt, queries, slides, vues
 from cdv_core.filters import Filtres
-from ui import data, filters, layout
+from ui import data, filters, layout, require_app
 from ui.data import q
+
+require_app()
 
 FILTERED_PAGES = {"vue-ensemble": "Vue d'ensemble", "quartiers": "Quartiers", "piliers": "Piliers",
                   "financeurs": "Financeurs"}

@@ -6,8 +6,10 @@ import streamlit as st
 
 from cdv_core import charts, fmt, maps, queries
 from cdv_core.filters import Filtres
-from ui import filters, layout
+from ui import filters, layout, require_app
 from ui.data import q
+
+require_app()
 
 
 def default_year(par_statut) -> int | None:

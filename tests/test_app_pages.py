@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cdv_core import fmt
+from cdv_core import auth, fmt
 from tests import demo_expect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,8 +23,14 @@ def _app() -> AppTest:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_runs_without_exception(page, demo_app_env):
+def test_every_page_runs_without_exception(page, demo_app_env, tmp_path, monkeypatch):
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('[cdv.comptes.test]\nnom = "Test"\nrole = "gestionnaire"\n'
+                       f'mot_de_passe = "{auth.hash_password("x" * 12, iterations=1000)}"\n', encoding="utf-8")
+    monkeypatch.setenv("CDV_SECRETS", str(secrets))
     at = _app()
+    # A gestionnaire sees every page (the role checks themselves are tested in test_auth/test_import_page).
+    at.session_state["cdv_user"] = auth.User("test", "Test", frozenset({auth.GESTIONNAIRE}), "local")
     at.run()
     assert not at.exception, at.exception
     at.switch_page(page)

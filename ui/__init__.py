@@ -4,9 +4,17 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-# With a `pages/` folder, Streamlit serves the very first request of a fresh server in its legacy multipage
-# mode: a link to /quartiers would run pages/quartiers.py alone, without app.py (no filters, no banner).
-# Leave that mode and rerun, so app.py and its st.navigation always run first.
-if PagesManager.uses_pages_directory and get_script_run_ctx() is not None:
-    PagesManager.uses_pages_directory = False
-    st.rerun()
+
+def require_app() -> None:
+    """Make sure app.py (navigation, filters, banner) runs before any page.
+
+    With a `pages/` folder, Streamlit serves the very first request of a fresh server (and every AppTest) in
+    its legacy multipage mode: a link to /quartiers would run pages/quartiers.py alone, without app.py.
+    Leave that mode and rerun, so app.py and its st.navigation always run first. Each page calls this.
+    """
+    if PagesManager.uses_pages_directory and get_script_run_ctx() is not None:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+require_app()

@@ -32,7 +32,7 @@ def data_version() -> int:
 
 
 @st.cache_data(show_spinner=False, max_entries=2000)
-def _cached(module: str, name: str, version: int, args: tuple, kwargs: tuple):
+def _cached(module: str, name: str, version: tuple[str, int], args: tuple, kwargs: tuple):
     fn = getattr(importlib.import_module(module), name)
     con = cursor()
     try:
@@ -46,7 +46,9 @@ def q(fn: Callable, *args, **kwargs):
 
     Arguments must be hashable-by-value (Filtres, tuples, numbers, strings).
     """
-    return _cached(fn.__module__, fn.__name__, data_version(), args, tuple(sorted(kwargs.items())))
+    # The database file is part of the key: one process may serve (or test) several databases.
+    version = (str(demo.database_path()), data_version())
+    return _cached(fn.__module__, fn.__name__, version, args, tuple(sorted(kwargs.items())))
 
 
 def clear_caches() -> None:
