@@ -7,11 +7,12 @@ import logging
 import streamlit as st
 
 from cdv_core import queries
-from ui import access, data, filters, layout
+from ui import APP_RAN, access, data, filters, layout
 
 st.set_page_config(page_title="Contrats de ville — tableau de bord", page_icon=":material/location_city:", layout="wide",
                    initial_sidebar_state="expanded")
 layout.setup()
+st.session_state[APP_RAN] = True
 
 PAGES = {
     "Tableau de bord": [

@@ -36,6 +36,7 @@ TABLE_SCOPE: dict[str, tuple[str, ...]] = {
     "financeur": ("code",),
     "thematique": ("code",),
     "contrat": ("code_contrat",),
+    "cible_pilier": ("pilier", "nature"),
 }
 
 # What identifies one row of a table, to count rows added, changed and removed.
@@ -57,7 +58,7 @@ FACT_SOURCES = {"action", "action_qpv", "financement"}
 MAIN_TABLE = {
     "programmation": "action", "financements": "financement", "indicateurs": "indicateur",
     "enquete": "enquete_reponse", "enquete_diffusion": "enquete_diffusion", "qpv": "qpv", "piliers": "pilier",
-    "financeurs": "financeur", "thematiques": "thematique",
+    "financeurs": "financeur", "thematiques": "thematique", "cible_pilier": "cible_pilier",
 }
 
 QPV_2015 = re.compile(r"^QP\d{6}$")

@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cdv_core import auth, charts, fmt, schema
+from cdv_core import auth, charts, fmt, importer, schema
 from cdv_core import queries_piliers as qp
 from cdv_core.filters import Filtres
 
@@ -185,6 +185,11 @@ def test_target_is_stored_journaled_and_measured(demo_db, demo):
                             "WHERE type_fichier = 'cible_pilier' ORDER BY import_id").fetchall()
         assert kinds == [(1, 0, 0), (0, 1, 0), (0, 0, 1)]
         assert con.execute("SELECT count(*) FROM journal_cible_pilier").fetchone()[0] == 4
+
+        # Undoing the removal brings the 25 % target back, and undoing that undo removes it again.
+        undo = importer.undo_import(con, None, user="Marie Dupont")
+        assert qp.cibles(con)[["pilier", "nature", "part_cible"]].values.tolist() == [["emploi", "specifique", 25.0]]
+        assert (undo.added, undo.changed, undo.removed) == (1, 0, 0)
     finally:
         con.close()
 
