@@ -183,11 +183,12 @@ def actions_par_financeur(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.Data
     financement_conditions(f, fs)
     cond = (" AND " + " AND ".join(fs.conditions)) if fs.conditions else ""
     df = con.execute(
-        "WITH lignes AS (SELECT DISTINCT f.action_id, f.annee, f.financeur FROM action a JOIN financement f "
-        "ON f.action_id = a.action_id AND f.annee = a.annee "
+        "WITH lignes AS (SELECT DISTINCT f.action_id, f.annee, f.financeur, f.nature FROM action a "
+        "JOIN financement f ON f.action_id = a.action_id AND f.annee = a.annee "
         f"{sql.where() or 'WHERE TRUE'} AND f.montant_accorde > 0), "
-        "n AS (SELECT action_id, annee, count(*) AS nb FROM lignes GROUP BY ALL) "
-        "SELECT f.financeur, count(*) AS nb_actions, count(*) FILTER (WHERE n.nb > 1) AS nb_cofinancees "
+        "n AS (SELECT action_id, annee, count(DISTINCT financeur) AS nb FROM lignes GROUP BY ALL) "
+        "SELECT f.financeur, count(DISTINCT (f.action_id, f.annee)) AS nb_actions, "
+        "count(DISTINCT (f.action_id, f.annee)) FILTER (WHERE n.nb > 1) AS nb_cofinancees "
         f"FROM lignes f JOIN n USING (action_id, annee) WHERE TRUE{cond} GROUP BY f.financeur",
         [*sql.params, *fs.params]).df()
     df = _funder_labels(con, df)
@@ -200,12 +201,26 @@ def distribution_nb_financeurs(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd
     With a funder or nature filter, the actions are those with such a line, and all their funders count.
     Actions without any granted amount count as 0 funders.
     """
-    sql = _action_scope(f)
+    # One pass over the fact table: per action-year, its funders with a granted amount.
+    sql = Sql()
+    action_conditions(f, sql, "x")
+    if f.split_qpv:
+        qs = Sql()
+        qpv_conditions(f, qs)
+        sql.add("EXISTS (SELECT 1 FROM action_qpv q WHERE q.action_id = x.action_id AND q.annee = x.annee AND "
+                + " AND ".join(qs.conditions) + ")", *qs.params)
+    having = Sql()
+    if f.financeurs or f.nature:
+        fs = Sql()
+        financement_conditions(f, fs, alias="x")
+        having.add("count(*) FILTER (WHERE x.montant_accorde > 0 AND " + " AND ".join(fs.conditions) + ") > 0",
+                   *fs.params)
     df = con.execute(
-        "SELECT coalesce(n.nb, 0) AS nb_financeurs, count(*) AS nb_actions FROM action a "
-        "LEFT JOIN (SELECT action_id, annee, count(DISTINCT financeur) AS nb FROM financement "
-        "WHERE montant_accorde > 0 GROUP BY ALL) n ON n.action_id = a.action_id AND n.annee = a.annee "
-        f"{sql.where()} GROUP BY ALL ORDER BY nb_financeurs", sql.params).df()
+        "SELECT nb AS nb_financeurs, count(*) AS nb_actions FROM ("
+        "SELECT x.cle, count(DISTINCT x.financeur) FILTER (WHERE x.montant_accorde > 0) AS nb "
+        f"FROM fait x {sql.where()} GROUP BY x.cle "
+        + (f"HAVING {' AND '.join(having.conditions)}" if having.conditions else "")
+        + ") GROUP BY ALL ORDER BY nb_financeurs", [*sql.params, *having.params]).df()
     df["part"] = _share(df, None, "nb_actions")
     return df
 

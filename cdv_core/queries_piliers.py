@@ -94,33 +94,33 @@ def actions(con: duckdb.DuckDBPyConnection, f: Filtres, limit: int = 2000) -> pd
     selected it is the selected quartiers' equal share, as everywhere else. `nb_financeurs` counts funders
     with a granted amount > 0 on the whole action.
     """
+    # The amounts come from the fact table; only the `limit` largest action-years are then looked up.
     sql = Sql()
-    action_conditions(f, sql)
-    fin = Sql()
-    financement_conditions(f, fin)
-    fin_where = (" AND " + " AND ".join(fin.conditions)) if fin.conditions else ""
+    action_conditions(f, sql, "x")
+    financement_conditions(f, sql, "x")
     part_join, part_expr = "", "1.0"
-    params: list = [*fin.params]
+    params: list = []
     if f.split_qpv:
         qs = Sql()
         qpv_conditions(f, qs)
         part_join = (" JOIN (SELECT action_id, annee, sum(part) AS part FROM action_qpv q "
-                     f"{qs.where()} GROUP BY ALL) p ON p.action_id = a.action_id AND p.annee = a.annee")
-        part_expr = "p.part"
+                     f"{qs.where()} GROUP BY ALL) p ON p.action_id = x.action_id AND p.annee = x.annee")
+        part_expr = "any_value(p.part)"
         params += qs.params
-    join = "JOIN" if (f.financeurs or f.nature) else "LEFT JOIN"
     query = (
+        "WITH sel AS ("
+        f"SELECT x.action_id, x.annee, coalesce(sum(x.montant_accorde), 0) * {part_expr} AS montant_accorde "
+        f"FROM fait x {part_join} {sql.where()} GROUP BY x.action_id, x.annee "
+        "ORDER BY montant_accorde DESC, x.annee, x.action_id LIMIT ?) "
         "SELECT a.action_id, a.annee, a.intitule, a.porteur, a.pilier, pl.libelle AS pilier_libelle, "
-        "a.thematique, t.libelle AS thematique_libelle, a.statut, a.nouvelle, "
-        f"coalesce(fs.montant, 0) * {part_expr} AS montant_accorde, coalesce(n.nb_financeurs, 0) AS nb_financeurs "
-        "FROM action a "
-        f"{join} (SELECT action_id, annee, sum(montant_accorde) AS montant FROM financement f "
-        f"WHERE TRUE{fin_where} GROUP BY ALL) fs ON fs.action_id = a.action_id AND fs.annee = a.annee "
-        f"{part_join} "
-        "LEFT JOIN (SELECT action_id, annee, count(DISTINCT financeur) AS nb_financeurs FROM financement "
-        "WHERE montant_accorde > 0 GROUP BY ALL) n ON n.action_id = a.action_id AND n.annee = a.annee "
+        "a.thematique, t.libelle AS thematique_libelle, a.statut, a.nouvelle, sel.montant_accorde, "
+        "coalesce(n.nb_financeurs, 0) AS nb_financeurs "
+        "FROM sel JOIN action a ON a.action_id = sel.action_id AND a.annee = sel.annee "
+        "LEFT JOIN (SELECT f.action_id, f.annee, count(DISTINCT f.financeur) AS nb_financeurs FROM financement f "
+        "SEMI JOIN sel ON sel.action_id = f.action_id AND sel.annee = f.annee WHERE f.montant_accorde > 0 "
+        "GROUP BY ALL) n ON n.action_id = a.action_id AND n.annee = a.annee "
         "LEFT JOIN pilier pl ON pl.code = a.pilier LEFT JOIN thematique t ON t.code = a.thematique "
-        f"{sql.where()} ORDER BY montant_accorde DESC, a.annee, a.action_id LIMIT ?"
+        "ORDER BY sel.montant_accorde DESC, a.annee, a.action_id"
     )
     return con.execute(query, [*params, *sql.params, int(limit)]).df()
 

@@ -60,8 +60,7 @@ def _universe(f: Filtres, geographie: str) -> Sql:
     contrat = Sql()
     if f.contrat:
         contrat.add("a.contrat = ?", f.contrat)
-    sql.add("q.code_qpv IN (SELECT aq.code_qpv FROM action_qpv aq JOIN action a "
-            f"ON a.action_id = aq.action_id AND a.annee = aq.annee {contrat.where()})", *contrat.params)
+    sql.add(f"q.code_qpv IN (SELECT DISTINCT a.code_qpv FROM fait_qpv a {contrat.where()})", *contrat.params)
     qpv_conditions(f, sql, "q")
     return sql
 
@@ -77,9 +76,8 @@ def mesures_qpv(con: duckdb.DuckDBPyConnection, f: Filtres, geographie: str,
     annees = annees_geographie(con, f, geographie)
     u = _universe(f, geographie)
     money = Sql()
-    action_conditions(f.with_(annees=annees or (-1,)), money)
-    financement_conditions(f, money)
-    funding_join = "JOIN" if (f.financeurs or f.nature) else "LEFT JOIN"
+    action_conditions(f.with_(annees=annees or (-1,)), money, "x")
+    financement_conditions(f, money, "x")
     ind = Sql()
     indicator_select = "NULL::DOUBLE AS indicateur_valeur, NULL::INTEGER AS indicateur_annee"
     indicator_join = ""
@@ -95,11 +93,8 @@ def mesures_qpv(con: duckdb.DuckDBPyConnection, f: Filtres, geographie: str,
     query = f"""
         WITH u AS (SELECT q.code_qpv, q.nom_qpv, q.population FROM qpv q {u.where()}),
         m AS (
-            SELECT aq.code_qpv, sum(f.montant_accorde * aq.part) AS montant_accorde,
-                   count(DISTINCT a.action_id || '|' || a.annee) AS nb_actions
-            FROM action a JOIN action_qpv aq ON aq.action_id = a.action_id AND aq.annee = a.annee
-            {funding_join} financement f ON f.action_id = a.action_id AND f.annee = a.annee
-            {money.where()} GROUP BY aq.code_qpv),
+            SELECT x.code_qpv, sum(x.montant_accorde) AS montant_accorde, count(DISTINCT x.cle) AS nb_actions
+            FROM fait_qpv x {money.where()} GROUP BY x.code_qpv),
         c AS (
             SELECT qc.code_qpv, string_agg(coalesce(co.nom, qc.code_insee), ', ' ORDER BY co.nom) AS communes
             FROM qpv_commune qc LEFT JOIN commune co USING (code_insee) GROUP BY qc.code_qpv)

@@ -161,6 +161,21 @@ def test_cofinancing_counts(con, demo):
     assert close((dist_caf["nb_financeurs"] * dist_caf["nb_actions"]).sum(), n_funders[list(caf)].sum())
 
 
+def test_cofinancing_with_a_nature_filter(con, demo):
+    """A nature filter keeps the funders' lines of that nature; all funders of those actions still count."""
+    fin = demo["fin"]
+    f22 = fin[(fin["annee"] == 2022) & (fin["montant_accorde"] > 0)]
+    n_funders = f22.groupby("action_id")["financeur"].nunique()
+    spec = f22[f22["nature"] == "specifique"]
+    got = qf.actions_par_financeur(con, Filtres(annees=(2022,), nature=("specifique",))).set_index("financeur")
+    assert set(got.index) == set(spec["financeur"])
+    for code, ids in spec.groupby("financeur")["action_id"]:
+        assert got.loc[code, "nb_actions"] == ids.nunique(), code
+        assert got.loc[code, "nb_cofinancees"] == int(n_funders[ids.unique()].gt(1).sum()), code
+    dist = qf.distribution_nb_financeurs(con, Filtres(annees=(2022,), nature=("specifique",)))
+    assert dist["nb_actions"].sum() == spec["action_id"].nunique()
+
+
 def test_funder_by_pillar_matrix(con, demo):
     lines = demo["lines"][demo["lines"]["annee"] == 2022]
     got = qf.matrice_pilier(con, Filtres(annees=(2022,))).set_index(["financeur", "pilier"])

@@ -84,13 +84,13 @@ def slug(text: str) -> str:
 
 
 def downloads(df: pd.DataFrame, name: str, key: str) -> None:
-    """CSV (French Excel) and XLSX downloads of a table."""
+    """CSV (French Excel) and XLSX downloads of a table, built only when clicked (no rerun)."""
     c1, c2, _ = st.columns([1, 1, 3])
-    c1.download_button("CSV", exports.to_csv_bytes(df), file_name=f"{slug(name)}.csv", mime="text/csv", icon=":material/download:",
-                       key=f"csv_{key}", width="stretch")
-    c2.download_button("Excel", exports.to_xlsx_bytes({name: df}), file_name=f"{slug(name)}.xlsx",
+    c1.download_button("CSV", lambda: exports.to_csv_bytes(df), file_name=f"{slug(name)}.csv", mime="text/csv",
+                       icon=":material/download:", key=f"csv_{key}", width="stretch", on_click="ignore")
+    c2.download_button("Excel", lambda: exports.to_xlsx_bytes({name: df}), file_name=f"{slug(name)}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key=f"xlsx_{key}", width="stretch", icon=":material/download:")
+                       key=f"xlsx_{key}", width="stretch", icon=":material/download:", on_click="ignore")
 
 
 def table(df: pd.DataFrame, name: str, key: str, column_config: dict | None = None, height: int | None = None,
