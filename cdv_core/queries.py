@@ -118,6 +118,22 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict:
     }
 
 
+def annee_decidee(con: duckdb.DuckDBPyConnection, f: Filtres) -> int | None:
+    """Last year of the selection whose actions are mostly decided (not `deposee`), else the last year.
+
+    A year still being instructed is not a fair headline; the statut filter is ignored for this choice.
+    """
+    sql = Sql()
+    action_conditions(f.with_(statut=()), sql)
+    rows = con.execute(
+        "SELECT a.annee, avg(CASE WHEN a.statut <> 'deposee' THEN 1.0 ELSE 0.0 END) AS part_decidee "
+        f"FROM action a {sql.where()} GROUP BY a.annee ORDER BY a.annee", sql.params).fetchall()
+    if not rows:
+        return None
+    decided = [int(y) for y, share in rows if share >= 0.5]
+    return max(decided) if decided else int(rows[-1][0])
+
+
 def evolution(con: duckdb.DuckDBPyConnection, f: Filtres, annee: int, annee_ref: int) -> dict:
     """Total granted in `annee` and `annee_ref` (other filters kept) and the change in %."""
     now = total(con, f.with_(annees=(annee,)))

@@ -23,22 +23,6 @@ class CibleInvalide(ValueError):
     """A pillar target that cannot be stored; the message is a French sentence for the person."""
 
 
-def annee_decidee(con: duckdb.DuckDBPyConnection, f: Filtres) -> int | None:
-    """Last year of the selection whose actions are mostly decided (not `deposee`), else the last year.
-
-    A year still being instructed is not a fair headline; the statut filter is ignored for this choice.
-    """
-    sql = Sql()
-    action_conditions(f.with_(statut=()), sql)
-    rows = con.execute(
-        "SELECT a.annee, avg(CASE WHEN a.statut <> 'deposee' THEN 1.0 ELSE 0.0 END) AS part_decidee "
-        f"FROM action a {sql.where()} GROUP BY a.annee ORDER BY a.annee", sql.params).fetchall()
-    if not rows:
-        return None
-    decided = [int(y) for y, share in rows if share >= 0.5]
-    return max(decided) if decided else int(rows[-1][0])
-
-
 def _with_labels(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFrame:
     df = df.merge(queries.libelles(con, "pilier"), on="pilier", how="left")
     df["pilier_libelle"] = df["pilier_libelle"].fillna(df["pilier"])

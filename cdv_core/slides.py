@@ -52,15 +52,8 @@ class SlideType:
 
 
 def annee_par_defaut(con: duckdb.DuckDBPyConnection, f: Filtres) -> int | None:
-    """Last year whose actions are mostly decided (a year still being instructed is not a fair headline)."""
-    df = queries.aggregate(con, f.with_(statut=()), ("annee", "statut"))
-    if df.empty:
-        return None
-    decided = df.assign(decide=(df["statut"] != "deposee") * df["nb_actions"])
-    sums = decided.groupby("annee")[["decide", "nb_actions"]].sum()
-    share = sums["decide"] / sums["nb_actions"]
-    years = [int(y) for y, s in share.items() if s >= 0.5]
-    return max(years) if years else int(share.index.max())
+    """Last year whose actions are mostly decided (as the dashboard's pages choose it)."""
+    return queries.annee_decidee(con, f)
 
 
 def annees_disponibles(con: duckdb.DuckDBPyConnection, f: Filtres) -> list[int]:
@@ -313,7 +306,7 @@ def fiche_qpv(con, f: Filtres, annee: int | None = None, qpv: str | None = None,
     nom = row["nom_qpv"] if isinstance(row["nom_qpv"], str) else qpv
     if annee is None:
         return _empty("fiche_qpv", f"Quartier {nom}", NO_ACTION, {"qpv": qpv})
-    k = queries.aggregate(con, fq.with_(annees=(annee,))).iloc[0]
+    k = queries.aggregate(con, fq.with_(annees=(annee,)), porteurs=True).iloc[0]
     pil = queries.par_pilier(con, fq.with_(annees=(annee,)))
     pil = pil[pil["montant_accorde"] > 0].assign(pilier_libelle=lambda d: d["pilier_libelle"].fillna(d["pilier"]))
     pop = row["population"]

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cdv_core import charts, fmt
+from cdv_core import charts, fmt, queries
 from cdv_core import queries_financeurs as qf
-from cdv_core import queries_piliers as qp
 from cdv_core.filters import Filtres
 from ui import filters, layout, require_app
 from ui.data import q
@@ -57,7 +56,7 @@ def main() -> None:
                      "réinitialisez les filtres.")
         return
     years = sorted(int(y) for y in contrib["annee"].unique())
-    default = q(qp.annee_decidee, f)
+    default = q(queries.annee_decidee, f)
     default = default if default in years else years[-1]
 
     head, c1, c2 = st.columns([4, 1, 1], vertical_alignment="bottom")

@@ -43,7 +43,7 @@ def main() -> None:
                      "réinitialisez les filtres.")
         return
     years = sorted(int(y) for y in by_year["annee"].unique())
-    default = q(qp.annee_decidee, f)
+    default = q(queries.annee_decidee, f)
     default = default if default in years else years[-1]
 
     head, c1 = st.columns([5, 1], vertical_alignment="bottom")

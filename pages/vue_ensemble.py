@@ -12,15 +12,6 @@ from ui.data import q
 require_app()
 
 
-def default_year(par_statut) -> int | None:
-    """Last year whose actions are mostly decided (a year still being instructed is not a fair headline)."""
-    decided = par_statut.assign(decide=(par_statut["statut"] != "deposee") * par_statut["nb_actions"])
-    sums = decided.groupby("annee")[["decide", "nb_actions"]].sum()
-    share = sums["decide"] / sums["nb_actions"]
-    years = [int(y) for y, s in share.items() if s >= 0.5]
-    return max(years) if years else (int(share.index.max()) if len(share) else None)
-
-
 def main() -> None:
     f: Filtres = st.session_state.get("filtres", Filtres())
     by_year = q(queries.aggregate, f, ("annee",))
@@ -31,7 +22,7 @@ def main() -> None:
                      "réinitialisez les filtres.")
         return
     years = [int(y) for y in by_year["annee"]]
-    default = default_year(q(queries.aggregate, f.with_(statut=()), ("annee", "statut"))) or years[-1]
+    default = q(queries.annee_decidee, f) or years[-1]
     default = default if default in years else years[-1]
 
     head, c1, c2 = st.columns([4, 1, 1], vertical_alignment="bottom")

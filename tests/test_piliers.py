@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cdv_core import auth, charts, fmt, importer, schema
+from cdv_core import auth, charts, fmt, importer, queries, schema
 from cdv_core import queries_piliers as qp
 from cdv_core.filters import Filtres
 
@@ -146,9 +146,9 @@ def test_decided_year_is_the_last_mostly_decided_one(con, demo):
     prog = demo["prog"]
     share = (prog["statut"] != "deposee").groupby(prog["annee"]).mean()
     expected = max(y for y, s in share.items() if s >= 0.5)
-    assert qp.annee_decidee(con, Filtres()) == expected
-    assert qp.annee_decidee(con, Filtres(annees=(2016, 2017))) == 2017
-    assert qp.annee_decidee(con, Filtres(contrat="N_EXISTE_PAS")) is None
+    assert queries.annee_decidee(con, Filtres()) == expected
+    assert queries.annee_decidee(con, Filtres(annees=(2016, 2017))) == 2017
+    assert queries.annee_decidee(con, Filtres(contrat="N_EXISTE_PAS")) is None
 
 
 # --------------------------------------------------------------------------- targets
