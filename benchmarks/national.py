@@ -102,24 +102,43 @@ PAGES = {
 }
 
 
-def filter_changes(years: list[int], fins: list[str], piliers: list[str]) -> list[dict[str, str]]:
-    """Five filter states a person would click through, as URL parameters (each one new to the caches)."""
-    span = f"{years[0]}-{years[-1]}"
+def filter_changes(years: list[int], fins: list[str], piliers: list[str]) -> list[dict]:
+    """Five filter changes a person would click through in the sidebar (each one new to the caches)."""
     return [
-        {"annees": span},
-        {"annees": f"{years[-3]}-{years[-1]}"},
-        {"annees": span, "financeurs": fins[0]},
-        {"annees": f"{years[0]}-{years[4]}", "piliers": piliers[0]},
-        {"annees": f"{years[-1]}-{years[-1]}", "nature": "specifique"},
+        {"annees": (years[0], years[-1]), "financeurs": [], "piliers": [], "nature": []},
+        {"annees": (years[-3], years[-1]), "financeurs": [], "piliers": [], "nature": []},
+        {"annees": (years[0], years[-1]), "financeurs": [fins[0]], "piliers": [], "nature": []},
+        {"annees": (years[0], years[4]), "financeurs": [], "piliers": [piliers[0]], "nature": []},
+        {"annees": (years[-1], years[-1]), "financeurs": [], "piliers": [], "nature": ["specifique"]},
     ]
+
+
+def _apply(at, change: dict) -> None:
+    """Set the sidebar widgets as a person would."""
+    at.sidebar.select_slider(key=next(w.key for w in at.sidebar.select_slider)).set_range(*change["annees"])
+    labels = {"financeurs": "Financeurs", "piliers": "Piliers", "nature": "Nature des crédits"}
+    for name, label in labels.items():
+        widget = next(w for w in at.sidebar.multiselect if w.label == label)
+        widget.set_value(change[name])
 
 
 def time_pages(db: Path) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """Server-side rerun of each page after a filter change (AppTest, in this process), and the time of each
     query function it called (cache misses only)."""
+    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.testing.v1 import AppTest
 
     import ui.data as data
+
+    # AppTest re-enters Streamlit's legacy `pages/` mode at every run (a real server does so only for its very
+    # first request): keep it in st.navigation mode so that every rerun goes through app.py, as in the browser.
+    original_init = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init
 
     os.environ["CDV_DB"] = str(db)
     con = schema.connect(db, read_only=True)
@@ -141,18 +160,18 @@ def time_pages(db: Path) -> tuple[dict[str, list[float]], dict[str, list[float]]
     data._cached = timed
     reruns: dict[str, list[float]] = {}
     try:
-        # A first run opens the database and fills the filter options: not what a filter change costs.
-        warm = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
-        warm.run()
-        for params in filter_changes(years, fins, piliers):
-            for title, page in PAGES.items():
-                if not (ROOT / page).exists():
-                    continue
-                at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
-                if page != PAGES["Vue d'ensemble"]:  # the default page opens without switching
-                    at.switch_page(page)  # (clears the query parameters, as a navigation does)
-                for k, v in params.items():
-                    at.query_params[k] = v
+        for title, page in PAGES.items():
+            if not (ROOT / page).exists():
+                continue
+            # One session per page, opened once (not timed: it loads the app, as a person's first visit does),
+            # then each filter change is a rerun of the page with new widget values.
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+            at.run()
+            if page != PAGES["Vue d'ensemble"]:
+                at.switch_page(page)
+                at.run()
+            for change in filter_changes(years, fins, piliers):
+                _apply(at, change)
                 t0 = time.perf_counter()
                 at.run()
                 reruns.setdefault(title, []).append((time.perf_counter() - t0) * 1000)

@@ -95,24 +95,18 @@ def demande_accorde(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
 
     Also `nb_lignes_connues` / `nb_lignes` (how many lines state what was requested).
     """
-    sql = Sql()
-    action_conditions(f, sql)
-    financement_conditions(f, sql)
-    amount, join = "f.{}", ""
-    if f.split_qpv:
-        qpv_conditions(f, sql)
-        amount = "f.{} * q.part"
-        join = " JOIN action_qpv q ON q.action_id = a.action_id AND q.annee = a.annee"
+    split = f.split_qpv
+    sql = queries.fact_conditions(f, split)
+    sql.add("x.financeur IS NOT NULL")
+    # A funding line stands once in `fait`, once per quartier of its action in `fait_qpv`.
+    line = "(x.cle, x.financeur, x.dispositif, x.section, x.nature)"
+    known = "x.montant_demande IS NOT NULL"
     df = con.execute(
-        "SELECT f.financeur, "
-        f"sum(CASE WHEN f.montant_demande IS NOT NULL THEN {amount.format('montant_demande')} END) AS montant_demande, "
-        f"sum(CASE WHEN f.montant_demande IS NOT NULL THEN {amount.format('montant_accorde')} END) AS montant_accorde, "
-        "count(DISTINCT CASE WHEN f.montant_demande IS NOT NULL THEN f.action_id || '|' || f.annee || '|' "
-        "|| f.financeur || '|' || coalesce(f.dispositif, '') || f.section || f.nature END) AS nb_lignes_connues, "
-        "count(DISTINCT f.action_id || '|' || f.annee || '|' || f.financeur || '|' || coalesce(f.dispositif, '') "
-        "|| f.section || f.nature) AS nb_lignes "
-        f"FROM action a JOIN financement f ON f.action_id = a.action_id AND f.annee = a.annee{join} "
-        f"{sql.where()} GROUP BY f.financeur", sql.params).df()
+        "SELECT x.financeur, sum(x.montant_demande) AS montant_demande, "
+        f"sum(x.montant_accorde) FILTER (WHERE {known}) AS montant_accorde, "
+        + (f"count(DISTINCT {line}) FILTER (WHERE {known}) AS nb_lignes_connues, count(DISTINCT {line}) AS nb_lignes "
+           if split else f"count(*) FILTER (WHERE {known}) AS nb_lignes_connues, count(*) AS nb_lignes ")
+        + f"FROM {'fait_qpv' if split else 'fait'} x {sql.where()} GROUP BY x.financeur", sql.params).df()
     df = _funder_labels(con, df[df["nb_lignes_connues"] > 0].copy())
     df["taux"] = 100 * df["montant_accorde"] / df["montant_demande"].where(df["montant_demande"] > 0)
     return df.sort_values("montant_demande", ascending=False, ignore_index=True)
@@ -131,7 +125,7 @@ def effet_levier(con: duckdb.DuckDBPyConnection, f: Filtres, par: str = "annee")
     if par not in LEVIER_DIMENSIONS:
         raise ValueError(f"unknown dimension: {par}")
     base = f.with_(financeurs=(), nature=())
-    df = queries.aggregate(con, base, [par, "financeur"])
+    df = queries.aggregate(con, base, [par, "financeur"], actions=False)
     df["bop"] = df["montant_accorde"].where(df["financeur"] == BOP147, 0.0)
     out = df.groupby(par, as_index=False).agg(montant_total=("montant_accorde", "sum"),
                                               montant_bop147=("bop", "sum"))

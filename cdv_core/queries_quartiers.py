@@ -180,30 +180,34 @@ def actions_qpv(con: duckdb.DuckDBPyConnection, f: Filtres, code_qpv: str) -> pd
 
     With a funder or nature filter, amounts count only the matching funding lines.
     """
+    # The QPV's rows of the fact table first; the actions' details only for those.
     sql = Sql()
-    action_conditions(f, sql)
-    sql.add("aq.code_qpv = ?", code_qpv)
+    action_conditions(f, sql, "x")
+    financement_conditions(f, sql, "x")
+    sql.add("x.code_qpv = ?", code_qpv)
     fin = Sql()
-    financement_conditions(f, fin)
-    if f.financeurs or f.nature:
-        sql.add("EXISTS (SELECT 1 FROM financement f WHERE f.action_id = a.action_id AND f.annee = a.annee AND "
-                + " AND ".join(fin.conditions) + ")", *fin.params)
+    financement_conditions(f, fin, "x")
     fin_where = ("AND " + " AND ".join(fin.conditions)) if fin.conditions else ""
     return con.execute(f"""
-        WITH tot AS (
-            SELECT f.action_id, f.annee, sum(f.montant_accorde) AS montant_total FROM financement f
+        WITH sel AS (
+            SELECT x.action_id, x.annee, sum(x.montant_accorde) AS montant_qpv FROM fait_qpv x
+            {sql.where()} GROUP BY ALL),
+        tot AS (
+            SELECT x.action_id, x.annee, sum(x.montant_accorde) AS montant_total FROM fait x
+            SEMI JOIN sel ON sel.action_id = x.action_id AND sel.annee = x.annee
             WHERE TRUE {fin_where} GROUP BY ALL),
-        n AS (SELECT action_id, annee, count(*) AS nb_qpv FROM action_qpv GROUP BY ALL)
+        n AS (
+            SELECT q.action_id, q.annee, count(*) AS nb_qpv FROM action_qpv q
+            SEMI JOIN sel ON sel.action_id = q.action_id AND sel.annee = q.annee GROUP BY ALL)
         SELECT a.annee, a.action_id, a.porteur, a.intitule, coalesce(p.libelle, a.pilier) AS pilier, a.statut,
-               coalesce(tot.montant_total, 0) * aq.part AS montant_qpv, coalesce(tot.montant_total, 0) AS montant_total,
+               coalesce(sel.montant_qpv, 0) AS montant_qpv, coalesce(tot.montant_total, 0) AS montant_total,
                n.nb_qpv
-        FROM action a JOIN action_qpv aq ON aq.action_id = a.action_id AND aq.annee = a.annee
+        FROM sel JOIN action a ON a.action_id = sel.action_id AND a.annee = sel.annee
         JOIN n ON n.action_id = a.action_id AND n.annee = a.annee
         LEFT JOIN tot ON tot.action_id = a.action_id AND tot.annee = a.annee
         LEFT JOIN pilier p ON p.code = a.pilier
-        {sql.where()}
-        ORDER BY a.annee DESC, montant_qpv DESC, a.intitule
-    """, fin.params + sql.params).df()
+        ORDER BY a.annee DESC, montant_qpv DESC, a.intitule, a.action_id
+    """, sql.params + fin.params).df()
 
 
 def formateur(mesure: str, unite: str | None = None):
