@@ -36,8 +36,9 @@ def _style(chart: alt.Chart | alt.LayerChart, height: int = 420) -> alt.Chart:
         chart.properties(height=height, usermeta={"embedOptions": {"formatLocale": LOCALE_FR["number"],
                                                                     "timeFormatLocale": LOCALE_FR["time"]}})
         .configure(locale=LOCALE_FR, font="Marianne, Arial, sans-serif")
-        .configure_axis(labelFontSize=15, titleFontSize=16, labelLimit=360)
-        .configure_legend(labelFontSize=15, titleFontSize=15, labelLimit=360, orient="bottom", columns=2)
+        .configure_axis(labelFontSize=15, titleFontSize=16, labelLimit=360, labelColor="#1e1e1e", titleColor="#1e1e1e")
+        .configure_legend(labelFontSize=15, titleFontSize=15, labelLimit=360, orient="bottom", columns=2,
+                          labelColor="#1e1e1e", titleColor="#1e1e1e")
         .configure_view(strokeWidth=0)
     )
 
