@@ -8,6 +8,10 @@ import textwrap
 import altair as alt
 import pandas as pd
 
+# Altair's debug mode validates every sub-object as it is built (thousands of JSON-schema checks per page);
+# the whole chart is still validated once when Streamlit serialises it.
+alt.utils.schemapi.disable_debug_mode()
+
 # Okabe-Ito, then darker/lighter companions: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
            "#8C6D31", "#7F7F7F", "#AD494A", "#393B79", "#637939", "#BD9E39"]

@@ -8,10 +8,19 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pydeck as pdk
+from pydeck.bindings.json_tools import default_serialize
 
 # Sequential, colour-blind-safe (viridis, light to dark reversed so "more" reads darker).
 CLASS_COLOURS = [[253, 231, 37], [94, 201, 98], [33, 145, 140], [59, 82, 139], [68, 1, 84]]
 NO_DATA = [200, 200, 200]
+
+
+class Deck(pdk.Deck):
+    """A pydeck Deck serialised without indentation: Python's fast JSON encoder then does the work
+    (contours are hundreds of thousands of numbers; pydeck's indented output takes seconds)."""
+
+    def to_json(self) -> str:
+        return json.dumps(self, sort_keys=True, default=default_serialize)
 
 
 @dataclass
@@ -97,7 +106,7 @@ def qpv_map(contours: pd.DataFrame, values: pd.DataFrame, value_col: str, value_
     zy = math.log2(500 * 360 / (256 * max((y1 - y0) * 1.5, 0.005)))
     zoom = max(4.0, min(14.0, min(zx, zy) - 1.5))
     view = pdk.ViewState(longitude=(x0 + x1) / 2, latitude=(y0 + y1) / 2, zoom=zoom, pitch=0)
-    deck = pdk.Deck(
+    deck = Deck(
         layers=layers, initial_view_state=view, map_provider="carto", map_style="light",
         tooltip={"html": "<b>{nom}</b> {code_qpv}<br/>{etiquette} : {valeur}",
                  "style": {"fontSize": "16px", "backgroundColor": "#161616", "color": "white"}},
