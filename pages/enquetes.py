@@ -137,7 +137,7 @@ def cooperation(code: str, ref: str | None, row, types: tuple, seuil: int) -> No
         return
     niveaux = list(surveys.COOPERATION.niveaux)
     chart = survey_charts.barres_100(res, niveaux, surveys.COOPERATION, seuil, legende="Degré de coopération")
-    st.altair_chart(chart, width="stretch", key="chart_enq_cooperation")
+    layout.vega(chart, key="chart_enq_cooperation")
     shown = surveys.tableau(res, niveaux, seuil, "Partenaire", texte=True)
     st.table(shown.set_index(list(shown.columns[:2] if "Année" in shown.columns else shown.columns[:1])))
     layout.downloads(surveys.tableau(res, niveaux, seuil, "Partenaire"), f"Coopération {code}",

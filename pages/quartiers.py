@@ -197,7 +197,7 @@ def classement(ranked, df, col: str, label: str, fmt_value, indicateur: str | No
 
     t1, t2 = st.tabs([":material/bar_chart: Graphique", ":material/table: Tableau"])
     with t1:
-        st.altair_chart(chart, width="stretch", key="qp_bars", on_select=on_bar)
+        layout.vega(chart, key="qp_bars", on_select=on_bar)
     with t2:
         layout.table(table, f"Quartiers {label} {per}", "qp_rank", config, on_select=on_row,
                      selection_mode="single-row")
