@@ -122,7 +122,7 @@ def _apply(at, change: dict) -> None:
         widget.set_value(change[name])
 
 
-def time_pages(db: Path) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+def time_pages(db: Path) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, list[float]]]:
     """Server-side rerun of each page after a filter change (AppTest, in this process), and the time of each
     query function it called (cache misses only)."""
     from streamlit.runtime.pages_manager import PagesManager
@@ -147,6 +147,8 @@ def time_pages(db: Path) -> tuple[dict[str, list[float]], dict[str, list[float]]
     piliers = [r[0] for r in con.execute("SELECT DISTINCT pilier FROM action ORDER BY 1").fetchall()]
     con.close()
     query_times: dict[str, list[float]] = {}
+    page_query_ms: dict[str, list[float]] = {}  # per page: total query time of each filter change
+    current: list[str | None] = [None]
     original = data._cached
 
     def timed(module, name, version, args, kwargs):
@@ -154,8 +156,10 @@ def time_pages(db: Path) -> tuple[dict[str, list[float]], dict[str, list[float]]
         try:
             return original(module, name, version, args, kwargs)
         finally:
-            query_times.setdefault(f"{module.rsplit('.', 1)[-1]}.{name}", []).append(
-                (time.perf_counter() - t0) * 1000)
+            ms = (time.perf_counter() - t0) * 1000
+            query_times.setdefault(f"{module.rsplit('.', 1)[-1]}.{name}", []).append(ms)
+            if current[0]:
+                page_query_ms[current[0]][-1] += ms
 
     data._cached = timed
     reruns: dict[str, list[float]] = {}
@@ -172,14 +176,21 @@ def time_pages(db: Path) -> tuple[dict[str, list[float]], dict[str, list[float]]
                 at.run()
             for change in filter_changes(years, fins, piliers):
                 _apply(at, change)
+                current[0] = title
+                page_query_ms.setdefault(title, []).append(0.0)
                 t0 = time.perf_counter()
                 at.run()
+                current[0] = None
                 reruns.setdefault(title, []).append((time.perf_counter() - t0) * 1000)
                 if at.exception:
                     print(f"  ! {title} : {at.exception[0].message}")
+            # The same page again with nothing changed: what drawing it costs once every query is cached.
+            t0 = time.perf_counter()
+            at.run()
+            reruns.setdefault(f"{title} (sans changement)", []).append((time.perf_counter() - t0) * 1000)
     finally:
         data._cached = original
-    return reruns, query_times
+    return reruns, query_times, page_query_ms
 
 
 def main() -> None:
@@ -204,7 +215,10 @@ def main() -> None:
     con.close()
     print(f"Base : {counts['action']:,} actions, {counts['financement']:,} lignes de financement, "
           f"{n_qpv} QPV et {n_contrats} contrats concernés ; fichier {db.stat().st_size / 1e6:.0f} Mo")
-    reruns, query_times = time_pages(db)
+    reruns, query_times, page_query_ms = time_pages(db)
+    print("\nRequêtes de chaque page pour un changement de filtre (somme des requêtes non servies par le cache) :")
+    for page, times in page_query_ms.items():
+        print(f"  {page:<16} médiane {statistics.median(times):7.0f} ms   max {max(times):7.0f} ms")
     print("\nRéexécution côté serveur de chaque page après un changement de filtre (AppTest, 5 filtres) :")
     for page, times in reruns.items():
         print(f"  {page:<16} médiane {statistics.median(times):7.0f} ms   max {max(times):7.0f} ms")
