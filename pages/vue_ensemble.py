@@ -85,6 +85,9 @@ def financeurs(f: Filtres, years: list[int], by_year) -> None:
                            {str(y): layout.euro_column(str(y)) for y in years})
 
 
+CLIC_PILIER = "clic_pilier"
+
+
 def piliers(f: Filtres, annee: int) -> None:
     pil = q(queries.par_pilier, f.with_(annees=(annee,)))
     pil = pil[pil["montant_accorde"] > 0]
@@ -96,13 +99,17 @@ def piliers(f: Filtres, annee: int) -> None:
         top = pil.iloc[0]
         st.subheader(f"En {annee}, « {top['pilier_libelle']} » reçoit {fmt.pourcent(top['part'], 0)} "
                      "des financements")
-        chart = charts.horizontal_bars(pil, "pilier_libelle", "montant_accorde")
+        chart = charts.horizontal_bars(pil, "pilier_libelle", "montant_accorde", selection=CLIC_PILIER)
         table = pil[["pilier_libelle", "montant_accorde", "part", "nb_actions"]].rename(columns={
             "pilier_libelle": "Pilier", "montant_accorde": "Montant accordé", "part": "Part (%)",
             "nb_actions": "Actions"})
+        codes = dict(zip(pil["pilier_libelle"], pil["pilier"], strict=True))
         layout.chart_and_table(chart, table, f"Financements par pilier {annee}", "ve_pil", {
             "Montant accordé": layout.euro_column("Montant accordé"),
-            "Part (%)": st.column_config.NumberColumn("Part (%)", format="%.1f %%")})
+            "Part (%)": st.column_config.NumberColumn("Part (%)", format="%.1f %%")},
+            on_select=lambda: filters.narrow_from_chart("chart_ve_pil", CLIC_PILIER, "pilier_libelle", codes,
+                                                        "piliers"))
+        layout.note("Cliquez sur un pilier pour filtrer tout le tableau de bord sur ce pilier.")
 
 
 def carte(f: Filtres, annee: int):

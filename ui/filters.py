@@ -186,6 +186,16 @@ def keep() -> None:
             st.session_state[key] = st.session_state[key]
 
 
+def narrow_from_chart(chart_key: str, selection: str, field: str, codes: dict[str, str], name: str) -> None:
+    """Chart click callback: narrow the shared filter `name` to the clicked marks (labels mapped to codes)."""
+    event = st.session_state.get(chart_key) or {}
+    points = (event.get("selection") or {}).get(selection) or []
+    picked = [codes[p[field]] for p in points if p.get(field) in codes]
+    if picked:
+        st.session_state[_key(name)] = picked
+        st.session_state[_keep_key(name)] = picked
+
+
 def is_default(f: Filtres, years: list[int]) -> bool:
     return f.with_(annees=()).is_empty() and (not f.annees or (min(f.annees), max(f.annees)) == (years[0], years[-1]))
 

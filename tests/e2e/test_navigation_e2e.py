@@ -42,3 +42,28 @@ def test_filters_survive_a_click_and_a_page_change(streamlit_server, page):
     assert "Années 2016 à 2022" in body and "Financeurs : CAF" in body
     assert "financeurs=caf" in page.url
     assert app_exceptions(page) == []
+
+
+def test_clicking_a_pillar_bar_narrows_the_whole_dashboard(streamlit_server, page):
+    import pandas as pd
+
+    from tests import demo_expect
+
+    year = demo_expect.decided_year()
+    lines = demo_expect.financements().merge(demo_expect.programmation()[["action_id", "annee", "pilier"]],
+                                             on=["action_id", "annee"])
+    top = lines[lines["annee"] == year].groupby("pilier")["montant_accorde"].sum().idxmax()
+    labels = pd.read_csv(demo_expect.DEMO.parent / "referentiels" / "piliers.csv").set_index("code")["libelle"]
+    goto_app(page, streamlit_server + "/")
+    page.get_by_text("Cliquez sur un pilier", exact=False).first.wait_for()
+    chart = page.locator('[data-testid="stVegaLiteChart"]').nth(1)
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)
+    box = chart.bounding_box()
+    # The bars are sorted, largest first: click inside the top one.
+    page.mouse.click(box["x"] + box["width"] * 0.35, box["y"] + 18)
+    page.wait_for_url(f"**piliers={top}**")
+    wait_for_app(page)
+    body = _norm(page.inner_text("body"))
+    assert f"Piliers : {labels[top]}" in body
+    assert app_exceptions(page) == []
