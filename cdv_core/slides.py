@@ -16,7 +16,6 @@ import pandas as pd
 
 from cdv_core import charts, fmt, maps, queries
 from cdv_core.filters import Filtres
-from cdv_core.formats import LIBELLES
 
 SPLIT_NOTE = ("Montants par quartier : une action menée dans plusieurs quartiers (ou sur tout le contrat) est "
               "répartie à parts égales entre eux, si bien que la somme des quartiers égale le total.")
@@ -86,35 +85,8 @@ def source(con: duckdb.DuckDBPyConnection, kinds: tuple[str, ...], annees: tuple
     return f"Source : {what}, import du {fmt.date_fr(latest)}"
 
 
-def resume_filtres(con: duckdb.DuckDBPyConnection, f: Filtres) -> str:
-    """The active filters in one French sentence ("Années 2016 à 2022 · Financeurs : CAF")."""
-    opts = queries.options(con)
-    years = [int(y) for y in opts["annees"]["annee"]]
-    names = {
-        "contrat": dict(zip(opts["contrats"]["code_contrat"], opts["contrats"]["libelle"], strict=True)),
-        "communes": dict(zip(opts["communes"]["code_insee"], opts["communes"]["nom"], strict=True)),
-        "qpv": dict(zip(opts["qpv"]["code_qpv"], opts["qpv"]["nom_qpv"], strict=True)),
-        "piliers": dict(zip(opts["piliers"]["code"], opts["piliers"]["libelle"], strict=True)),
-        "thematiques": dict(zip(opts["thematiques"]["code"], opts["thematiques"]["libelle"], strict=True)),
-        "financeurs": dict(zip(opts["financeurs"]["code"], opts["financeurs"]["libelle"], strict=True)),
-    }
-    parts = []
-    if f.annees and (min(f.annees), max(f.annees)) != ((years[0], years[-1]) if years else (None, None)):
-        lo, hi = min(f.annees), max(f.annees)
-        parts.append(f"Année {lo}" if lo == hi else f"Années {lo} à {hi}")
-    if f.contrat:
-        parts.append(f"Contrat : {names['contrat'].get(f.contrat, f.contrat)}")
-    titles = {"communes": "Communes", "qpv": "Quartiers", "piliers": "Piliers", "thematiques": "Thématiques",
-              "financeurs": "Financeurs", "nature": "Nature", "statut": "Statut", "porteur_type": "Porteurs"}
-    for name, title in titles.items():
-        values = getattr(f, name)
-        if values:
-            labels = [names.get(name, {}).get(v) or LIBELLES.get(v, v) for v in values]
-            shown = ", ".join(labels[:4]) + (f" et {len(labels) - 4} autre(s)" if len(labels) > 4 else "")
-            parts.append(f"{title} : {shown}")
-    if not parts:
-        return "Aucun filtre : toutes les données" + (f" de {years[0]} à {years[-1]}" if years else "")
-    return " · ".join(parts)
+# The active filters in one French sentence, as the pages print them under their title.
+resume_filtres = queries.resume_filtres
 
 
 def _bars_height(n: int) -> int:

@@ -201,23 +201,5 @@ def is_default(f: Filtres, years: list[int]) -> bool:
 
 
 def summary(f: Filtres) -> str:
-    """Active filters in one French sentence ("Années 2016 à 2022 · Financeurs : CAF, Région")."""
-    options = st.session_state.get("flt_options") or _options()
-    years = options["annees"]
-    parts = []
-    if f.annees:
-        lo, hi = min(f.annees), max(f.annees)
-        parts.append(f"Année {lo}" if lo == hi else f"Années {lo} à {hi}")
-    if f.contrat:
-        parts.append(f"Contrat : {options['contrat'].get(f.contrat, f.contrat)}")
-    titles = {"communes": "Communes", "qpv": "Quartiers", "piliers": "Piliers", "thematiques": "Thématiques",
-              "financeurs": "Financeurs", "nature": "Nature", "statut": "Statut", "porteur_type": "Porteurs"}
-    for name, title in titles.items():
-        values = getattr(f, name)
-        if values:
-            labels = [options[name].get(v, v) for v in values]
-            shown = ", ".join(labels[:4]) + (f" et {len(labels) - 4} autre(s)" if len(labels) > 4 else "")
-            parts.append(f"{title} : {shown}")
-    if is_default(f, years):
-        return "Aucun filtre : toutes les données " + (f"de {years[0]} à {years[-1]}" if years else "")
-    return " · ".join(parts)
+    """Active filters in one French sentence ("Années 2016 à 2022 · Financeurs : CAF")."""
+    return q(queries.resume_filtres, f)
