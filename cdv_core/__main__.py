@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 from pathlib import Path
 
@@ -331,6 +332,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"La base {getattr(args, 'db', '')} est ouverte par un autre programme (sans doute l'application) : "
               "arrêtez-le, ou faites l'opération depuis l'application.", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (`... | head`): stop quietly, without a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

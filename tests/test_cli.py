@@ -213,3 +213,16 @@ def test_demo_and_init(tmp_path):
     finally:
         con.close()
     assert cli(tmp_path, "init", "--db", "e.duckdb").returncode == 2
+
+
+def test_output_cut_short_by_the_reader_is_not_a_traceback(demo_db):
+    """`summary ... | head -1`: the reader closes the pipe early; the command stops quietly."""
+    proc = subprocess.Popen([sys.executable, "-m", "cdv_core", "summary", "--db", str(demo_db),
+                             "--by", "annee,financeur,qpv"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    first = proc.stdout.readline()
+    proc.stdout.close()  # like `head -1` exiting
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert first.startswith(b"annee,financeur,qpv,nb_actions,montant_accorde")
+    assert "Traceback" not in err and proc.returncode == 0
