@@ -257,8 +257,12 @@ def effet_levier(f: Filtres, annee: int) -> None:
         if qpv.empty:
             layout.empty(f"Aucun quartier ne reçoit de crédits de l'ANCT en {annee}.")
         else:
-            chart = charts.measure_bars(qpv, "qpv_libelle", "levier", "€ des autres pour 1 € ANCT",
-                                        kind="euros_ratio", height=max(200, 30 * len(qpv)))
+            shown = qpv.head(layout.MAX_BARS)  # the table keeps every quartier
+            chart = charts.measure_bars(shown, "qpv_libelle", "levier", "€ des autres pour 1 € ANCT",
+                                        kind="euros_ratio", height=max(200, 30 * len(shown)))
+            if len(qpv) > len(shown):
+                layout.note(f"Graphique : les {len(shown)} quartiers au plus fort effet levier sur {len(qpv)} ; "
+                            "tous sont dans l'onglet Tableau.")
             layout.chart_and_table(chart, qpv[["qpv_libelle", *table_cols]].rename(
                 columns={"qpv_libelle": "Quartier", **table_cols}), f"Effet levier par quartier {annee}",
                 "fin_levier_qpv", config)

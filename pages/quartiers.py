@@ -168,8 +168,10 @@ def classement(ranked, df, col: str, label: str, fmt_value, indicateur: str | No
         return
     euros = col in ("montant_accorde", "montant_par_habitant") or unite == "€"
     title = label + (f" ({unite})" if unite and unite not in ("€",) else "")
-    chart = charts.horizontal_bars(ranked, "libelle", col, value_title=title, euros=euros,
-                                   height=max(160, 30 * len(ranked) + 50), selection="qp_bar")
+    # A bar chart stays readable up to a few dozen quartiers; the table keeps them all.
+    shown = ranked.head(layout.MAX_BARS)
+    chart = charts.horizontal_bars(shown, "libelle", col, value_title=title, euros=euros,
+                                   height=max(160, 30 * len(shown) + 50), selection="qp_bar")
     by_label = dict(zip(ranked["libelle"], ranked["code_qpv"], strict=True))
 
     def on_bar() -> None:
@@ -198,6 +200,8 @@ def classement(ranked, df, col: str, label: str, fmt_value, indicateur: str | No
     t1, t2 = st.tabs([":material/bar_chart: Graphique", ":material/table: Tableau"])
     with t1:
         layout.vega(chart, key="qp_bars", on_select=on_bar)
+        if len(ranked) > len(shown):
+            layout.note(f"Les {len(shown)} premiers des {len(ranked)} quartiers ; tous sont dans l'onglet Tableau.")
     with t2:
         layout.table(table, f"Quartiers {label} {per}", "qp_rank", config, on_select=on_row,
                      selection_mode="single-row")

@@ -12,6 +12,9 @@ from cdv_core import exports, fmt
 SPLIT_NOTE = ("Montants par quartier : une action menée dans plusieurs quartiers (ou sur tout le contrat) est "
               "répartie à parts égales entre eux, si bien que la somme des quartiers égale le total.")
 
+# Beyond this many bars a chart is no longer readable on a screen: charts show the first ones, tables all.
+MAX_BARS = 25
+
 CSS = """
 <style>
 /* Legible from the back of a meeting room */
