@@ -75,7 +75,7 @@ def horizontal_bars(df: pd.DataFrame, label: str, value: str, value_title: str =
                     extra_tooltip: list[alt.Tooltip] | None = None) -> alt.Chart:
     """Horizontal bars of `value` per `label`, longest first, with the value written at the end of the bar."""
     fmt = "$,.0f" if euros else ",.0f"
-    base = alt.Chart(df).encode(
+    base = alt.Chart().encode(
         y=alt.Y(f"{label}:N", sort="-x", title=None, axis=alt.Axis(labelFontSize=15, labelLimit=420)),
         x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=fmt, labelFontSize=14)),
         tooltip=[alt.Tooltip(f"{label}:N", title="Libellé"),
@@ -87,7 +87,7 @@ def horizontal_bars(df: pd.DataFrame, label: str, value: str, value_title: str =
         bars = bars.add_params(sel).encode(
             opacity=alt.condition(sel, alt.value(1.0), alt.value(0.55)))
     text = base.mark_text(align="left", dx=6, fontSize=15).encode(text=alt.Text(f"{value}:Q", format=fmt))
-    return _style(bars + text, height or max(140, 44 * len(df)))
+    return _style(alt.layer(bars, text, data=df), height or max(140, 44 * len(df)))
 
 
 def line_by_year(df: pd.DataFrame, value: str, title: str, category: str | None = None,
@@ -155,7 +155,7 @@ def value_columns(df: pd.DataFrame, x: str, value: str, value_title: str, kind: 
     """Vertical columns of `value` per `x` (ordinal), the value written above each column."""
     field, fmt = _measure(df, value, kind)
     data = _prepared(df, value, kind)
-    base = alt.Chart(data).encode(
+    base = alt.Chart().encode(
         x=alt.X(f"{x}:O", title=x_title, axis=alt.Axis(labelAngle=0, labelFontSize=15)),
         y=alt.Y(f"{field}:Q", title=None, axis=alt.Axis(format=fmt, labelFontSize=14, grid=True)),
         tooltip=[alt.Tooltip(f"{x}:O", title=x_title or "Année"),
@@ -163,7 +163,7 @@ def value_columns(df: pd.DataFrame, x: str, value: str, value_title: str, kind: 
     )
     bars = base.mark_bar(color=color)
     text = base.mark_text(dy=-10, fontSize=15).encode(text=alt.Text(f"{field}:Q", format=fmt))
-    return _style(bars + text, height)
+    return _style(alt.layer(bars, text, data=data), height)
 
 
 def change_bars(df: pd.DataFrame, label: str, value: str = "evolution", value_title: str = "Évolution",
@@ -173,7 +173,7 @@ def change_bars(df: pd.DataFrame, label: str, value: str = "evolution", value_ti
     data = _prepared(df, value, kind)
     data = data.assign(sens=["Hausse" if v >= 0 else "Baisse" for v in data[value]], zero=0.0)
     order = data.sort_values(value, ascending=False)[label].tolist()
-    base = alt.Chart(data).encode(
+    base = alt.Chart().encode(
         y=alt.Y(f"{label}:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=420)),
         x=alt.X(f"{field}:Q", title=value_title, axis=alt.Axis(format=fmt, labelFontSize=14)),
         tooltip=[alt.Tooltip(f"{label}:N", title="Libellé"),
@@ -189,7 +189,7 @@ def change_bars(df: pd.DataFrame, label: str, value: str = "evolution", value_ti
     left = base.mark_text(align="left", dx=6, fontSize=15).encode(x=alt.X("zero:Q"), text=label).transform_filter(
         f"datum['{field}'] < 0")
     zero = base.mark_rule(color="#333").encode(x=alt.X("zero:Q"))
-    return _style(bars + right + left + zero, height or max(160, 44 * len(df)))
+    return _style(alt.layer(bars, right, left, zero, data=data), height or max(160, 44 * len(df)))
 
 
 def paired_bars(df: pd.DataFrame, label: str, values: dict[str, str], kind: str = "euros",
@@ -224,7 +224,7 @@ def heatmap(df: pd.DataFrame, x: str, y: str, value: str, x_title: str, y_title:
     step = max(96, min(170, 880 // n_cols))  # fits beside long row labels at 1366 px wide
     wrapped = {str(v): textwrap.wrap(str(v), max(10, step // 8)) or [""] for v in data[x].dropna().unique()}
     rows = data.groupby(y)[field].sum().sort_values(ascending=False).index.tolist()
-    base = alt.Chart(data).encode(
+    base = alt.Chart().encode(
         x=alt.X(f"{x}:N", title=None, axis=alt.Axis(orient="bottom", labelAngle=0, labelFontSize=14,
                                                    labelLimit=200, labelOverlap=False, labelPadding=8,
                                                    labelExpr=f"{json.dumps(wrapped)}[datum.label] || datum.label")),
@@ -240,7 +240,8 @@ def heatmap(df: pd.DataFrame, x: str, y: str, value: str, x_title: str, y_title:
         color=alt.condition(f"datum['{field}'] > {top * 0.55!r}", alt.value("white"), alt.value("#1a1a1a")),
     )
     n_rows = data[y].nunique() if len(data) else 1
-    return _style((cells + text).properties(width=alt.Step(step)), height or max(200, 46 * n_rows + 60))
+    return _style(alt.layer(cells, text, data=data).properties(width=alt.Step(step)),
+                  height or max(200, 46 * n_rows + 60))
 
 
 def share_vs_target(df: pd.DataFrame, target: float, value: str = "part", value_title: str = "Part",

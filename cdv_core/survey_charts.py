@@ -98,7 +98,7 @@ def barres_choix(res: pd.DataFrame) -> alt.Chart:
     data["n"] = data["n"].astype(int)
     data["etiquette"] = [f"{fmt.pourcent(p, 1)} ({n})" for p, n in zip(data["pct"], data["n"])]
     order = data["reponse"].tolist()
-    base = alt.Chart(data).encode(
+    base = alt.Chart().encode(
         y=alt.Y("reponse:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=420)),
         x=alt.X("pct:Q", title="Part des répondants", scale=alt.Scale(domain=[0, 118]),  # room for labels
                 axis=alt.Axis(values=[0, 25, 50, 75, 100], labelExpr="datum.value + '\u00a0%'")),
@@ -106,7 +106,7 @@ def barres_choix(res: pd.DataFrame) -> alt.Chart:
     )
     bars = base.mark_bar(color=PALETTE[0])
     text = base.mark_text(align="left", dx=6, fontSize=15).encode(text="etiquette:N")
-    return _style(bars + text, 50 * len(data) + 90)
+    return _style(alt.layer(bars, text, data=data), 50 * len(data) + 90)
 
 
 def histogramme(res: pd.DataFrame, titre: str = "Valeur") -> alt.Chart:
@@ -136,8 +136,8 @@ def boites(stats: pd.DataFrame, titre: str = "Valeur") -> alt.Chart:
     y = alt.Y("ligne:N", sort=list(dict.fromkeys(data["ligne"])), title=None, axis=alt.Axis(labelFontSize=15))
     tip = [alt.Tooltip("ligne:N", title="Ligne"), alt.Tooltip("minimum:Q", title="Minimum"),
            alt.Tooltip("mediane:Q", title="Médiane"), alt.Tooltip("maximum:Q", title="Maximum")]
-    base = alt.Chart(data).encode(y=y, tooltip=tip)
+    base = alt.Chart().encode(y=y, tooltip=tip)
     rule = base.mark_rule(strokeWidth=2, color="#555").encode(x=alt.X("minimum:Q", title=titre), x2="maximum:Q")
     box = base.mark_bar(size=26, color=PALETTE[4]).encode(x="q1:Q", x2="q3:Q")
     tick = base.mark_tick(size=30, thickness=4, color=PALETTE[0]).encode(x="mediane:Q")
-    return _style(rule + box + tick, 58 * len(data) + 90)
+    return _style(alt.layer(rule, box, tick, data=data), 58 * len(data) + 90)
