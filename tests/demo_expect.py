@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pandas as pd
@@ -38,3 +39,36 @@ def decided_year(years: range | list[int] | None = None) -> int:
 def n_actions(year: int) -> int:
     prog = programmation()
     return int((prog["annee"] == year).sum())
+
+
+def _as_text(name: str, folder: Path = DEMO) -> pd.DataFrame:
+    return pd.read_csv(folder / name, dtype=str, keep_default_na=False)
+
+
+@functools.cache
+def _frames() -> dict[str, pd.DataFrame]:
+    referentiels = DEMO.parent / "referentiels"
+    prog = _as_text("programmation.csv")
+    prog["annee"] = prog["annee"].astype(int)
+    prog["statut"] = prog["statut"].replace("", "accordee")
+    fin = _as_text("financements.csv")
+    fin["annee"] = fin["annee"].astype(int)
+    fin["montant_accorde"] = fin["montant_accorde"].astype(float)
+    fin["section"] = fin["section"].replace("", "fonctionnement")
+    financeurs = _as_text("financeurs.csv", referentiels)
+    default = dict(zip(financeurs["code"], financeurs["nature_defaut"], strict=True))
+    fin["nature"] = [n or default[f] for n, f in zip(fin["nature"], fin["financeur"], strict=True)]
+    qpv = _as_text("qpv.csv", referentiels)
+    by_contrat = qpv[qpv["contrat"] != ""].groupby("contrat")["code_qpv"].apply(sorted).to_dict()
+    rows = []
+    for r in prog.itertuples(index=False):
+        codes = by_contrat[r.contrat] if r.qpv == "*" else [c.strip() for c in r.qpv.split("|") if c.strip()]
+        rows += [(r.action_id, r.annee, c, 1 / len(codes)) for c in codes]
+    split = pd.DataFrame(rows, columns=["action_id", "annee", "code_qpv", "part"])
+    return {"prog": prog, "fin": fin, "split": split, "qpv": qpv}
+
+
+def frames() -> dict[str, pd.DataFrame]:
+    """The demo upload files read as text, FORMATS.md defaults applied (statut, nature, section), and the equal
+    QPV split (`*` = every QPV of the contract in data/referentiels/qpv.csv). Fresh copies: free to modify."""
+    return {name: df.copy() for name, df in _frames().items()}

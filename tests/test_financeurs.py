@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from cdv_core import charts, fmt, schema
 from cdv_core import queries_financeurs as qf
 from cdv_core.filters import Filtres
+from tests import demo_expect
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -20,25 +21,11 @@ DATA = ROOT / "data"
 @pytest.fixture(scope="module")
 def demo() -> dict:
     """data/demo read with pandas, defaults of FORMATS.md applied (statut, nature, section), equal QPV split."""
-    prog = pd.read_csv(DATA / "demo" / "programmation.csv", dtype=str, keep_default_na=False)
-    prog["annee"] = prog["annee"].astype(int)
-    prog["statut"] = prog["statut"].replace("", "accordee")
-    fin = pd.read_csv(DATA / "demo" / "financements.csv", dtype=str, keep_default_na=False)
-    fin["annee"] = fin["annee"].astype(int)
-    fin["montant_accorde"] = fin["montant_accorde"].astype(float)
-    fin["section"] = fin["section"].replace("", "fonctionnement")
+    frames = demo_expect.frames()
+    prog, fin = frames["prog"], frames["fin"]
     ref = pd.read_csv(DATA / "referentiels" / "financeurs.csv", dtype=str, keep_default_na=False)
-    default = dict(zip(ref["code"], ref["nature_defaut"]))
-    fin["nature"] = [n or default[f] for n, f in zip(fin["nature"], fin["financeur"])]
-    qpv = pd.read_csv(DATA / "referentiels" / "qpv.csv", dtype=str, keep_default_na=False)
-    by_contrat = qpv[qpv["contrat"] != ""].groupby("contrat")["code_qpv"].apply(sorted).to_dict()
-    rows = []
-    for r in prog.itertuples(index=False):
-        codes = by_contrat[r.contrat] if r.qpv == "*" else [c for c in r.qpv.split("|") if c]
-        rows += [(r.action_id, r.annee, c, 1 / len(codes)) for c in codes]
-    split = pd.DataFrame(rows, columns=["action_id", "annee", "code_qpv", "part"])
     lines = fin.merge(prog[["action_id", "annee", "pilier", "statut"]], on=["action_id", "annee"])
-    return {"prog": prog, "fin": fin, "split": split, "lines": lines,
+    return {"prog": prog, "fin": fin, "split": frames["split"], "lines": lines,
             "financeur_libelle": dict(zip(ref["code"], ref["libelle"]))}
 
 

@@ -8,18 +8,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cdv_core import demo, fmt, schema
+from cdv_core import fmt, schema
 from cdv_core import queries_quartiers as qq
 from cdv_core.filters import Filtres
+from tests import demo_expect
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 @pytest.fixture(scope="module")
-def con(tmp_path_factory):
-    path = tmp_path_factory.mktemp("quartiers") / "demo.duckdb"
-    demo.new_database(path, demo=True)
-    c = schema.connect(path, read_only=True)
+def con(demo_db_template):
+    c = schema.connect(demo_db_template, read_only=True)
     yield c
     c.close()
 
@@ -27,20 +26,9 @@ def con(tmp_path_factory):
 @pytest.fixture(scope="module")
 def demo_frames() -> dict[str, pd.DataFrame]:
     """Programmation, financements and the equal QPV split, recomputed from the demo CSV files."""
-    prog = pd.read_csv(DATA / "demo" / "programmation.csv", dtype=str, keep_default_na=False)
-    prog["annee"] = prog["annee"].astype(int)
-    fin = pd.read_csv(DATA / "demo" / "financements.csv", dtype=str, keep_default_na=False)
-    fin["annee"] = fin["annee"].astype(int)
-    fin["montant_accorde"] = fin["montant_accorde"].astype(float)
-    qpv = pd.read_csv(DATA / "referentiels" / "qpv.csv", dtype=str, keep_default_na=False)
-    by_contrat = qpv[qpv["contrat"] != ""].groupby("contrat")["code_qpv"].apply(list).to_dict()
-    rows = []
-    for r in prog.itertuples(index=False):
-        codes = by_contrat[r.contrat] if r.qpv == "*" else [c for c in r.qpv.split("|") if c]
-        rows += [(r.action_id, r.annee, c, 1 / len(codes)) for c in codes]
-    split = pd.DataFrame(rows, columns=["action_id", "annee", "code_qpv", "part"])
-    ind = pd.read_csv(DATA / "demo" / "indicateurs.csv", dtype={"territoire": str})
-    return {"prog": prog, "fin": fin, "split": split, "qpv": qpv, "ind": ind}
+    frames = demo_expect.frames()
+    frames["ind"] = pd.read_csv(DATA / "demo" / "indicateurs.csv", dtype={"territoire": str})
+    return frames
 
 
 def amounts_per_qpv(frames, years) -> pd.Series:

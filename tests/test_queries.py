@@ -8,17 +8,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cdv_core import demo, queries, schema
+from cdv_core import queries, schema
 from cdv_core.filters import Filtres
+from tests import demo_expect
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 @pytest.fixture(scope="session")
-def con(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demodb") / "demo.duckdb"
-    demo.new_database(path, demo=True)
-    c = schema.connect(path, read_only=True)
+def con(demo_db_template):
+    c = schema.connect(demo_db_template, read_only=True)
     yield c
     c.close()
 
@@ -26,27 +25,13 @@ def con(tmp_path_factory):
 @pytest.fixture(scope="session")
 def frames() -> dict[str, pd.DataFrame]:
     """The demo upload files read with pandas, defaults applied as FORMATS.md says, QPV split computed."""
-    prog = pd.read_csv(DATA / "demo" / "programmation.csv", dtype=str, keep_default_na=False)
-    prog["annee"] = prog["annee"].astype(int)
-    prog["statut"] = prog["statut"].replace("", "accordee")
-    fin = pd.read_csv(DATA / "demo" / "financements.csv", dtype=str, keep_default_na=False)
-    fin["annee"] = fin["annee"].astype(int)
-    fin["montant_accorde"] = fin["montant_accorde"].astype(float)
-    financeurs = pd.read_csv(DATA / "referentiels" / "financeurs.csv", dtype=str, keep_default_na=False)
-    default = dict(zip(financeurs["code"], financeurs["nature_defaut"]))
-    fin["nature"] = [n or default[f] for n, f in zip(fin["nature"], fin["financeur"])]
-    qpv = pd.read_csv(DATA / "referentiels" / "qpv.csv", dtype=str, keep_default_na=False)
-    by_contrat = qpv[qpv["contrat"] != ""].groupby("contrat")["code_qpv"].apply(sorted).to_dict()
-    rows = []
-    for r in prog.itertuples(index=False):
-        codes = by_contrat[r.contrat] if r.qpv == "*" else [c.strip() for c in r.qpv.split("|") if c.strip()]
-        rows += [(r.action_id, r.annee, c, 1 / len(codes)) for c in codes]
-    split = pd.DataFrame(rows, columns=["action_id", "annee", "code_qpv", "part"])
+    out = demo_expect.frames()
+    qpv = out.pop("qpv")
     communes = qpv[["code_qpv", "communes_insee"]].assign(code_insee=qpv["communes_insee"].str.split("|"))
     communes = communes.explode("code_insee")
     communes = communes[communes["code_insee"] != ""]
     communes["cpart"] = 1 / communes.groupby("code_qpv")["code_insee"].transform("count")
-    return {"prog": prog, "fin": fin, "split": split, "communes": communes[["code_qpv", "code_insee", "cpart"]]}
+    return {**out, "communes": communes[["code_qpv", "code_insee", "cpart"]]}
 
 
 def close(a: float, b: float) -> bool:
