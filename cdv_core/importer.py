@@ -802,11 +802,19 @@ def _write_table(con, import_id: int, table: str, incoming: pd.DataFrame) -> Non
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
         con.execute(f"INSERT INTO journal_{table} SELECT ?, 'apres', * FROM {table} t SEMI JOIN _scope s "
                     f"ON {_scope_join(table)}", [import_id])
-        if table in FACT_SOURCES:
-            facts.refresh(con, "_scope")
         con.execute("DROP TABLE _scope")
     finally:
         con.unregister("_incoming")
+
+
+def _refresh_facts(con, import_id: int) -> None:
+    """Bring the fact tables in step with what one import (or undo) wrote: once, over every action-year that
+    its journal images of actions, QPV shares and funding name."""
+    parts = [f"SELECT action_id, annee FROM journal_{t} WHERE import_id = ?" for t in sorted(FACT_SOURCES)]
+    con.execute("CREATE OR REPLACE TEMP TABLE _fact_scope AS " + " UNION ".join(parts), [import_id] * len(parts))
+    if con.execute("SELECT count(*) FROM _fact_scope").fetchone()[0]:
+        facts.refresh(con, "_fact_scope")
+    con.execute("DROP TABLE _fact_scope")
 
 
 def _new_import_id(con) -> int:
@@ -860,6 +868,7 @@ def apply_in_transaction(con, report: Report, user: str | None = None) -> Import
     if any(len(d.added) + len(d.changed_after) + len(d.removed) for d in diffs.values()):
         for table, df in report.tables.items():
             _write_table(con, import_id, table, df)
+        _refresh_facts(con, import_id)
     _journal(con, import_id, user or default_user(), report.file_name, report.checksum,
              report.kind.code, report.n_rows, counts)
     return ImportResult(import_id, report.kind.code, report.file_name, report.n_rows, *counts, report=report)
@@ -975,9 +984,8 @@ def undo_import(con, import_id: int | None = None, user: str | None = None) -> I
                             "WHERE import_id = ? AND etat = 'avant'", [import_id])
                 con.execute(f"INSERT INTO journal_{table} SELECT ?, 'apres', t.* FROM {table} t "
                             f"SEMI JOIN _scope s ON {_scope_join(table)}", [new_id])
-                if table in FACT_SOURCES:
-                    facts.refresh(con, "_scope")
                 con.execute("DROP TABLE _scope")
+            _refresh_facts(con, new_id)
             _journal(con, new_id, user or default_user(), f"annulation de l'import n° {import_id} ({file_name})",
                      None, kind, 0, tuple(counts), undo_of=import_id)
             con.execute("UPDATE import_journal SET annule_par = ? WHERE import_id = ?", [new_id, import_id])
