@@ -466,15 +466,15 @@ def restore(backup_path: str | Path, db_path: str | Path, actor: auth.User) -> P
 # --------------------------------------------------------------------------- settings: targets, séances, views
 
 
-def definir_cible(target: Target, pilier: str, nature: str, part_cible: float, libelle: str | None,
-                  actor: auth.User) -> int:
+def definir_cible(target: Target, pilier: str, nature: str, part_cible: float, libelle: str | None = None, *,
+                  actor: auth.User | None) -> int:
     """Store (or replace) a pillar target (see queries_piliers.cible_row); its journal number."""
     with _transaction(target, actor, "cible") as (con, who):
         row = queries_piliers.cible_row(con, pilier, nature, part_cible, libelle)
         return _write_cible(con, pilier, nature, row, who, f"cible du pilier {pilier} ({nature}) : {row[2]:g} %")
 
 
-def supprimer_cible(target: Target, pilier: str, nature: str, actor: auth.User) -> int:
+def supprimer_cible(target: Target, pilier: str, nature: str, *, actor: auth.User | None) -> int:
     """Remove a pillar target; its journal number. CibleInvalide if there is none."""
     with _transaction(target, actor, "cible") as (con, who):
         if not queries_piliers.cible_existe(con, pilier, nature):
