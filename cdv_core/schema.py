@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -122,7 +123,8 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-LOCK_WAIT = 10.0  # seconds a command waits for the app to finish a write before giving up
+# seconds a command waits for the app to finish a write before giving up (CDV_LOCK_WAIT to change it)
+LOCK_WAIT = float(os.environ.get("CDV_LOCK_WAIT") or 10.0)
 
 
 def _retrying(open_fn, path: Path, wait: float, sleep=time.sleep):

@@ -182,7 +182,10 @@ def test_presentation_of_an_unknown_seance_says_so(demo_app_env):
 
 
 def test_seance_page_saves_a_seance(demo_app_env):
+    from ui import data
+
     at = _app()
+    at.session_state["cdv_user"] = EDITOR  # signed in (tests/conftest.py declares the account)
     at.run()
     at.switch_page("pages/seance.py")
     at.run()
@@ -191,7 +194,7 @@ def test_seance_page_saves_a_seance(demo_app_env):
     at.button(key="se_save").click().run()
     assert not at.exception, at.exception
     assert any("enregistrée" in s.value for s in at.success)
-    c = schema.connect(demo_app_env)
+    c = data._connection(str(demo_app_env)).cursor()  # the app (same process) holds the base read-only
     saved = vues.load_seance(c, "copil-du-12-decembre-2026")
     c.close()
     assert [s["type"] for s in saved.slides] == list(slides.DEFAULT_SEQUENCE)
