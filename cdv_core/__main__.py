@@ -92,7 +92,7 @@ def cmd_check(args, parser) -> int:
                 if "action" in report.tables:
                     act = report.tables["action"]
                     pending |= set(zip(act["action_id"], act["annee"].astype(int), strict=True))
-                print(f"{name} : valide ({report.kind.code}, {report.n_rows} lignes, "
+                print(f"{name} : valide ({report.kind.code if report.kind else '?'}, {report.n_rows} lignes, "
                       f"{len(report.warnings)} avertissement(s)).")
             else:
                 print(f"{name} : {len(report.errors)} erreur(s).", file=sys.stderr)
@@ -109,7 +109,7 @@ def _parse_where(parser, items: list[str]) -> dict[str, tuple]:
         dim = dim.strip()
         if not sep or dim not in queries.DIMENSIONS:
             parser.error(f"--where attend DIM=VALEUR avec DIM parmi {', '.join(queries.DIMENSIONS)} : {item}")
-        values = [v.strip() for v in value.split(",") if v.strip()]
+        values: list[str | int] = [v.strip() for v in value.split(",") if v.strip()]
         if dim == "annee":
             try:
                 values = [int(v) for v in values]

@@ -109,7 +109,7 @@ class ImportPlan:
 
 def data_version(con: duckdb.DuckDBPyConnection) -> int:
     """Highest journal number: changes with every import, undo or other journaled edit."""
-    return int(con.execute("SELECT coalesce(max(import_id), 0) FROM import_journal").fetchone()[0])
+    return int(con.execute("SELECT coalesce(max(import_id), 0) FROM import_journal").fetchall()[0][0])
 
 
 # --------------------------------------------------------------------------- the one write path
@@ -175,7 +175,7 @@ def _journal_access(con: duckdb.DuckDBPyConnection, who: str, action: str, objet
 def access_journal(con: duckdb.DuckDBPyConnection, limit: int = 500) -> pd.DataFrame:
     """The journal of settings and access, newest first (empty before its first line)."""
     exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'journal_acces'"
-                         ).fetchone()[0]
+                         ).fetchall()[0][0]
     if not exists:
         return pd.DataFrame(columns=["Date", "Personne", "Opération", "Objet"])
     return con.execute("SELECT horodatage AS \"Date\", utilisateur AS \"Personne\", action AS \"Opération\", "

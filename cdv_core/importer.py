@@ -274,7 +274,7 @@ class _RowChecker:
         self.ctx = ctx
         self.issues = issues
 
-    def error(self, line: int, col: str, value: str | None, message: str, fix: str = "") -> None:
+    def error(self, line: int, col: str | None, value: str | None, message: str, fix: str = "") -> None:
         self.issues.append(Issue(line, col, value, message, ERREUR, fix))
 
     def warn(self, line: int, col: str, value: str | None, message: str, fix: str = "") -> None:
@@ -479,8 +479,8 @@ def _validate_rows(con, raw: reading.RawTable, kind: FileKind, issues: list[Issu
         values: dict = {"_line": line}
         ok = True
         for col in kind.columns:
-            idx = found.get(col.name)
-            cell = cells[idx].strip() if idx is not None and idx < len(cells) else ""
+            pos = found.get(col.name)
+            cell = cells[pos].strip() if pos is not None and pos < len(cells) else ""
             if not cell:
                 if col.required:
                     checker.error(line, col.name, "", f"Valeur obligatoire manquante dans « {col.name} ».",
@@ -998,9 +998,9 @@ def undo_in_transaction(con, import_id: int | None = None, user: str | None = No
         con.execute("DROP TABLE _scope")
     _refresh_facts(con, new_id)
     _journal(con, new_id, user or default_user(), f"annulation de l'import n° {import_id} ({file_name})",
-             None, kind, 0, tuple(counts), undo_of=import_id)
+             None, kind, 0, (counts[0], counts[1], counts[2]), undo_of=import_id)
     con.execute("UPDATE import_journal SET annule_par = ? WHERE import_id = ?", [new_id, import_id])
-    return ImportResult(new_id, kind, file_name, 0, *counts)
+    return ImportResult(new_id, kind, file_name, 0, counts[0], counts[1], counts[2])
 
 
 def label(value: str | None) -> str:

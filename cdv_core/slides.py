@@ -69,15 +69,16 @@ def _year(con, f: Filtres, annee: int | None) -> int | None:
     return default if default in years else (years[-1] if years else None)
 
 
-def source(con: duckdb.DuckDBPyConnection, kinds: tuple[str, ...], annees: tuple[int, ...] = ()) -> str:
+def source(con: duckdb.DuckDBPyConnection, kinds: tuple[str, ...], annees: tuple[int | None, ...] = ()) -> str:
     """`Source : programmation et financements 2022, import du 3 mars 2026` (latest import of those kinds)."""
     rows = con.execute(
         "SELECT type_fichier, max(horodatage) FROM import_journal WHERE annule_par IS NULL AND annule IS NULL "
         f"AND type_fichier IN ({', '.join('?' for _ in kinds)}) GROUP BY type_fichier", list(kinds)).fetchall()
     labels = [KIND_LABELS.get(k, k) for k in kinds]
     what = " et ".join([", ".join(labels[:-1]), labels[-1]]) if len(labels) > 1 else labels[0]
-    if annees:
-        lo, hi = min(annees), max(annees)
+    years = [a for a in annees if a is not None]
+    if years:
+        lo, hi = min(years), max(years)
         what += f" {lo}" if lo == hi else f" {lo} à {hi}"
     if not rows:
         return f"Source : {what}"

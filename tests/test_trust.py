@@ -160,8 +160,11 @@ def test_five_wrong_passwords_slow_the_sixth_attempt(tmp_path):
     cfg = auth.load_config(write_secrets(tmp_path / "s.toml", {"marie": ("Marie", "gestionnaire")}))
     clock = Clock()
     throttle = auth.SignInThrottle(clock=clock)
-    for _ in range(5):
-        assert auth.sign_in(cfg, "marie", "mauvais mot de passe", throttle, "10.0.0.1").user is None
+    for _ in range(5):  # five wrong passwords, each tried as soon as allowed
+        clock.now += throttle.wait_time("marie", "10.0.0.1")
+        wrong = auth.sign_in(cfg, "marie", "mauvais mot de passe", throttle, "10.0.0.1")
+        assert wrong.user is None and "incorrect" in wrong.message
+    assert throttle.failures("marie", "10.0.0.1") == 5
     # the sixth attempt, even with the right password, is refused until the delay is over
     sixth = auth.sign_in(cfg, "marie", TEST_PASSWORD, throttle, "10.0.0.1")
     assert sixth.user is None and sixth.wait > 0 and "Trop de tentatives" in sixth.message
