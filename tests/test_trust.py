@@ -194,3 +194,18 @@ def test_session_token_keeps_a_sign_in_until_it_expires_or_the_password_changes(
     assert auth.user_from_token("n'importe quoi", key, 200.0, cfg) is None
     write_secrets(path, {"marie": ("Marie", "gestionnaire")})  # new hash (new salt): old sessions end
     assert auth.user_from_token(token, key, 200.0, auth.load_config(path)) is None
+
+
+def test_hash_password_needs_twelve_characters():
+    import subprocess
+    import sys
+
+    def run(text: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "cdv_core", "hash-password"], input=text + "\n",
+                              capture_output=True, text=True, timeout=120)
+
+    short = run("a" * 11)
+    assert short.returncode == 1 and "12 caractères au moins" in short.stderr and short.stdout == ""
+    ok = run("a" * 12)
+    assert ok.returncode == 0 and ok.stdout.startswith("pbkdf2_sha256$600000$")
+    assert auth.verify_password("a" * 12, ok.stdout.strip())

@@ -52,14 +52,17 @@ def can_manage(user: auth.User) -> bool:
 
 
 def management_pages(user: auth.User) -> dict[str, list]:
-    """The "Gestion des données" section of the navigation, for gestionnaires only."""
-    if not can_manage(user):
-        return {}
+    """The "Gestion des données" section of the navigation: listed for gestionnaires only.
+
+    For anyone else the pages stay registered but hidden, so a bookmark (or a reload after the session
+    ended) lands on « Accès réservé » with the way to sign in, not on Streamlit's English "Page not found".
+    """
+    visibility = "visible" if can_manage(user) else "hidden"
     return {"Gestion des données": [
         st.Page("pages/import_donnees.py", title="Importer des données", icon=":material/upload_file:",
-                url_path="import-donnees"),
+                url_path="import-donnees", visibility=visibility),
         st.Page("pages/journal.py", title="Journal des imports", icon=":material/history:",
-                url_path="journal-imports"),
+                url_path="journal-imports", visibility=visibility),
     ]}
 
 
