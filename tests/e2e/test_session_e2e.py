@@ -25,7 +25,7 @@ def test_a_reload_and_a_new_tab_keep_the_gestionnaire_signed_in(streamlit_factor
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="fr-FR")
     try:
         page = context.new_page()
-        goto_app(page, server.url)
+        goto_app(page, server.url, timeout=180_000)  # a fresh server builds its demo base first
         page.get_by_text("Connexion (gestionnaires)").click()
         page.get_by_label("Identifiant").fill("marie")
         page.get_by_label("Mot de passe").fill(PASSWORD)
