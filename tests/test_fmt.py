@@ -46,6 +46,11 @@ def test_euros(value, expected):
     assert fmt.euros(value) == expected
 
 
+def test_nombre_has_no_decimals_by_default():
+    assert fmt.nombre(1234567.4) == f"1{NB}234{NB}567"
+    assert fmt.nombre(12.5) == "12"
+
+
 def test_euros_with_cents():
     assert fmt.euros(12337.5, 2) == f"12{NB}337,50{NB}€"
 
@@ -58,6 +63,8 @@ def test_euros_with_cents():
     (10_000, f"10{NB}k€"),
     (9_999, f"9{NB}999{NB}€"),
     (950, f"950{NB}€"),
+    (999_600, f"1{NB}000{NB}k€"),          # thousands, rounded (kills a mutant dividing by 1 001)
+    (1_000_005_001, f"1{NB}000,01{NB}M€"),  # millions, two decimals (kills a mutant dividing by 1 000 001)
 ])
 def test_euros_compact(value, expected):
     assert fmt.euros_compact(value) == expected

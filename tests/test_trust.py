@@ -209,3 +209,29 @@ def test_hash_password_needs_twelve_characters():
     ok = run("a" * 12)
     assert ok.returncode == 0 and ok.stdout.startswith("pbkdf2_sha256$600000$")
     assert auth.verify_password("a" * 12, ok.stdout.strip())
+
+
+def test_roles_are_those_of_the_configuration_now(tmp_path):
+    path = write_secrets(tmp_path / "s.toml", {"marie": ("Marie Dupont", "gestionnaire"), "paul": ("Paul", "lecteur")})
+    path.write_text('[cdv]\ngestionnaires = ["chef@ville.fr"]\n\n' + path.read_text(encoding="utf-8")
+                    + '[auth]\nredirect_uri = "http://localhost/oauth2callback"\n', encoding="utf-8")
+    cfg = auth.load_config(path)
+    assert auth.refresh(PAUL_STALE, cfg).roles == frozenset({auth.LECTEUR})
+    assert auth.require_current_role(MARIE, config=cfg).roles == frozenset({auth.GESTIONNAIRE})
+    assert auth.require_current_role(auth.cli_user("x"), config=cfg).via == "cli"
+    chef = auth.User("chef@ville.fr", "Chef", frozenset(), "oidc", "chef@ville.fr")
+    assert auth.require_current_role(chef, config=cfg).has_role(auth.GESTIONNAIRE)
+    assert auth.require_current_role(PAUL, auth.LECTEUR, config=cfg).login == "paul"  # a reader may read
+    with pytest.raises(auth.AccessDenied, match="n'a pas le rôle"):
+        auth.require_current_role(PAUL_STALE, config=cfg)
+    with pytest.raises(auth.AccessDenied, match="n'a pas le rôle"):
+        auth.require_current_role(OIDC_LECTEUR, config=cfg)
+    with pytest.raises(auth.AccessDenied, match="pas connecté"):
+        auth.require_current_role(None, config=cfg)
+    with pytest.raises(auth.AccessDenied, match="pas connecté"):
+        auth.require_current_role(auth.ANONYMOUS, config=cfg)
+    gone = auth.User("zoe", "Zoé", frozenset({auth.GESTIONNAIRE}), "local")
+    with pytest.raises(auth.AccessDenied, match="plus déclaré"):
+        auth.require_current_role(gone, config=cfg)
+    assert auth.journal_label(auth.cli_user("camille")) == "camille (ligne de commande, administrateur local)"
+    assert auth.journal_label(MARIE) == "Marie Dupont"
