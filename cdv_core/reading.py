@@ -86,6 +86,11 @@ class Limites:
 LIMITES = Limites()
 
 
+def _n(value: int) -> str:
+    """`1 000 000` with narrow no-break spaces."""
+    return f"{value:,}".replace(",", "\u202f")
+
+
 def _lettre(col: int) -> str:
     """Spreadsheet letters of a 1-based column number (1 → A, 16384 → XFD)."""
     out = ""
@@ -125,7 +130,7 @@ class Budget:
     def brute(self, line: int) -> None:
         self.n_brutes += 1
         if self.n_brutes > self.limites.lignes_brutes or line > self.limites.lignes_brutes:
-            raise self._refus(f"la feuille compte plus de {self.limites.lignes_brutes:,} lignes".replace(",", "\u202f"))
+            raise self._refus(f"la feuille compte plus de {_n(self.limites.lignes_brutes)} lignes")
 
     def colonne(self, line: int, col: int) -> None:
         if col > self.limites.colonnes:
@@ -137,33 +142,33 @@ class Budget:
     def ligne(self, line: int, cells: list[str]) -> None:
         self.n_lignes += 1
         if self.n_lignes > self.limites.lignes:
-            raise self._refus(f"il compte plus de {self.limites.lignes:,} lignes".replace(",", "\u202f"))
+            raise self._refus(f"il compte plus de {_n(self.limites.lignes)} lignes")
         if len(cells) > self.limites.colonnes:
             last = max(i for i, c in enumerate(cells) if c) + 1
             self.colonne(line, last)
         for idx, cell in enumerate(cells):
             if len(cell) > self.limites.cellule:
                 raise self._refus(
-                    f"la cellule de la ligne {line}, colonne {_lettre(idx + 1)}, compte {len(cell):,} caractères "
-                    f"(limite : {self.limites.cellule:,})".replace(",", "\u202f"))
+                    f"la cellule de la ligne {line}, colonne {_lettre(idx + 1)}, compte {_n(len(cell))} caractères "
+                    f"(limite : {_n(self.limites.cellule)})")
             if cell:
                 self.n_cellules += 1
                 self.n_caracteres += len(cell)
         if self.n_cellules > self.limites.cellules:
-            raise self._refus(f"il compte plus de {self.limites.cellules:,} cellules remplies".replace(",", "\u202f"))
+            raise self._refus(f"il compte plus de {_n(self.limites.cellules)} cellules remplies")
         if self.n_caracteres > self.limites.caracteres:
             raise self._refus(
-                f"ses cellules comptent plus de {self.limites.caracteres:,} caractères".replace(",", "\u202f"))
+                f"ses cellules comptent plus de {_n(self.limites.caracteres)} caractères")
 
     def objet(self, n: int = 1) -> None:
         self.n_objets += n
         if self.n_objets > self.limites.objets:
-            raise self._refus(f"il compte plus de {self.limites.objets:,} formes".replace(",", "\u202f"))
+            raise self._refus(f"il compte plus de {_n(self.limites.objets)} formes")
 
     def points(self, n: int) -> None:
         self.n_points += n
         if self.n_points > self.limites.points:
-            raise self._refus(f"ses formes comptent plus de {self.limites.points:,} points".replace(",", "\u202f"))
+            raise self._refus(f"ses formes comptent plus de {_n(self.limites.points)} points")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -502,7 +507,7 @@ def _prescan(text: str, budget: Budget) -> None:
     most = budget.limites.colonnes * 50 + 1000  # generous: a quoted cell may hold delimiters of its own
     for n, line in enumerate(io.StringIO(text, newline=""), start=1):
         if len(line) > most and max(line.count(d) for d in _DELIMITERS) > most:
-            raise budget._refus(f"la ligne {n} compte plus de {most:,} séparateurs".replace(",", "\u202f"))
+            raise budget._refus(f"la ligne {n} compte plus de {_n(most)} séparateurs")
 
 
 def _read_csv(data: bytes, name: str, limites: Limites | None = None) -> RawTable:
