@@ -198,8 +198,9 @@ def streamlit_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Call
 
 @pytest.fixture(scope="session")
 def streamlit_app(streamlit_factory: Callable[..., StreamlitServer]) -> StreamlitServer:
-    """``app.py`` on a fresh database (built from the demo on first run); generous start-up time."""
-    return streamlit_factory("app.py", timeout=90.0)
+    """The app as `scripts/run.sh` serves it (``serveur.py``: app.py plus its session route) on a fresh database
+    (built from the demo on first run); generous start-up time."""
+    return streamlit_factory("serveur.py", timeout=90.0)
 
 
 @pytest.fixture(scope="session")
