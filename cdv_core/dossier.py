@@ -302,7 +302,7 @@ def seance_slides(con, seance) -> tuple[Filtres, list[Slide]]:
     built = []
     for spec in seance.slides:
         type_, params = slides.spec_args(spec)
-        built.append(slides.build(con, f, type_, **params))
+        built.append(slides.build(con, slides.filtres_of(spec, f, years), type_, **params))
     return f, built
 
 
