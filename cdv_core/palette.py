@@ -95,7 +95,7 @@ def _build() -> tuple[dict[str, str], dict[str, str]]:
     for code, label in NATURE_LIBELLES.items():
         colours.setdefault(code, NATURES[code])
         colours.setdefault(label, NATURES[code])
-    for fam, (label, colour, _) in FAMILLES.items():
+    for label, colour, _ in FAMILLES.values():
         colours.setdefault(label, colour)
     return colours, families
 

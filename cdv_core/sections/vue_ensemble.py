@@ -19,13 +19,13 @@ from cdv_core.sections.base import (
     annee_de_croissance,
     annee_en_cours,
     annee_reference,
-    libelle_annee,
-    note_annee,
-    titre_evolution,
     bars_height,
     empty,
+    libelle_annee,
+    note_annee,
     register,
     source,
+    titre_evolution,
 )
 
 
