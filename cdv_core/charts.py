@@ -91,8 +91,10 @@ def horizontal_bars(df: pd.DataFrame, label: str, value: str, value_title: str =
     """Horizontal bars of `value` per `label`, longest first, with the value written at the end of the bar;
     `colour_by_label`: each bar in its label's palette colour (funders' families, pillars), no legend."""
     fmt = "$,.0f" if euros else ",.0f"
+    # An explicit order: "-x" is lost when a layer adds its own encodings (colour by label).
+    order = df.sort_values(value, ascending=False, kind="stable")[label].tolist()
     base = alt.Chart().encode(
-        y=alt.Y(f"{label}:N", sort="-x", title=None, axis=alt.Axis(labelFontSize=15, labelLimit=LABEL_LIMIT)),
+        y=alt.Y(f"{label}:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=LABEL_LIMIT)),
         x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=fmt, labelFontSize=14)),
         tooltip=[alt.Tooltip(f"{label}:N", title="Libellé"),
                  alt.Tooltip(f"{value}:Q", title=value_title, format=fmt), *(extra_tooltip or [])],
