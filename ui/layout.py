@@ -34,6 +34,12 @@ h3 { font-size: 1.3rem !important; }
 .cdv-filters { color: #3a3a3a; font-size: 1rem; margin: -0.4rem 0 0.8rem 0; }
 .cdv-note { color: #555; font-size: 0.95rem; }
 .block-container { padding-top: 2.2rem; max-width: 1800px; }
+/* Streamlit's main menu is in English: hidden (the app's own links do what it offers). */
+[data-testid="stMainMenu"] { display: none !important; }
+/* Keyboard focus always visible (WCAG 2.4.7). */
+a:focus-visible, button:focus-visible, [role="button"]:focus-visible, [role="tab"]:focus-visible,
+input:focus-visible, [tabindex]:focus-visible, summary:focus-visible {
+  outline: 3px solid #000091 !important; outline-offset: 2px !important; }
 @page { size: A4 landscape; margin: 10mm; }
 @media print {
   [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], .stDownloadButton,
@@ -49,9 +55,48 @@ h3 { font-size: 1.3rem !important; }
 """
 
 
+# French in what Streamlit draws itself: the page's language (`<html lang="fr">`, read by screen readers and
+# browsers' translation offers) and the upload widget's English instructions, with the limit of
+# `server.maxUploadSize`. Kept in place by an observer, as Streamlit redraws its widgets.
+FRENCH_JS = """
+<script>
+(() => {
+  const limit = %(limit)s;
+  const words = [
+    [/^Drag and drop files? here$/, 'Glissez-déposez un fichier ici'],
+    [/^Upload$/, 'Choisir un fichier'],
+    [/^Browse files$/, 'Parcourir'],
+    [/^Limit \\d+\\s?[MG]B per file/, limit + ' Mo au plus par fichier'],
+    [/^\\d+\\s?[MG]B per file/, limit + ' Mo au plus par fichier'],
+  ];
+  const fix = () => {
+    if (document.documentElement.lang !== 'fr') document.documentElement.lang = 'fr';
+    document.querySelectorAll('[data-testid="stFileUploader"]').forEach(box => {
+      const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+      let node;
+      while ((node = walker.nextNode())) {
+        const text = node.nodeValue.trim();
+        for (const [re, fr] of words) {
+          if (re.test(text)) { node.nodeValue = text.replace(re, fr); break; }
+        }
+      }
+    });
+  };
+  fix();
+  if (!window.__cdvFrench) {
+    window.__cdvFrench = new MutationObserver(fix);
+    window.__cdvFrench.observe(document.body, {childList: true, subtree: true, characterData: true});
+  }
+})();
+</script>
+"""
+
+
 def setup() -> None:
-    """Styles common to every page."""
+    """Styles common to every page, and French in Streamlit's own texts."""
     st.markdown(CSS, unsafe_allow_html=True)
+    limit = int(st.get_option("server.maxUploadSize") or 200)
+    st.html(FRENCH_JS % {"limit": limit}, unsafe_allow_javascript=True)
 
 
 def demo_banner() -> None:
