@@ -69,8 +69,33 @@ FRENCH_JS = """
     [/^Limit \\d+\\s?[MG]B per file/, limit + ' Mo au plus par fichier'],
     [/^\\d+\\s?[MG]B per file/, limit + ' Mo au plus par fichier'],
   ];
+  // The address first asked for (Streamlit rewrites it to the main page's when it knows no such page).
+  const asked = new URL((performance.getEntriesByType('navigation')[0] || {}).name || location.href).pathname;
+  const overview = /\\/vue-ensemble\\/?$/.test(asked);
+  const notFound = () => {
+    document.querySelectorAll('[role="dialog"]').forEach(dlg => {
+      if (dlg.dataset.cdv || !/Page not found/.test(dlg.textContent)) return;
+      dlg.dataset.cdv = 1;
+      if (overview) {  // the overview is the main page: /vue-ensemble shows it, no message
+        const close = dlg.querySelector('button');
+        if (close) close.click();
+        return;
+      }
+      const walker = document.createTreeWalker(dlg, NodeFilter.SHOW_TEXT);
+      let node;
+      while ((node = walker.nextNode())) {
+        const t = node.nodeValue.trim();
+        if (t === 'Page not found') node.nodeValue = 'Page introuvable ou réservée';
+        else if (/does not seem to exist/.test(t)) node.nodeValue = "Cette adresse ne correspond à aucune page que "
+          + "vous pouvez ouvrir. Si elle est réservée aux gestionnaires, connectez-vous dans la barre latérale "
+          + "(« Se connecter ») puis rouvrez le lien. En attendant, voici la vue d'ensemble.";
+      }
+      dlg.querySelectorAll('button[aria-label="Close"]').forEach(b => b.setAttribute('aria-label', 'Fermer'));
+    });
+  };
   const fix = () => {
     if (document.documentElement.lang !== 'fr') document.documentElement.lang = 'fr';
+    notFound();
     document.querySelectorAll('[data-testid="stFileUploader"]').forEach(box => {
       const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
       let node;
