@@ -23,6 +23,7 @@ PAGES = {
     ],
     "Évaluation": [
         st.Page("pages/enquetes.py", title="Enquêtes", icon=":material/fact_check:", url_path="enquetes"),
+        st.Page("pages/a_propos.py", title="À propos des données", icon=":material/info:", url_path="a-propos"),
     ],
     "Séance du COPIL": [
         st.Page("pages/seance.py", title="Préparer une séance", icon=":material/event_note:", url_path="seance"),
