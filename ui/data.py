@@ -22,17 +22,17 @@ def cursor() -> duckdb.DuckDBPyConnection:
     return _connection(str(demo.database_path())).cursor()
 
 
-def data_version() -> int:
-    """Changes whenever an import or an undo is written: part of every cache key."""
+def data_version() -> tuple[int, str]:
+    """Changes whenever an import, an undo or a restore is written: part of every cache key."""
     con = cursor()
     try:
-        return int(con.execute("SELECT coalesce(max(import_id), 0) FROM import_journal").fetchone()[0])
+        return schema.data_version(con)
     finally:
         con.close()
 
 
 @st.cache_data(show_spinner=False, max_entries=2000)
-def _cached(module: str, name: str, version: tuple[str, int], args: tuple, kwargs: tuple):
+def _cached(module: str, name: str, version: tuple, args: tuple, kwargs: tuple):
     fn = getattr(importlib.import_module(module), name)
     con = cursor()
     try:
@@ -47,7 +47,7 @@ def q(fn: Callable, *args, **kwargs):
     Arguments must be hashable-by-value (Filtres, tuples, numbers, strings).
     """
     # The database file is part of the key: one process may serve (or test) several databases.
-    version = (str(demo.database_path()), data_version())
+    version = (str(demo.database_path()), *data_version())
     return _cached(fn.__module__, fn.__name__, version, args, tuple(sorted(kwargs.items())))
 
 
