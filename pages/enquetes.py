@@ -135,6 +135,10 @@ def cooperation(code: str, ref: str | None, row, types: tuple, seuil: int) -> No
     if res.empty:
         layout.empty("Aucune réponse à cette question pour cette sélection.")
         return
+    if res["masque"].astype(bool).all():
+        layout.empty(f"Moins de {seuil} réponses par partenaire pour cette sélection, ou un autre type de répondant "
+                     "serait déductible par différence : résultat masqué pour préserver l'anonymat.")
+        return
     niveaux = list(surveys.COOPERATION.niveaux)
     chart = survey_charts.barres_100(res, niveaux, surveys.COOPERATION, seuil, legende="Degré de coopération")
     layout.vega(chart, key="chart_enq_cooperation")
