@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from cdv_core import facts, reading
+from cdv_core.errors import CdvError
 from cdv_core.formats import IMPORT_ORDER, KINDS, LIBELLES, Column, FileKind
 from cdv_core.reading import normalize_choice, normalize_name
 from cdv_core.schema import table_columns
@@ -173,7 +174,7 @@ class Report:
         )
 
 
-class ImportRejected(Exception):
+class ImportRejected(CdvError):
     """The file has errors; nothing was written."""
 
     def __init__(self, report: Report):
@@ -181,7 +182,7 @@ class ImportRejected(Exception):
         self.report = report
 
 
-class UndoRefused(Exception):
+class UndoRefused(CdvError):
     """An undo cannot be done; `.message` says why in French."""
 
     def __init__(self, message: str):
@@ -327,7 +328,7 @@ class _RowChecker:
         self.issues = issues
         self.keys = set(keys)  # text columns that identify a row: held to the rules of codes
 
-    def error(self, line: int, col: str, value: str | None, message: str, fix: str = "") -> None:
+    def error(self, line: int, col: str | None, value: str | None, message: str, fix: str = "") -> None:
         self.issues.append(Issue(line, col, value, message, ERREUR, fix))
 
     def warn(self, line: int, col: str, value: str | None, message: str, fix: str = "") -> None:
@@ -601,8 +602,8 @@ def _validate_rows(con, raw: reading.RawTable, kind: FileKind, issues: list[Issu
         values: dict = {"_line": line}
         ok = True
         for col in kind.columns:
-            idx = found.get(col.name)
-            cell = cells[idx].strip() if idx is not None and idx < len(cells) else ""
+            pos = found.get(col.name)
+            cell = cells[pos].strip() if pos is not None and pos < len(cells) else ""
             if not cell:
                 if col.required:
                     checker.error(line, col.name, "", f"Valeur obligatoire manquante dans « {col.name} ».",
@@ -1139,62 +1140,68 @@ def undo_blockers(con, import_id: int) -> list[int]:
 def undo_import(con, import_id: int | None = None, user: str | None = None) -> ImportResult:
     """Restore the rows an import replaced, as one journaled operation. Raises UndoRefused with the reason."""
     with WRITE_LOCK:
-        if import_id is None:
-            row = con.execute("SELECT max(import_id) FROM import_journal WHERE annule_par IS NULL "
-                              "AND annule IS NULL").fetchone()
-            if row[0] is None:
-                raise UndoRefused("Aucun import à annuler.")
-            import_id = row[0]
-        entry = con.execute("SELECT fichier, type_fichier, annule_par, annule FROM import_journal "
-                            "WHERE import_id = ?", [import_id]).fetchone()
-        if entry is None:
-            raise UndoRefused(f"L'import n° {import_id} n'existe pas.")
-        file_name, kind, undone_by, undo_of = entry
-        if undone_by is not None:
-            raise UndoRefused(f"L'import n° {import_id} a déjà été annulé (annulation n° {undone_by}).")
-        blockers = undo_blockers(con, import_id)
-        if blockers:
-            names = dict(con.execute("SELECT import_id, fichier FROM import_journal WHERE import_id IN "
-                                     f"({', '.join('?' for _ in blockers)})", blockers).fetchall())
-            shown = ", ".join(f"n° {b} ({names.get(b)})" for b in blockers)
-            raise UndoRefused(
-                f"L'import n° {import_id} ne peut pas être annulé : "
-                f"{'les imports' if len(blockers) > 1 else 'l’import'} {shown} "
-                f"{'ont' if len(blockers) > 1 else 'a'} modifié depuis les mêmes lignes. "
-                "Annulez-les d'abord, du plus récent au plus ancien.")
         con.execute("BEGIN TRANSACTION")
         try:
-            new_id = _new_import_id(con)
-            counts = [0, 0, 0]
-            main = MAIN_TABLE.get(kind)
-            for table in _touched_tables(con, import_id):
-                cols = ", ".join(TABLE_SCOPE[table])
-                con.execute(f"CREATE OR REPLACE TEMP TABLE _scope AS SELECT DISTINCT {cols} FROM journal_{table} "
-                            "WHERE import_id = ?", [import_id])
-                restore = con.execute(f"SELECT * EXCLUDE (import_id, etat) FROM journal_{table} "
-                                      "WHERE import_id = ? AND etat = 'avant'", [import_id]).df()
-                if table == main:
-                    current = con.execute(f"SELECT t.* FROM {table} t SEMI JOIN _scope s "
-                                          f"ON {_scope_join(table)}").df()
-                    d = _diff_frames(table, table_columns(con, table), current, restore)
-                    counts = [len(d.added), len(d.changed_after), len(d.removed)]
-                con.execute(f"INSERT INTO journal_{table} SELECT ?, 'avant', t.* FROM {table} t "
-                            f"SEMI JOIN _scope s ON {_scope_join(table)}", [new_id])
-                con.execute(f"DELETE FROM {table} t USING _scope s WHERE {_scope_join(table)}")
-                con.execute(f"INSERT INTO {table} SELECT * EXCLUDE (import_id, etat) FROM journal_{table} "
-                            "WHERE import_id = ? AND etat = 'avant'", [import_id])
-                con.execute(f"INSERT INTO journal_{table} SELECT ?, 'apres', t.* FROM {table} t "
-                            f"SEMI JOIN _scope s ON {_scope_join(table)}", [new_id])
-                con.execute("DROP TABLE _scope")
-            _refresh_facts(con, new_id)
-            _journal(con, new_id, user or default_user(), f"annulation de l'import n° {import_id} ({file_name})",
-                     None, kind, 0, tuple(counts), undo_of=import_id)
-            con.execute("UPDATE import_journal SET annule_par = ? WHERE import_id = ?", [new_id, import_id])
+            result = undo_in_transaction(con, import_id, user)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-    return ImportResult(new_id, kind, file_name, 0, *counts)
+    return result
+
+
+def undo_in_transaction(con, import_id: int | None = None, user: str | None = None) -> ImportResult:
+    """`undo_import` inside the caller's transaction (the caller holds WRITE_LOCK): gestion.undo uses it."""
+    if import_id is None:
+        row = con.execute("SELECT max(import_id) FROM import_journal WHERE annule_par IS NULL "
+                          "AND annule IS NULL").fetchone()
+        if row[0] is None:
+            raise UndoRefused("Aucun import à annuler.")
+        import_id = row[0]
+    entry = con.execute("SELECT fichier, type_fichier, annule_par, annule FROM import_journal "
+                        "WHERE import_id = ?", [import_id]).fetchone()
+    if entry is None:
+        raise UndoRefused(f"L'import n° {import_id} n'existe pas.")
+    file_name, kind, undone_by, undo_of = entry
+    if undone_by is not None:
+        raise UndoRefused(f"L'import n° {import_id} a déjà été annulé (annulation n° {undone_by}).")
+    blockers = undo_blockers(con, import_id)
+    if blockers:
+        names = dict(con.execute("SELECT import_id, fichier FROM import_journal WHERE import_id IN "
+                                 f"({', '.join('?' for _ in blockers)})", blockers).fetchall())
+        shown = ", ".join(f"n° {b} ({names.get(b)})" for b in blockers)
+        raise UndoRefused(
+            f"L'import n° {import_id} ne peut pas être annulé : "
+            f"{'les imports' if len(blockers) > 1 else 'l’import'} {shown} "
+            f"{'ont' if len(blockers) > 1 else 'a'} modifié depuis les mêmes lignes. "
+            "Annulez-les d'abord, du plus récent au plus ancien.")
+    new_id = _new_import_id(con)
+    counts = [0, 0, 0]
+    main = MAIN_TABLE.get(kind)
+    for table in _touched_tables(con, import_id):
+        cols = ", ".join(TABLE_SCOPE[table])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _scope AS SELECT DISTINCT {cols} FROM journal_{table} "
+                    "WHERE import_id = ?", [import_id])
+        restore = con.execute(f"SELECT * EXCLUDE (import_id, etat) FROM journal_{table} "
+                              "WHERE import_id = ? AND etat = 'avant'", [import_id]).df()
+        if table == main:
+            current = con.execute(f"SELECT t.* FROM {table} t SEMI JOIN _scope s "
+                                  f"ON {_scope_join(table)}").df()
+            d = _diff_frames(table, table_columns(con, table), current, restore)
+            counts = [len(d.added), len(d.changed_after), len(d.removed)]
+        con.execute(f"INSERT INTO journal_{table} SELECT ?, 'avant', t.* FROM {table} t "
+                    f"SEMI JOIN _scope s ON {_scope_join(table)}", [new_id])
+        con.execute(f"DELETE FROM {table} t USING _scope s WHERE {_scope_join(table)}")
+        con.execute(f"INSERT INTO {table} SELECT * EXCLUDE (import_id, etat) FROM journal_{table} "
+                    "WHERE import_id = ? AND etat = 'avant'", [import_id])
+        con.execute(f"INSERT INTO journal_{table} SELECT ?, 'apres', t.* FROM {table} t "
+                    f"SEMI JOIN _scope s ON {_scope_join(table)}", [new_id])
+        con.execute("DROP TABLE _scope")
+    _refresh_facts(con, new_id)
+    _journal(con, new_id, user or default_user(), f"annulation de l'import n° {import_id} ({file_name})",
+             None, kind, 0, (counts[0], counts[1], counts[2]), undo_of=import_id)
+    con.execute("UPDATE import_journal SET annule_par = ? WHERE import_id = ?", [new_id, import_id])
+    return ImportResult(new_id, kind, file_name, 0, counts[0], counts[1], counts[2])
 
 
 def label(value: str | None) -> str:
