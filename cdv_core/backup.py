@@ -172,11 +172,7 @@ def check_backup(path: Path) -> int:
     except duckdb.Error as exc:
         raise _not_a_backup(path, "la base ne s'ouvre pas (fichier tronqué ou abîmé)") from exc
     try:
-<<<<<<< HEAD
         return verify_database(con, path)
-=======
-        return int(con.execute("SELECT count(*) FROM import_journal").fetchall()[0][0])
->>>>>>> main
     except duckdb.Error as exc:
         raise _not_a_backup(path, "une partie de la base ne se relit pas (fichier tronqué ou abîmé)") from exc
     finally:
