@@ -79,9 +79,9 @@ def main() -> None:
 
     cols = st.columns(max(1, len(taux)))
     for col, t in zip(cols, taux.itertuples(index=False)):
-        col.metric(f"Taux de réponse — {surveys.libelle_type(t.type_repondant, True)}",
+        col.metric(f"Taux de réponse — {layout.texte(surveys.libelle_type(t.type_repondant, True))}",
                    "—" if pd.isna(t.taux) else fmt.pourcent(t.taux, 0), help=t.phrase)
-        col.markdown(f"**{t.phrase}**")
+        col.markdown(f"**{layout.texte(t.phrase)}**")
     st.divider()
 
     qs = q(surveys.questions, code)
@@ -129,7 +129,7 @@ def _echelle(code: str | None):
 def cooperation(code: str, ref: str | None, row, types: tuple, seuil: int) -> None:
     """The cooperation grid: partner × level chart and table of percentages, both on screen."""
     res = _resultats(code, ref, row.question, types, seuil)
-    st.subheader(f"{row.libelle_question} : part des répondants à chaque degré de coopération")
+    st.subheader(f"{layout.texte(row.libelle_question)} : part des répondants à chaque degré de coopération")
     layout.note("Échelle, du plus faible au plus fort : " + " < ".join(surveys.COOPERATION.niveaux)
                 + ". Pourcentages calculés sur les répondants ayant qualifié chaque partenaire.")
     if res.empty:
@@ -143,13 +143,13 @@ def cooperation(code: str, ref: str | None, row, types: tuple, seuil: int) -> No
     chart = survey_charts.barres_100(res, niveaux, surveys.COOPERATION, seuil, legende="Degré de coopération")
     layout.vega(chart, key="chart_enq_cooperation")
     shown = surveys.tableau(res, niveaux, seuil, "Partenaire", texte=True)
-    st.table(shown.set_index(list(shown.columns[:2] if "Année" in shown.columns else shown.columns[:1])))
+    st.table(layout.textes(shown.set_index(list(shown.columns[:2] if "Année" in shown.columns else shown.columns[:1]))))
     layout.downloads(surveys.tableau(res, niveaux, seuil, "Partenaire"), f"Coopération {code}",
                      "enq_cooperation")
 
 
 def question(code: str, ref: str | None, row, types: tuple, seuil: int) -> None:
-    st.subheader(row.libelle_question)
+    st.subheader(layout.texte(row.libelle_question))
     echelle = _echelle(row.echelle)
     key = f"enq_{row.question}"
     if row.forme == surveys.TEXTE:
@@ -224,16 +224,9 @@ def textes(code: str, row, types: tuple, seuil: int) -> None:
                 + (f" sur {fmt.nombre(out['nb_total'])} contenant « {recherche.strip()} »" if recherche.strip()
                    else "") + ", dans l'ordre alphabétique.")
     with st.container(height=min(480, 40 + 36 * len(reps)), border=False):
-        st.markdown("\n".join(f"- {_md(t)}" for t in reps["reponse"]))
+        st.markdown("\n".join(f"- {layout.texte(t)}" for t in reps["reponse"]))
     layout.downloads(reps.rename(columns={"reponse": "Réponse"}), f"{row.question} {code}",
                      f"enq_txt_{row.question}")
-
-
-def _md(text: str) -> str:
-    """Free text shown literally (no Markdown or HTML from a respondent)."""
-    for ch in "\\`*_{}[]<>()#+-.!|~$":
-        text = text.replace(ch, "\\" + ch)
-    return text
 
 
 main()
