@@ -59,7 +59,7 @@ def main() -> None:
         elif len(taux) == 1 and pd.notna(taux["taux"].iloc[0]):
             t = taux.iloc[0]
             st.title(f"Enquête {int(info['annee'])} : {fmt.nombre(int(t['nb_repondants']))} "
-                     f"{surveys.libelle_type(t['type_repondant'], int(t['nb_repondants']) > 1)} sur "
+                     f"{layout.texte(surveys.libelle_type(t['type_repondant'], int(t['nb_repondants']) > 1))} sur "
                      f"{fmt.nombre(int(t['nb_sollicites']))} ont répondu ({fmt.pourcent(t['taux'], 0)})")
         else:
             st.title(f"Enquête {int(info['annee'])} : {fmt.nombre(groupe)} répondants")

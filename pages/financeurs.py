@@ -65,7 +65,7 @@ def main() -> None:
     ref_default = 2016 if 2016 in ref_choices else ref_choices[0]
     annee_ref = c2.selectbox("Comparer à", ref_choices, index=ref_choices.index(ref_default), key="fin_ref")
     top = q(qf.plus_forte_croissance, f, annee_ref, annee) if annee_ref != annee else None
-    head.title(growth_title(top) if top else f"Financeurs en {annee}")
+    head.title(layout.texte(growth_title(top)) if top else f"Financeurs en {annee}")
     layout.filters_line(filters.summary(f))
 
     year = contrib[contrib["annee"] == annee]

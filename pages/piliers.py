@@ -56,10 +56,10 @@ def main() -> None:
         head.title(f"En {annee}, aucun financement accordé pour ces filtres")
     else:
         top = funded.iloc[0]
-        titre = f"En {annee}, « {top['pilier_libelle']} » reçoit {fmt.pourcent(top['part'], 0)} des financements"
+        titre = f"En {annee}, « {layout.texte(top['pilier_libelle'])} » reçoit {fmt.pourcent(top['part'], 0)} des financements"
         if len(funded) > 1:
             second = funded.iloc[1]
-            titre += f", devant « {second['pilier_libelle']} » ({fmt.pourcent(second['part'], 0)})"
+            titre += f", devant « {layout.texte(second['pilier_libelle'])} » ({fmt.pourcent(second['part'], 0)})"
         head.title(titre)
     layout.filters_line(filters.summary(f))
 

@@ -89,9 +89,9 @@ def main() -> None:
         verbe = {"montant_par_habitant": "reçoit le plus par habitant", "montant_accorde": "reçoit le plus",
                  "nb_actions": "compte le plus d'actions"}.get(mesure)
         if verbe:
-            head.title(f"{per}, {top['nom_qpv']} {verbe} : {fmt_value(top[col])}")
+            head.title(f"{per}, {layout.texte(top['nom_qpv'])} {verbe} : {fmt_value(top[col])}")
         else:
-            head.title(f"{top['nom_qpv']} a la valeur la plus élevée de « {label} » : {fmt_value(top[col])}"
+            head.title(f"{layout.texte(top['nom_qpv'])} a la valeur la plus élevée de « {layout.texte(label)} » : {fmt_value(top[col])}"
                        f" ({int(top['indicateur_annee'])})")
     with head:
         layout.filters_line(filters.summary(f) + f" · Géographie {geo}")
