@@ -300,7 +300,6 @@ def measure_bars(df: pd.DataFrame, label: str, value: str, value_title: str, kin
 # --------------------------------------------------------------------------- projection (COPIL slides)
 
 SLIDE_FONT = 24  # px: the smallest chart text on a projected slide
-_FONT_KEYS = ("labelFontSize", "titleFontSize", "fontSize", "symbolSize")
 
 
 def projection(spec: dict, font: int = SLIDE_FONT, legend: str = "right") -> dict:
@@ -309,7 +308,7 @@ def projection(spec: dict, font: int = SLIDE_FONT, legend: str = "right") -> dic
 
     def walk(node, key: str = ""):
         if isinstance(node, dict):
-            out = {}
+            out: dict[str, Any] = {}
             for k, v in node.items():
                 if k in ("labelFontSize", "titleFontSize", "fontSize") and isinstance(v, (int, float)):
                     out[k] = max(v, font)
@@ -318,9 +317,10 @@ def projection(spec: dict, font: int = SLIDE_FONT, legend: str = "right") -> dic
                 elif k in ("labelLimit", "titleLimit") and isinstance(v, (int, float)):
                     out[k] = max(v, 520)
                 elif k == "legend" and isinstance(v, dict):
-                    out[k] = {**walk(v, k), "orient": legend, "columns": 1, "direction": "vertical"}
+                    leg = {**walk(v, k), "orient": legend, "columns": 1, "direction": "vertical"}
                     if v.get("type") == "gradient" or "gradientLength" in v:
-                        out[k].pop("columns")
+                        leg.pop("columns")
+                    out[k] = leg
                 elif k in ("height", "width") and key in ("", "layer") and not isinstance(v, dict):
                     continue  # the slide sizes the chart ("stretch")
                 elif k == "data":
