@@ -197,8 +197,8 @@ def phrase_statuts(df: pd.DataFrame, annee: int) -> str:
         parts.append(f"{c['abandonne']} {'ont' if c['abandonne'] > 1 else 'a'} été abandonné"
                      f"{'s' if c['abandonne'] > 1 else ''}")
     if c[NON_RENSEIGNE]:
-        parts.append(f"{c[NON_RENSEIGNE]} {'ne sont' if c[NON_RENSEIGNE] > 1 else 'n’est'} pas renseigné"
-                     f"{'s' if c[NON_RENSEIGNE] > 1 else ''}")
+        verbe = "ne sont pas renseignés" if c[NON_RENSEIGNE] > 1 else "n'est pas renseigné"
+        parts.append(f"{c[NON_RENSEIGNE]} {verbe}")
     return " ; ".join(parts) + "."
 
 
@@ -250,9 +250,12 @@ def droit_commun(con: duckdb.DuckDBPyConnection, f: Filtres, signataire: str | N
     eng = engagements(con, f, signataire)
     eng = eng[(eng["nature"] == "droit_commun")]
     cols = ["pilote", "pilote_libelle", "annee", "engage", "mobilise", "mobilise_cumule", "engage_total"]
+    suivi = _suivi(con, eng["engagement_id"].tolist())
+    # only engagements that carry money (a promised amount or an amount mobilised)
+    money = set(suivi.loc[suivi["montant_realise"].notna(), "engagement_id"])
+    eng = eng[eng["montant_engage"].notna() | eng["engagement_id"].isin(money)]
     if eng.empty:
         return pd.DataFrame(columns=cols)
-    suivi = _suivi(con, eng["engagement_id"].tolist())
     rows = []
     for e in eng.itertuples(index=False):
         s = suivi[suivi["engagement_id"] == e.engagement_id]
