@@ -163,14 +163,14 @@ def statuts(con: duckdb.DuckDBPyConnection, f: Filtres, annee: int, signataire: 
     ind = _valeurs_indicateur(con, eng)
     ind = ind[ind["annee"] == annee].set_index("engagement_id")["valeur"]
     out = eng.copy()
-    out["statut"] = out["engagement_id"].map(this["statut"]).fillna(NON_RENSEIGNE)
+    out["statut"] = out["engagement_id"].map(this["statut"]).astype(object).fillna(NON_RENSEIGNE)
     out["statut_libelle"] = out["statut"].map(libelle_statut)
     suivi_valeur = out["engagement_id"].map(this["valeur"])
     out["valeur"] = out["engagement_id"].map(ind).astype("float64").fillna(suivi_valeur.astype("float64"))
     out["commentaire"] = out["engagement_id"].map(this["commentaire"])
     out["montant_realise"] = out["engagement_id"].map(this["montant_realise"]).astype("float64")
     out["montant_realise_cumule"] = out["engagement_id"].map(cumul).astype("float64")
-    out["statut_precedent"] = out["engagement_id"].map(prev["statut"]).fillna(NON_RENSEIGNE)
+    out["statut_precedent"] = out["engagement_id"].map(prev["statut"]).astype(object).fillna(NON_RENSEIGNE)
     out["en_retard"] = out["echeance"].notna() & (out["echeance"] < annee) & out["statut"].isin(EN_RETARD)
     return out
 
@@ -235,7 +235,7 @@ def trajectoire(con: duckdb.DuckDBPyConnection, engagement_id: str) -> pd.DataFr
     out["valeur"] = out["valeur_indicateur"].fillna(out["valeur_suivi"])
     out["origine"] = out["valeur_indicateur"].notna().map({True: "indicateur", False: "suivi"})
     out.loc[out["valeur"].isna(), "origine"] = None
-    out["statut"] = out["annee"].map(suivi["statut"]).fillna(NON_RENSEIGNE)
+    out["statut"] = out["annee"].map(suivi["statut"]).astype(object).fillna(NON_RENSEIGNE)
     out["statut_libelle"] = out["statut"].map(libelle_statut)
     out["commentaire"] = out["annee"].map(suivi["commentaire"])
     out["source"] = out["annee"].map(suivi["source"])
@@ -353,3 +353,12 @@ def lignes_cli(con: duckdb.DuckDBPyConnection, annee: int) -> list[list[str]]:
     df = statuts(con, Filtres(), annee, en_vigueur=False)
     return [[r.engagement_id, r.pilote, r.statut, _num(r.valeur), _num(r.valeur_cible), _num(r.montant_engage),
              _num(r.montant_realise_cumule)] for r in df.itertuples(index=False)]
+
+
+def signataires(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """code, libelle of every funder that signed at least one engagement, by label."""
+    return con.execute("""
+        SELECT DISTINCT s.code, coalesce(fi.libelle, s.code) AS libelle
+        FROM (SELECT unnest(string_split(signataire, '|')) AS code FROM engagement) s
+        LEFT JOIN financeur fi ON fi.code = s.code ORDER BY libelle
+    """).df()
