@@ -65,11 +65,8 @@ def main() -> None:
     show.section(statuts, key="eng_statuts", heading=False)
 
     show.section(section("engagements_signataires", f, annee=annee, signataire=signataire), key="eng_sign")
-    left, right = st.columns(2, gap="large")
-    with left:
-        show.section(section("engagements_retard", f, annee=annee, signataire=signataire), key="eng_retard")
-    with right:
-        show.section(section("engagements_changements", f, annee=annee, signataire=signataire), key="eng_chg")
+    show.section(section("engagements_retard", f, annee=annee, signataire=signataire), key="eng_retard")
+    show.section(section("engagements_changements", f, annee=annee, signataire=signataire), key="eng_chg")
 
     st.header("Trajectoire d'un engagement", anchor=False)
     liste = q(eng.engagements, f, signataire)
@@ -78,7 +75,8 @@ def main() -> None:
     else:
         ids = liste["engagement_id"].tolist()
         labels = dict(zip(ids, liste["engagement_id"] + " — " + liste["intitule"], strict=True))
-        _from_url("eng_engagement", "engagement", ids, ids[0])
+        en_vigueur = liste[liste["debut"].isna() | (liste["debut"] <= annee)]["engagement_id"].tolist()
+        _from_url("eng_engagement", "engagement", ids, (en_vigueur or ids)[0])
         choisi = st.selectbox("Engagement", ids, key="eng_engagement", format_func=labels.get)
         _to_url("engagement", choisi, None)
         show.section(section("engagement_trajectoire", f, engagement=choisi), key="eng_traj")

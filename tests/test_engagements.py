@@ -68,7 +68,7 @@ def test_headline_counts_of_the_perr_in_2022(con):
     sec = sections.build(con, Filtres(), "engagements_statuts", annee=2022)
     assert sec.titre.startswith(f"En 2022, {marche} engagements sur {len(in_force)} sont atteints ou en cours ; "
                                 f"{int((status == 'non_engage').sum())} n'ont pas démarré")
-    assert {c.libelle: int(c.valeur) for c in sec.chiffres}["Non renseigné"] == int((status == "non_renseigne").sum())
+    assert {c.libelle: int(c.valeur) for c in sec.chiffres}["Non renseignés"] == int((status == "non_renseigne").sum())
 
 
 def test_counts_per_signatory_and_filter_on_one(con):

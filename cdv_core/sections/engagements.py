@@ -13,6 +13,8 @@ from cdv_core.sections.base import Section, bars_height, empty, register, source
 
 SOURCES = ("engagements", "suivi_engagements")
 AUCUN = "Aucun engagement ne correspond aux filtres choisis (ou aucun n'a encore été importé)."
+PLURIELS = {"atteint": "Atteints", "partiellement_atteint": "Partiellement atteints", "en_cours": "En cours",
+            "non_engage": "Non engagés", "abandonne": "Abandonnés", eng.NON_RENSEIGNE: "Non renseignés"}
 NOTE_NR = ("« Non renseigné » : aucune ligne de suivi pour cette année-là ; ce n'est pas un échec, "
            "l'information manque.")
 
@@ -76,9 +78,8 @@ def engagements_statuts(con, f: Filtres, annee: int | None = None, signataire: s
     if df.empty:
         return empty("engagements_statuts", f"Aucun engagement en vigueur en {annee}", AUCUN, params)
     counts = eng.comptes(df)
-    chiffres = [(f"{lib} en {annee}" if s == "atteint" else lib, fmt.nombre(n),
-                 NOTE_NR if s == eng.NON_RENSEIGNE else None)
-                for s, lib, n in counts.itertuples(index=False)]
+    chiffres = [(PLURIELS[s], fmt.nombre(n), NOTE_NR if s == eng.NON_RENSEIGNE else None)
+                for s, _, n in counts.itertuples(index=False)]
     titre = eng.phrase_statuts(df, annee)
     if signataire:
         titre = titre.rstrip(".") + f" (signataire : {_signataire_nom(con, signataire)})."
