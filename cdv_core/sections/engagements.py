@@ -377,11 +377,12 @@ def feuille_de_route(con, f: Filtres, annee: int | None = None, qpv: str | None 
         base = alt.Chart().encode(
             y=alt.Y("objectif:N", title=None, sort=None, axis=alt.Axis(labelFontSize=14, labelLimit=460)),
             x=alt.X("avancement:Q", title="Chemin parcouru vers la cible (%)",
-                    scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(format=",.0f")),
+                    scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(format=",.0f", values=[0, 25, 50, 75, 100])),
             tooltip=[alt.Tooltip("objectif:N", title="Objectif"), alt.Tooltip("statut_libelle:N", title="Statut"),
                      alt.Tooltip("avancement:Q", title="Chemin parcouru (%)", format=",.0f")])
+        present = [lib for lib in order if lib in set(shown["statut_libelle"])]
         bars = base.mark_bar().encode(color=alt.Color(
-            "statut_libelle:N", title="Statut", sort=order,
+            "statut_libelle:N", title="Statut", sort=order, legend=alt.Legend(values=present),
             scale=alt.Scale(domain=order, range=[eng.COULEURS[s] for s in eng.ORDRE])))
         text = base.mark_text(align="left", dx=6, fontSize=14).encode(
             text=alt.Text("avancement:Q", format=",.0f"))
@@ -448,7 +449,7 @@ def quartier_serie(con, f: Filtres, qpv: str | None = None, indicateur: str | No
     order = data.sort_values(["rang", "nom"])["territoire_nom"].drop_duplicates().tolist()
     chart = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=70), strokeWidth=3).encode(
         x=alt.X("annee:O", title=None, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("valeur:Q", title=f"{libelle}" + (f" ({unite})" if unite else ""), scale=alt.Scale(zero=False)),
+        y=alt.Y("valeur:Q", title=unite or None, scale=alt.Scale(zero=False)),
         color=alt.Color("territoire_nom:N", title=None, sort=order, scale=charts.color_scale(order)),
         strokeWidth=alt.condition("datum.niveau == 'Quartier'", alt.value(5), alt.value(2.5)),
         tooltip=[alt.Tooltip("territoire_nom:N", title="Territoire"), alt.Tooltip("annee:O", title="Année"),
