@@ -259,15 +259,13 @@ def droit_commun(con: duckdb.DuckDBPyConnection, f: Filtres, signataire: str | N
     rows = []
     for e in eng.itertuples(index=False):
         s = suivi[suivi["engagement_id"] == e.engagement_id]
-        start = e.debut if pd.notna(e.debut) else (s["annee"].min() if len(s) else None)
-        end = e.echeance if pd.notna(e.echeance) else start
         years = set(s["annee"].astype(int))
-        if start is not None and pd.notna(start):
-            years |= set(range(int(start), int(end) + 1))
-        span = (int(end) - int(start) + 1) if start is not None and pd.notna(start) else 1
+        start = int(e.debut) if pd.notna(e.debut) else (min(years) if years else None)
+        end = int(e.echeance) if pd.notna(e.echeance) else start
+        period = set(range(start, end + 1)) if start is not None and end is not None else set()
+        years |= period
         for y in sorted(years):
-            engage = (e.montant_engage / span if pd.notna(e.montant_engage) and start is not None
-                      and int(start) <= y <= int(end) else 0.0)
+            engage = float(e.montant_engage) / len(period) if pd.notna(e.montant_engage) and y in period else 0.0
             got = s.loc[s["annee"] == y, "montant_realise"]
             rows.append({"pilote": e.pilote, "pilote_libelle": e.pilote_libelle, "annee": y, "engage": engage,
                          "mobilise": float(got.sum()) if got.notna().any() else 0.0,

@@ -9,7 +9,7 @@ import pandas as pd
 from cdv_core import charts, fmt, queries
 from cdv_core import engagements as eng
 from cdv_core.filters import Filtres
-from cdv_core.sections.base import Section, bars_height, empty, register, source
+from cdv_core.sections.base import Chiffre, Section, bars_height, empty, register, source
 
 SOURCES = ("engagements", "suivi_engagements")
 AUCUN = "Aucun engagement ne correspond aux filtres choisis (ou aucun n'a encore été importé)."
@@ -17,6 +17,11 @@ PLURIELS = {"atteint": "Atteints", "partiellement_atteint": "Partiellement attei
             "non_engage": "Non engagés", "abandonne": "Abandonnés", eng.NON_RENSEIGNE: "Non renseignés"}
 NOTE_NR = ("« Non renseigné » : aucune ligne de suivi pour cette année-là ; ce n'est pas un échec, "
            "l'information manque.")
+
+
+def _spec(chart) -> dict | None:
+    """The Vega-Lite spec of an Altair chart, as a plain dict (what a Section carries)."""
+    return None if chart is None else chart.to_dict(validate=False)
 
 
 def _annee(con, annee: int | None) -> int | None:
@@ -78,12 +83,12 @@ def engagements_statuts(con, f: Filtres, annee: int | None = None, signataire: s
     if df.empty:
         return empty("engagements_statuts", f"Aucun engagement en vigueur en {annee}", AUCUN, params)
     counts = eng.comptes(df)
-    chiffres = [(PLURIELS[s], fmt.nombre(n), NOTE_NR if s == eng.NON_RENSEIGNE else None)
+    chiffres = [Chiffre(PLURIELS[s], fmt.nombre(n), NOTE_NR if s == eng.NON_RENSEIGNE else None)
                 for s, _, n in counts.itertuples(index=False)]
     titre = eng.phrase_statuts(df, annee)
     if signataire:
         titre = titre.rstrip(".") + f" (signataire : {_signataire_nom(con, signataire)})."
-    return Section("engagements_statuts", titre, chiffres, _status_chart(counts), _liste(df, annee),
+    return Section("engagements_statuts", titre, chiffres, _spec(_status_chart(counts)), _liste(df, annee),
         f"Engagements {annee}", source(con, SOURCES, (annee,)), notes=[NOTE_NR], params=params,
         formats={"Valeur": "decimal", "Cible": "decimal", "Échéance": "annee"})
 
@@ -120,7 +125,7 @@ def engagements_signataires(con, f: Filtres, annee: int | None = None, signatair
     table = table.reindex(columns=[s for s in eng.ORDRE if s in table.columns])
     table.columns = [eng.libelle_statut(s) for s in table.columns]
     table = table.reset_index().rename(columns={"pilote_libelle": "Pilote"})
-    return Section("engagements_signataires", titre, [], charts._style(chart, bars_height(per.shape[0]) + 60),
+    return Section("engagements_signataires", titre, [], _spec(charts._style(chart, bars_height(per.shape[0]) + 60)),
                    table, f"Engagements par signataire {annee}", source(con, SOURCES, (annee,)),
                    notes=["Chaque engagement est compté une fois, chez son pilote (le premier signataire)."],
                    params=params)
@@ -182,7 +187,7 @@ def engagement_trajectoire(con, f: Filtres, engagement: str | None = None, **_) 
     if engagement not in set(all_eng["engagement_id"]):
         engagement = str(all_eng["engagement_id"].iloc[0])
     e = all_eng[all_eng["engagement_id"] == engagement].iloc[0]
-    traj = eng.trajectoire(con, engagement)
+    traj = eng.trajectoire(con, str(engagement))
     params = {"engagement": engagement}
     unite = e["unite"] if isinstance(e["unite"], str) else None
     measured = traj.dropna(subset=["valeur"])
@@ -199,9 +204,10 @@ def engagement_trajectoire(con, f: Filtres, engagement: str | None = None, **_) 
             titre += f", pour une cible de {_num(e['valeur_cible'], unite)}"
             if e["echeance"] is not None and pd.notna(e["echeance"]):
                 titre += f" en {int(e['echeance'])}"
-    chiffres = [("Valeur initiale", _num(e["valeur_initiale"], unite)), ("Cible", _num(e["valeur_cible"], unite))]
+    chiffres = [Chiffre("Valeur initiale", _num(e["valeur_initiale"], unite)),
+                Chiffre("Cible", _num(e["valeur_cible"], unite))]
     if not measured.empty:
-        chiffres.append((f"Dernière valeur ({int(measured.iloc[-1]['annee'])})",
+        chiffres.append(Chiffre(f"Dernière valeur ({int(measured.iloc[-1]['annee'])})",
                          _num(measured.iloc[-1]["valeur"], unite)))
     chart = None
     if not measured.empty:
@@ -228,7 +234,7 @@ def engagement_trajectoire(con, f: Filtres, engagement: str | None = None, **_) 
     notes = [f"{e['intitule']} — pilote : {e['pilote_libelle']} ; signataires : {e['signataires_libelle']}."]
     if isinstance(e["indicateur_code"], str):
         notes.append(f"Valeurs lues dans les indicateurs (« {e['indicateur_code']} ») du territoire de l'engagement.")
-    return Section("engagement_trajectoire", titre, chiffres, chart, table, f"Trajectoire {engagement}",
+    return Section("engagement_trajectoire", titre, chiffres, _spec(chart), table, f"Trajectoire {engagement}",
                    source(con, SOURCES + (("indicateurs",) if isinstance(e["indicateur_code"], str) else ())),
                    notes=notes, params=params, formats={"Année": "annee", "Valeur": "decimal",
                                                          "Montant mobilisé": "euros"})
@@ -262,8 +268,9 @@ def engagements_droit_commun(con, f: Filtres, annee: int | None = None, signatai
                           f"Mobilisé jusqu'à {annee} (€)": per["mobilise_cumule"],
                           "Part mobilisée (%)": per["taux"]}).reset_index(drop=True)
     return Section("engagements_droit_commun", titre,
-                   [("Droit commun promis", fmt.euros(total_e)), (f"Mobilisé jusqu'à {annee}", fmt.euros(total_m))],
-                   chart, table, f"Droit commun {annee}", source(con, SOURCES, (annee,)),
+                   [Chiffre("Droit commun promis", fmt.euros(total_e)),
+                    Chiffre(f"Mobilisé jusqu'à {annee}", fmt.euros(total_m))],
+                   _spec(chart), table, f"Droit commun {annee}", source(con, SOURCES, (annee,)),
                    notes=["Engagements de nature « droit commun », comptés chez leur pilote ; montants mobilisés "
                           "déclarés dans le suivi annuel."], params=params)
 
@@ -301,7 +308,7 @@ def engagements_droit_commun_annees(con, f: Filtres, signataire: str | None = No
     table = pd.DataFrame({"Année": years["annee"], "Droit commun promis (€)": years["engage"],
                           "Droit commun mobilisé (€)": years["mobilise"],
                           "Crédits spécifiques (€)": years["specifique"]})
-    return Section("engagements_droit_commun_annees", titre, [], chart, table, "Droit commun par année",
+    return Section("engagements_droit_commun_annees", titre, [], _spec(chart), table, "Droit commun par année",
                    source(con, SOURCES + ("programmation", "financements")),
                    notes=["Le montant promis par un engagement est réparti à parts égales sur ses années (début à "
                           "échéance). Crédits spécifiques : financements de nature « spécifique » de la "
@@ -391,7 +398,7 @@ def feuille_de_route(con, f: Filtres, annee: int | None = None, qpv: str | None 
                           "Axe": df["pilier_libelle"].fillna(""), f"Statut {year}": df["statut_libelle"],
                           "Valeur": df["valeur"], "Cible": df["valeur_cible"], "Unité": df["unite"].fillna(""),
                           "Échéance": df["echeance"]})
-    return Section("feuille_de_route", titre, [], chart, table, f"Feuille de route {nom}",
+    return Section("feuille_de_route", titre, [], _spec(chart), table, f"Feuille de route {nom}",
                    source(con, SOURCES, (year,)), notes=[
                        "Chemin parcouru : part de l'écart entre la valeur initiale et la cible déjà franchie ; "
                        "les objectifs sans valeur mesurée ne figurent que dans le tableau.", NOTE_NR],
@@ -467,7 +474,7 @@ def quartier_serie(con, f: Filtres, qpv: str | None = None, indicateur: str | No
     srcs = ", ".join(sorted(set(con.execute(
         "SELECT DISTINCT source FROM indicateur WHERE indicateur = ? AND territoire = ? AND source IS NOT NULL",
         [indicateur, qpv]).df()["source"])))
-    return Section("quartier_serie", titre, [], charts._style(chart, 400), table, f"{libelle} {nom}",
+    return Section("quartier_serie", titre, [], _spec(charts._style(chart, 400)), table, f"{libelle} {nom}",
                    f"Source : indicateurs ({srcs})" if srcs else source(con, ("indicateurs",)), notes=notes,
                    params=params, formats={"Année": "annee", **{c: "decimal" for c in order}})
 
