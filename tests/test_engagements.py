@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from cdv_core import auth, gestion, schema, sections, slides, vues
 from cdv_core import engagements as eng
-from cdv_core import schema, sections, slides, vues
 from cdv_core.filters import Filtres
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -232,9 +232,10 @@ def test_page_opens_on_the_year_and_signatory_of_the_url(demo_app_env):
 
 def test_presentation_shows_both_engagement_slides(demo_app_env):
     c = schema.connect(demo_app_env)
-    vues.save_seance(c, vues.Seance("COPIL engagements", dt.date(2026, 12, 12),
-                                    [{"type": "engagements_statuts", "annee": 2022},
-                                     {"type": "feuille_de_route", "annee": 2025, "qpv": "QN06224M"}]))
+    editor = auth.User("marie", "Marie Dupont", frozenset({auth.GESTIONNAIRE}), "local")
+    gestion.save_seance(c, vues.Seance("COPIL engagements", dt.date(2026, 12, 12),
+                                       [{"type": "engagements_statuts", "annee": 2022},
+                                        {"type": "feuille_de_route", "annee": 2025, "qpv": "QN06224M"}]), editor)
     c.close()
     at = _app()
     at.run()

@@ -61,7 +61,7 @@ def _status_chart(counts: pd.DataFrame) -> alt.Chart:
     bars = base.mark_bar().encode(color=alt.Color("statut_libelle:N", legend=None,
                                                   scale=alt.Scale(domain=order, range=colors)))
     text = base.mark_text(align="left", dx=6, fontSize=15).encode(text="nb:Q")
-    return charts._style(alt.layer(bars, text, data=data), bars_height(len(data)))
+    return charts._style(alt.layer(bars, text, data=data), max(140, 48 * len(data) + 60))
 
 
 def _liste(df: pd.DataFrame, annee: int) -> pd.DataFrame:
