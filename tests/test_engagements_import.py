@@ -148,6 +148,13 @@ BAD = {
 }
 
 
+# What the French message says, per case.
+MESSAGES = {"signataire inconnu": "inconnu du référentiel des financeurs", "pilier inconnu": "inconnu du référentiel",
+            "QPV inconnu": "inconnu", "contrat inconnu": "inconnu", "échéance avant le début": "précède le début",
+            "QPV de l'autre géographie": "géographie prioritaire 2024",
+            "suivi d'un engagement inconnu": "n'existe pas", "statut hors liste": "n'est pas une valeur possible"}
+
+
 @pytest.mark.parametrize("case", list(BAD))
 def test_rejection_names_line_column_value_and_changes_nothing(con, case):
     kind, text, line, column, value = BAD[case]
@@ -156,6 +163,8 @@ def test_rejection_names_line_column_value_and_changes_nothing(con, case):
     assert report.kind.code == kind
     errors = [(i.line, i.column, i.value) for i in report.errors]
     assert (line, column, value) in errors, report.issues_frame().to_string()
+    message = next(i.message for i in report.errors if (i.line, i.column, i.value) == (line, column, value))
+    assert MESSAGES[case] in message
     assert all(i.message and i.fix for i in report.errors)  # a French sentence and how to fix it
     with pytest.raises(importer.ImportRejected):
         importer.import_bytes(con, _csv(text), f"{kind}.csv")
