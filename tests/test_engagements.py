@@ -249,3 +249,14 @@ def test_presentation_shows_both_engagement_slides(demo_app_env):
     at.button(key="pres_next").click().run()
     text = _n(" ".join(m.value for m in at.markdown))
     assert "Feuille de route du quartier Cité 12-14" in text
+
+
+def test_a_quartier_filter_keeps_its_roadmap_and_its_contract_wide_engagements(con):
+    e = _eng()
+    qpv = pd.read_csv(ROOT / "data" / "referentiels" / "qpv.csv", dtype=str, keep_default_na=False)
+    contrat = dict(zip(qpv["code_qpv"], qpv["contrat"], strict=True))
+    for code in ("QN06224M", "QP062024"):
+        want = e[e["qpv"].str.split("|").map(lambda codes, c=code: c in codes)
+                 | ((e["qpv"] == "*") & (e["contrat"] == contrat[code]))]["engagement_id"]
+        got = eng.statuts(con, Filtres(qpv=(code,)), 2025)["engagement_id"]
+        assert sorted(got) == sorted(want) and len(got)
