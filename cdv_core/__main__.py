@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from cdv_core import auth, demo, errors, gestion, importer, queries, schema
+from cdv_core import auth, demo, errors, exports, gestion, importer, queries, schema
 from cdv_core.errors import CdvError
 from cdv_core.filters import Filtres
 from cdv_core.formats import KINDS
@@ -28,6 +28,20 @@ def _read_files(parser: argparse.ArgumentParser, files: list[str]) -> list[tuple
             parser.error(f"fichier introuvable : {name}")
         out.append((name, path.read_bytes()))
     return out
+
+
+class _NeutralCsv:
+    """CSV on standard output whose text cells cannot run as spreadsheet formulas (see exports.neutralise)."""
+
+    def __init__(self):
+        self._writer = csv.writer(sys.stdout, lineterminator="\n")
+
+    def writerow(self, row) -> None:
+        self._writer.writerow([exports.neutralise(v) for v in row])
+
+
+def _csv_out() -> _NeutralCsv:
+    return _NeutralCsv()
 
 
 def _existing_db(parser: argparse.ArgumentParser, db: str) -> str:
@@ -131,7 +145,7 @@ def cmd_summary(args, parser) -> int:
         df = queries.aggregate(con, Filtres(), dims, extra_where=where)
     finally:
         con.close()
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer = _csv_out()
     writer.writerow([*dims, "nb_actions", "montant_accorde"])
     for row in df.itertuples(index=False):
         values = [getattr(row, d) for d in dims]
@@ -191,7 +205,7 @@ def cmd_journal(args, parser) -> int:
         df = importer.journal(con)
     finally:
         con.close()
-    df.to_csv(sys.stdout, index=False)
+    exports.neutralise_frame(df).to_csv(sys.stdout, index=False)
     return 0
 
 
@@ -206,7 +220,7 @@ def cmd_survey(args, parser) -> int:
     try:
         if args.list:
             qs = surveys.questions(con, args.enquete)
-            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer = _csv_out()
             writer.writerow(["question", "libelle_question", "forme", "echelle", "items", "nb_repondants"])
             for r in qs.itertuples(index=False):
                 echelle = r.echelle if isinstance(r.echelle, str) else ""
@@ -219,7 +233,7 @@ def cmd_survey(args, parser) -> int:
         return 1
     finally:
         con.close()
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer = _csv_out()
     writer.writerow(["item", "reponse", "n", "pct"])
     for r in res.itertuples(index=False):
         if r.masque:

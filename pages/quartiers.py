@@ -90,9 +90,9 @@ def main() -> None:
         verbe = {"montant_par_habitant": "reçoit le plus par habitant", "montant_accorde": "reçoit le plus",
                  "nb_actions": "compte le plus d'actions"}.get(mesure)
         if verbe:
-            head.title(f"{per}, {top['nom_qpv']} {verbe} : {fmt_value(top[col])}")
+            head.title(f"{per}, {layout.texte(top['nom_qpv'])} {verbe} : {fmt_value(top[col])}")
         else:
-            head.title(f"{top['nom_qpv']} a la valeur la plus élevée de « {label} » : {fmt_value(top[col])}"
+            head.title(f"{layout.texte(top['nom_qpv'])} a la valeur la plus élevée de « {layout.texte(label)} » : {fmt_value(top[col])}"
                        f" ({int(top['indicateur_annee'])})")
     with head:
         layout.filters_line(filters.summary(f) + f" · Géographie {geo}")
@@ -217,13 +217,14 @@ def fiche(f: Filtres, code: str, mesure_row, annees: tuple[int, ...], per: str) 
     if ident is None:
         layout.empty("Ce quartier n'existe pas dans le référentiel.")
         return
-    st.header(f"Fiche du quartier {ident['nom_qpv']} ({code})")
+    st.header(f"Fiche du quartier {layout.texte(ident['nom_qpv'])} ({code})")
     communes = ", ".join(n for _, n in ident["communes"]) or "—"
     epci = ", ".join(n for _, n in ident["epci"]) or "—"
     contrat = (f"{ident['contrat_libelle']} ({ident['contrat']})" if ident["contrat_libelle"]
                else (ident["contrat"] or "—"))
-    st.markdown(f"**Géographie {ident['geographie']}** · Contrat de ville : {contrat} · "
-                f"Commune{'s' if len(ident['communes']) > 1 else ''} : {communes} · Intercommunalité : {epci}")
+    st.markdown(f"**Géographie {ident['geographie']}** · Contrat de ville : {layout.texte(contrat)} · "
+                f"Commune{'s' if len(ident['communes']) > 1 else ''} : {layout.texte(communes)} · "
+                f"Intercommunalité : {layout.texte(epci)}")
     m = st.columns(4)
     m[0].metric("Population", fmt.nombre(ident["population"]))
     m[1].metric(f"Montant accordé ({per.lower()})", fmt.euros(mesure_row["montant_accorde"]),

@@ -75,7 +75,7 @@ def seances_list(manage: bool) -> None:
     for row in saved.itertuples(index=False):
         c1, c2, c3, c4 = st.columns([4, 2, 2, 2], vertical_alignment="center")
         quand = fmt.date_fr(row.date) if row.date is not None and str(row.date) != "NaT" else "sans date"
-        c1.markdown(f"**{row.titre}** — {quand}, {int(row.nb_slides)} diapositive(s)")
+        c1.markdown(f"**{layout.texte(row.titre)}** — {quand}, {int(row.nb_slides)} diapositive(s)")
         c2.page_link("pages/presentation.py", label="Présenter", icon=":material/slideshow:",
                      query_params={"seance": row.nom, "slide": "1"})
         c3.button("Modifier" if manage else "Reprendre", key=f"se_edit_{row.nom}",
@@ -177,8 +177,8 @@ def views_block(manage: bool) -> None:
         layout.note("Aucune vue enregistrée. Enregistrer une vue est réservé aux gestionnaires des données.")
     for row in saved.itertuples(index=False):
         a, b, c = st.columns([4, 2, 2], vertical_alignment="center")
-        a.markdown(f"[{row.nom}]({row.url}) — {FILTERED_PAGES.get(row.page, row.page)}")
-        b.caption(row.query_string or "sans filtre")
+        a.markdown(f"[{layout.texte(row.nom)}]({row.url}) — {FILTERED_PAGES.get(row.page, row.page)}")
+        b.caption(layout.texte(row.query_string) if row.query_string else "sans filtre")
         if manage:
             c.button("Supprimer", key=f"vu_del_{row.nom}", icon=":material/delete:", type="tertiary",
                      on_click=_delete_view, args=(row.nom,))

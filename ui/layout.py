@@ -69,7 +69,34 @@ def filters_line(text: str) -> None:
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text for an HTML block: entities escaped, and no blank line (which would end the block and let the rest
+    be read as Markdown)."""
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return " ".join(text.split("\n")) if "\n" in text else text
+
+
+# Every character Markdown, Streamlit's directives (:color[…], :material/…:), LaTeX ($…$) or HTML may read.
+_MARKDOWN_SPECIALS = "\\`*_{}[]()<>#+-.!|~$:=&\""
+
+
+def texte(value: object) -> str:
+    """Data (a label, a name, a title, an answer) as literal text in any Streamlit element that renders Markdown
+    (st.markdown, st.title/subheader, st.caption, st.info, metric labels, tab and expander labels, st.table
+    cells): every Markdown, LaTeX and HTML character is backslash-escaped, line breaks become spaces."""
+    text = " ".join(str(value).split("\n")) if value is not None else ""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in text)
+
+
+def textes(df: pd.DataFrame) -> pd.DataFrame:
+    """A table for st.table (which renders its cells and headers as Markdown): text cells escaped."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: texte(v) if isinstance(v, str) else v)
+    out.columns = [texte(c) if isinstance(c, str) else c for c in out.columns]
+    if out.index.dtype == object:
+        out.index = [texte(v) if isinstance(v, str) else v for v in out.index]
+    return out
 
 
 def note(text: str) -> None:
@@ -77,8 +104,8 @@ def note(text: str) -> None:
 
 
 def empty(message: str) -> None:
-    """A sentence instead of an empty chart."""
-    st.info(message, icon=":material/info:")
+    """A sentence instead of an empty chart (shown literally: it may quote data)."""
+    st.info(texte(message), icon=":material/info:")
 
 
 def slug(text: str) -> str:

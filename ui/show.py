@@ -16,7 +16,7 @@ from ui import layout
 
 
 def _esc(text: str) -> str:
-    return html.escape(str(text), quote=False)
+    return html.escape(" ".join(str(text).split("\n")), quote=False)
 
 
 def column_config(sec: Section, df: pd.DataFrame | None = None) -> dict:
@@ -62,7 +62,8 @@ def chiffres(sec: Section, container=None) -> None:
         return
     where = container or st
     for col, c in zip(where.columns(len(sec.chiffres)), sec.chiffres, strict=True):
-        col.metric(c.libelle, c.valeur, delta=c.delta, help=c.aide)
+        col.metric(layout.texte(c.libelle), c.valeur, delta=c.delta,
+                   help=layout.texte(c.aide) if c.aide else None)
 
 
 def chart(sec: Section, key: str, on_select=None, height: int | None = None):
@@ -91,7 +92,7 @@ def section(sec: Section, key: str, *, heading: bool = True, figures: bool = Tru
     Returns the chart's selection event when `on_select` is given.
     """
     if heading:
-        st.subheader(sec.titre, anchor=False)
+        st.subheader(layout.texte(sec.titre), anchor=False)
     if figures:
         chiffres(sec)
     event = None
