@@ -372,12 +372,12 @@ class _RowChecker:
                     return None
                 return value
             if kind == "number":
-                value = reading.parse_number(raw)
-                if abs(value) > NOMBRE_MAX:
+                number = reading.parse_number(raw)
+                if abs(number) > NOMBRE_MAX:
                     self.error(line, name, raw, f"« {raw} » est hors de portée pour « {name} » (au plus "
                                f"{_nombre_fr(int(NOMBRE_MAX))} en valeur absolue).", "Corrigez la valeur.")
                     return None
-                return value
+                return number
             if kind == "amount":
                 try:
                     amount = reading.parse_amount(raw)

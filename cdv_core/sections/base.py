@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -46,8 +47,8 @@ class Section:
 
     type: str
     titre: str
-    chiffres: list[Chiffre] = field(default_factory=list)
-    chart: dict | None = None  # Vega-Lite spec (plain dict), drawn as is by the page, vl-convert and the PPTX
+    chiffres: list[Any] = field(default_factory=list)  # Chiffre ((label, value) pairs are turned into Chiffre)
+    chart: dict | Any = None  # an Altair chart becomes a Vega-Lite spec (plain dict), drawn as is by the page, vl-convert and the PPTX
     table: pd.DataFrame | None = None
     table_nom: str = ""
     source: str = ""
@@ -149,15 +150,16 @@ def annee_reference(years: list[int], annee_: int, choisie: int | None = None) -
     return 2016 if 2016 in years and annee_ != 2016 else years[0]
 
 
-def source(con: duckdb.DuckDBPyConnection, kinds: tuple[str, ...], annees: tuple[int, ...] = ()) -> str:
+def source(con: duckdb.DuckDBPyConnection, kinds: tuple[str, ...], annees: tuple[int | None, ...] = ()) -> str:
     """`Source : programmation et financements 2022, import du 3 mars 2026` (latest import of those kinds)."""
     rows = con.execute(
         "SELECT type_fichier, max(horodatage) FROM import_journal WHERE annule_par IS NULL AND annule IS NULL "
         f"AND type_fichier IN ({', '.join('?' for _ in kinds)}) GROUP BY type_fichier", list(kinds)).fetchall()
     labels = [KIND_LABELS.get(k, k) for k in kinds]
     what = " et ".join([", ".join(labels[:-1]), labels[-1]]) if len(labels) > 1 else labels[0]
-    if annees:
-        lo, hi = min(annees), max(annees)
+    years = [a for a in annees if a is not None]
+    if years:
+        lo, hi = min(years), max(years)
         what += f" {lo}" if lo == hi else f" {lo} à {hi}"
     if not rows:
         return f"Source : {what}"
