@@ -1,4 +1,5 @@
-"""Command line: `python -m cdv_core import|check|summary|undo|demo|journal|survey|backup|restore|hash-password ...`.
+"""Command line: `python -m cdv_core import|check|summary|engagements|undo|demo|journal|survey|backup|restore|
+hash-password ...`.
 
 Exit codes: 0 done, 1 a file was rejected (or an undo refused), 2 usage error.
 """
@@ -103,9 +104,7 @@ def cmd_check(args, parser) -> int:
             report = gestion.check(con, data, name, kind, pending_actions=pending, max_bytes=CLI_MAX_BYTES)
             _print_report(report)
             if report.ok:
-                if "action" in report.tables:
-                    act = report.tables["action"]
-                    pending |= set(zip(act["action_id"], act["annee"].astype(int), strict=True))
+                pending |= importer.pending_keys(report)
                 print(f"{name} : valide ({report.kind.code if report.kind else '?'}, {report.n_rows} lignes, "
                       f"{len(report.warnings)} avertissement(s)).")
             else:
@@ -152,6 +151,21 @@ def cmd_summary(args, parser) -> int:
         values = [getattr(row, d) for d in dims]
         writer.writerow([*("" if v is None else v for v in values), int(row.nb_actions),
                          f"{float(row.montant_accorde):.2f}"])
+    return 0
+
+
+def cmd_engagements(args, parser) -> int:
+    from cdv_core import engagements
+
+    con = schema.connect(_existing_db(parser, args.db), read_only=True)
+    try:
+        rows = engagements.lignes_cli(con, args.annee)
+    finally:
+        con.close()
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["engagement_id", "signataire", "statut", "valeur", "valeur_cible", "montant_engage",
+                     "montant_realise_cumule"])
+    writer.writerows(rows)
     return 0
 
 
@@ -299,6 +313,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", required=True)
     p.add_argument("--where", action="append")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("engagements", help="où en est chaque engagement une année donnée, en CSV")
+    p.add_argument("--db", required=True)
+    p.add_argument("--annee", required=True, type=int, help="année du suivi, ex. 2022")
+    p.set_defaults(func=cmd_engagements)
 
     p = sub.add_parser("undo", help="annuler un import (le dernier par défaut)")
     p.add_argument("--db", required=True)

@@ -59,6 +59,16 @@ JOURNALED_TABLES: dict[str, str] = {
     "cible_pilier": """
         pilier VARCHAR NOT NULL, nature VARCHAR NOT NULL, part_cible DOUBLE NOT NULL, libelle VARCHAR,
         PRIMARY KEY (pilier, nature)""",
+    # Commitments of the signatories and quartier roadmaps (FORMATS.md §6); `signataire` holds the funder codes
+    # `|`-separated, the first one pilots; `qpv` is `*` (whole contract) or QPV codes `|`-separated.
+    "engagement": """
+        engagement_id VARCHAR PRIMARY KEY, intitule VARCHAR NOT NULL, signataire VARCHAR NOT NULL,
+        contrat VARCHAR, pilier VARCHAR, qpv VARCHAR NOT NULL, debut INTEGER, echeance INTEGER, indicateur VARCHAR,
+        valeur_initiale DOUBLE, valeur_cible DOUBLE, unite VARCHAR, montant_engage DOUBLE, nature VARCHAR""",
+    # Yearly follow-up of each engagement (FORMATS.md §7).
+    "suivi_engagement": """
+        engagement_id VARCHAR NOT NULL, annee INTEGER NOT NULL, statut VARCHAR NOT NULL, valeur DOUBLE,
+        montant_realise DOUBLE, commentaire VARCHAR, source VARCHAR, PRIMARY KEY (engagement_id, annee)""",
 }
 
 # Base geography, loaded once from the shipped files, never uploaded.

@@ -8,8 +8,9 @@ from cdv_core import charts, fmt, maps, queries
 from cdv_core import queries_quartiers as qq
 from cdv_core.filters import Filtres
 from cdv_core.formats import LIBELLES
-from ui import filters, layout, require_app
-from ui.data import q
+from cdv_core.sections.engagements import indicateurs_en_serie
+from ui import filters, layout, require_app, show
+from ui.data import q, section
 
 require_app()
 
@@ -240,6 +241,11 @@ def fiche(f: Filtres, code: str, mesure_row, annees: tuple[int, ...], per: str) 
         layout.table(qq.tableau_indicateurs(long), f"Indicateurs {code}", "qp_ind")
         layout.note("Valeur la plus récente jusqu'à la dernière année choisie ; entre parenthèses, l'année "
                     "d'une valeur qui n'est pas celle du quartier. « — » : pas de donnée.")
+    # Engagements (issue 10): the quartier's roadmap, its indicators over time and whether the gaps narrow.
+    show.section(section("feuille_de_route", f, qpv=code), key="qp_fdr")
+    for ind in q(indicateurs_en_serie, code):
+        show.section(section("quartier_serie", f, qpv=code, indicateur=ind), key=f"qp_serie_{ind}")
+    show.section(section("quartier_rattrapage", f, qpv=code), key="qp_ratt")
 
     cols = st.columns(2, gap="large")
     for column, par, title in ((cols[0], "financeur", "Financeur"), (cols[1], "pilier", "Pilier")):

@@ -128,7 +128,7 @@ def demo_banner() -> None:
     st.markdown(
         '<div class="cdv-banner" role="note"><b>Données de démonstration</b> — territoire de la CA de '
         "Lens-Liévin : communes, quartiers et postes adultes-relais/FONJEP réels ; actions, montants et "
-        "enquêtes inventés mais vraisemblables. Ne pas citer.</div>",
+        "enquêtes inventés mais vraisemblables ; suivi des engagements illustratif. Ne pas citer.</div>",
         unsafe_allow_html=True,
     )
 
