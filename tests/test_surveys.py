@@ -157,9 +157,14 @@ def test_numbers_distribution_and_statistics(con):
 
 
 def test_respondent_type_filter(con):
-    res = surveys.resultats(con, CODE, "coop", ("commune",), seuil=5)
+    # threshold 3: État has 6 communes and 3 partners, both shown apart
+    res = surveys.resultats(con, CODE, "coop", ("commune",), seuil=3)
     assert _row(res, "État") == dict(zip(LEVELS, [16.7, 50.0, 16.7, 0.0, 16.7]))
-    assert res.loc[res["item"] == "CAF", "masque"].all()  # C1–C4 only: 4 < 5
+    # CAF: 2 partners (< 3), so the communes are masked too, or « Tous » minus communes would give the partners
+    assert res.loc[res["item"] == "CAF", "masque"].all()
+    # at threshold 5 the 3 partners of État are masked, and so are the communes, for the same reason
+    res = surveys.resultats(con, CODE, "coop", ("commune",), seuil=5)
+    assert res.loc[res["item"] == "État", "masque"].all()
 
 
 def test_tableau_partner_by_level(con):

@@ -161,10 +161,11 @@ def cursor() -> duckdb.DuckDBPyConnection:
     return base().cursor()
 
 
-def _read_version() -> int:
+def _read_version() -> tuple[int, str]:
+    """The journal's last number and the restore token (schema.data_version): a restore changes it too."""
     con = cursor()
     try:
-        return int(con.execute("SELECT coalesce(max(import_id), 0) FROM import_journal").fetchone()[0])
+        return schema.data_version(con)
     finally:
         con.close()
 
@@ -173,19 +174,19 @@ def _read_version() -> int:
 _run = threading.local()
 
 
-def begin_run() -> int:
+def begin_run() -> tuple[int, str]:
     """Read the data version once for this script run (app.py calls it first; a page that writes calls it
     again after its write)."""
     _run.version = (str(demo.database_path()), _read_version())
     return _run.version[1]
 
 
-def data_version() -> int:
-    """Changes whenever an import or an undo is written: part of every cache key."""
+def data_version() -> tuple[int, str]:
+    """Changes whenever an import, an undo or a restore is written: part of every cache key."""
     return _version()[1]
 
 
-def _version() -> tuple[str, int]:
+def _version() -> tuple[str, tuple[int, str]]:
     version = getattr(_run, "version", None)
     if version is None or version[0] != str(demo.database_path()):
         return (str(demo.database_path()), _read_version())
