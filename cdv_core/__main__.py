@@ -157,7 +157,7 @@ def cmd_summary(args, parser) -> int:
 def cmd_engagements(args, parser) -> int:
     from cdv_core import engagements
 
-    con = schema.connect(_existing_db(parser, args.db), read_only=True)
+    con = schema.connect_read(_existing_db(parser, args.db))  # works while the app runs
     try:
         rows = engagements.lignes_cli(con, args.annee)
     finally:
