@@ -10,6 +10,7 @@ import duckdb
 import streamlit as st
 
 from cdv_core import demo, schema
+from cdv_core.sections import base
 
 
 @st.cache_resource(show_spinner="Préparation de la base de données…")
@@ -58,10 +59,17 @@ def _version() -> tuple[str, int]:
 def _cached(module: str, name: str, version: tuple[str, int], args: tuple, kwargs: tuple):
     fn = getattr(importlib.import_module(module), name)
     con = cursor()
+    # A section's builder runs its queries through this same cache: sections sharing a figure query it once.
+    token = base.use_query_runner(_shared)
     try:
         return fn(con, *args, **dict(kwargs))
     finally:
+        base.reset_query_runner(token)
         con.close()
+
+
+def _shared(fn: Callable, *args, **kwargs):
+    return _cached(fn.__module__, fn.__name__, _version(), args, tuple(sorted(kwargs.items())))
 
 
 def q(fn: Callable, *args, **kwargs):
