@@ -50,6 +50,8 @@ def column_config(sec: Section, df: pd.DataFrame | None = None) -> dict:
             config[name] = st.column_config.NumberColumn(name, format="%+.1f")
         elif kind == "texte_large":
             config[name] = st.column_config.TextColumn(name, width="large")
+        elif kind and kind.startswith("%"):  # a printf format of its own ("%.1f %" for an indicator)
+            config[name] = st.column_config.NumberColumn(name, format=kind)
     return config
 
 

@@ -26,4 +26,5 @@ from cdv_core.sections import vue_ensemble  # noqa: F401, E402
 from cdv_core.sections import enquetes  # noqa: F401, E402
 from cdv_core.sections import financeurs  # noqa: F401, E402
 from cdv_core.sections import piliers  # noqa: F401, E402
+from cdv_core.sections import quartiers  # noqa: F401, E402
 # isort: on

@@ -31,6 +31,7 @@ NO_ACTION = "Aucune action ne correspond aux filtres choisis."
 FORMATS = ("euros", "euros2", "pourcent", "nombre", "decimal", "texte", "annee",
            # the pages' finer formats: 12,3 € ; 12 % ; +12,5 % ; +1,5 (points) ; a wide text column
            "euros1", "pourcent0", "evolution_pct", "ecart", "texte_large")
+# (a value starting with "%" is a printf format of its own, e.g. "%.1f %" for an indicator in %)
 
 
 @dataclass
