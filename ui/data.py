@@ -48,6 +48,11 @@ def data_version() -> int:
     return _version()[1]
 
 
+def version_key() -> tuple[str, int]:
+    """(database file, data version) of this script run: the key of anything cached on the data."""
+    return _version()
+
+
 def _version() -> tuple[str, int]:
     version = getattr(_run, "version", None)
     if version is None or version[0] != str(demo.database_path()):
