@@ -81,7 +81,7 @@ def growth_title(top: dict | None) -> str:
     return f"De {ref} à {year}, {top['financeur_libelle']} a le plus augmenté sa contribution : {detail}"
 
 
-@register("financeurs_entete", "Financeurs : chiffres clés", ("annee", "annee_ref"), slide=True)
+@register("financeurs_entete", "Financeurs : chiffres clés", ("annee", "annee_ref"))
 def entete(con, f: Filtres, annee: int | None = None, annee_ref: int | None = None, **_) -> Section:
     """The funder that grew most, the year's amount, funders, effet levier and share of crédits spécifiques."""
     ctx = annees(con, f, annee, annee_ref)

@@ -58,7 +58,7 @@ def _pil(con, f: Filtres, annee: int) -> pd.DataFrame:
     return pil[pil["nb_actions"] > 0]
 
 
-@register("piliers_entete", "Piliers : chiffres clés", ("annee",), slide=True)
+@register("piliers_entete", "Piliers : chiffres clés", ("annee",))
 def entete(con, f: Filtres, annee: int | None = None, **_) -> Section:
     """The two pillars that receive the most in the title; amount, actions, share of new actions, pillars."""
     ctx = annees(con, f, annee)
@@ -175,7 +175,7 @@ def cibles(con, f: Filtres, annee: int | None = None, **_) -> Section:
                    params={"annee": annee, "cibles": keys})
 
 
-@register("piliers_cible", "Cible d'un pilier", ("annee", "cible"), slide=True)
+@register("piliers_cible", "Cible d'un pilier", ("annee", "cible"))
 def cible(con, f: Filtres, annee: int | None = None, cible: str | None = None, **_) -> Section:
     """One target (`pilier|nature`, else the first one) against the programmation, year by year."""
     annee = annee_affichee(con, f, annee)

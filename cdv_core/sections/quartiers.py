@@ -176,7 +176,7 @@ def _annees(con, f: Filtres, geo: str) -> tuple[int, ...]:
     return query(con, qq.annees_geographie, f, geo)
 
 
-@register("quartiers_fiche", "Fiche d'un quartier : identité et chiffres", ("geographie", "qpv"), slide=True)
+@register("quartiers_fiche", "Fiche d'un quartier : identité et chiffres", ("geographie", "qpv"))
 def fiche(con, f: Filtres, geographie: str = "2024", qpv: str | None = None, **_) -> Section:
     """A quartier's identity (geography, contract, communes, EPCI) and its figures over the selected years."""
     ident = query(con, qq.fiche, qpv) if qpv else None
@@ -208,8 +208,7 @@ def fiche(con, f: Filtres, geographie: str = "2024", qpv: str | None = None, **_
                    params={"qpv": code, "geographie": geographie, "identite": identite, "periode": per})
 
 
-@register("quartiers_indicateurs", "Indicateurs d'un quartier et de son territoire", ("geographie", "qpv"),
-          slide=True)
+@register("quartiers_indicateurs", "Indicateurs d'un quartier et de son territoire", ("geographie", "qpv"))
 def indicateurs(con, f: Filtres, geographie: str = "2024", qpv: str | None = None, **_) -> Section:
     """The quartier's indicators next to those of its communes, EPCI and France (latest value up to the last
     selected year)."""
@@ -233,6 +232,9 @@ def financements(con, f: Filtres, geographie: str = "2024", qpv: str | None = No
     par = par if par in ("financeur", "pilier") else "financeur"
     title = par.capitalize()
     annees = _annees(con, f, geographie)
+    if not qpv:  # a slide without a quartier chosen: the one that receives the most
+        df = query(con, qq.mesures_qpv, f, geographie, None)
+        qpv = str(df["code_qpv"].iloc[0]) if not df.empty else None
     per = periode(annees)
     fq = f.with_(annees=annees or f.annees)
     titre = f"Financements du quartier par année et par {par}"

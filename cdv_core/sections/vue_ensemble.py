@@ -249,7 +249,7 @@ def ve_annees(con, f: Filtres, annee: int | None = None, annee_ref: int | None =
         "annee_ref": annee_reference(refs, annee, annee_ref)})
 
 
-@register("ve_entete", "Vue d'ensemble : chiffres clés", ("annee", "annee_ref"), slide=True)
+@register("ve_entete", "Vue d'ensemble : chiffres clés", ("annee", "annee_ref"))
 def ve_entete(con, f: Filtres, annee: int | None = None, annee_ref: int | None = None, **_) -> Section:
     """The change since the reference year and the year's amount in the title; the headline figures."""
     ctx = ve_annees(con, f, annee, annee_ref)
