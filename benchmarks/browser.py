@@ -1,13 +1,16 @@
 """Browser benchmark: a real `streamlit run` on the demo database, driven by Playwright in Debian's chromium.
 
     python benchmarks/browser.py [--runs 5] [--port 8765]
+    python benchmarks/browser.py --memoire benchmarks/out/national.duckdb   # 3 sessions at national scale
 
 Prints, as figures to read (never assertions):
 - the first page after the server starts (database already built), from the request to the complete render;
 - for each page, the median complete-render time of a deep link opened in a fresh browser context (a link
   pasted in a new tab): the script finished, every visible chart drawn;
 - the median time from an action to the complete render for a filter change (sidebar), a fiche opened
-  (Quartiers) and a slide changed (presentation mode).
+  (Quartiers) and a slide changed (presentation mode);
+- with `--memoire DB`: the server's memory with three sessions open on that database (overview, Financeurs,
+  Quartiers), each page completely rendered.
 """
 
 from __future__ import annotations
@@ -118,13 +121,56 @@ def med(values: list[float]) -> str:
     return f"{statistics.median(values):5.2f} s (min {min(values):.2f}, max {max(values):.2f}, n={len(values)})"
 
 
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of a process and its children, in MB (Linux /proc)."""
+    now = peak = 0.0
+    pids = [pid] + [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    for p in pids:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                now += int(line.split()[1]) / 1024
+            elif line.startswith("VmHWM:"):
+                peak += int(line.split()[1]) / 1024
+    return now, peak
+
+
+def memory(db: Path, port: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    proc = start_server(db, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            contexts = []
+            for path in ("/vue-ensemble", "/financeurs", "/quartiers"):
+                took, ctx, _page = fresh(browser, base, path)
+                contexts.append(ctx)
+                now, peak = rss_mb(proc.pid)
+                print(f"  session {len(contexts)} ({path}, rendue en {took:.1f} s) : serveur {now:.0f} Mo "
+                      f"(pic {peak:.0f} Mo)", flush=True)
+            now, peak = rss_mb(proc.pid)
+            print(f"Mémoire du serveur avec 3 sessions ouvertes : {now:.0f} Mo (pic {peak:.0f} Mo)")
+            for ctx in contexts:
+                ctx.close()
+            browser.close()
+    finally:
+        stop_server(proc)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--db", help="demo database to copy (built with `python -m cdv_core ensure` if absent)")
+    parser.add_argument("--memoire", help="database (national scale) for the memory measure with 3 sessions")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
+
+    if args.memoire:
+        print(f"Machine : {os.cpu_count()} cœurs ; base {args.memoire}", flush=True)
+        memory(Path(args.memoire), args.port)
+        return
 
     work = Path(tempfile.mkdtemp(prefix="cdv_bench_"))
     db = work / "demo.duckdb"

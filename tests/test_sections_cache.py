@@ -73,7 +73,7 @@ def test_section_rebuilt_after_an_import_and_an_undo_only(app_data, counted):
     app_data.section("ve_entete", f, annee=2021, annee_ref=2016)
     assert calls["ve_entete"] == 2
 
-    # An import through the real importer (on the app's own connection): the next run rebuilds.
+    # An import through the real importer: the next run rebuilds.
     # FORMATS.md: a financements file replaces every funding line of the action-years it names.
     fin = demo_expect.financements()
     lines = fin[fin["annee"] == 2022]
@@ -81,11 +81,8 @@ def test_section_rebuilt_after_an_import_and_an_undo_only(app_data, counted):
     replaced = float(lines.loc[lines["action_id"] == action, "montant_accorde"].sum())
     extra = 12_345.0
     csv = f"action_id;annee;financeur;montant_accorde\n{action};2022;prive;{extra:.2f}\n".encode()
-    con = app_data.cursor()
-    try:
+    with app_data.base().writing() as con:  # the app's own write path
         result = importer.import_bytes(con, csv, "financements_ajout.csv", user="test")
-    finally:
-        con.close()
     app_data.begin_run()
     after = app_data.section("ve_entete", f, annee=2022, annee_ref=2016)
     assert calls["ve_entete"] == 3
@@ -95,11 +92,8 @@ def test_section_rebuilt_after_an_import_and_an_undo_only(app_data, counted):
     assert calls["ve_entete"] == 3
 
     # Undone: rebuilt again, with the figures of the files.
-    con = app_data.cursor()
-    try:
+    with app_data.base().writing() as con:
         importer.undo_import(con, result.import_id, user="test")
-    finally:
-        con.close()
     app_data.begin_run()
     undone = app_data.section("ve_entete", f, annee=2022, annee_ref=2016)
     assert calls["ve_entete"] == 4
