@@ -101,10 +101,10 @@ def heading(sec: Section, level: str | bool = "subheader", container=None) -> No
     where = container or st
     if level in (True, "subheader"):
         where.subheader(sec.titre, anchor=False)
-    elif level == "title":
-        where.title(sec.titre, anchor=False)
+    elif level == "title":  # page titles and fiche headers keep their anchor, as before the section model
+        where.title(sec.titre)
     elif level == "header":
-        where.header(sec.titre, anchor=False)
+        where.header(sec.titre)
     elif level == "h4":
         where.markdown(f"#### {sec.titre}")
     elif level == "gras":
