@@ -68,11 +68,11 @@ def _text(page, selector: str) -> str:
     return loc.first.inner_text() if loc.count() else ""
 
 
-def wait_complete(page, timeout_ms: int = 120_000) -> None:
+def wait_complete(page, timeout_ms: int = 600_000) -> None:
     page.wait_for_function(COMPLETE_JS, timeout=timeout_ms, polling=50)
 
 
-def wait_changed(page, selector: str, before: str, timeout_ms: int = 120_000) -> None:
+def wait_changed(page, selector: str, before: str, timeout_ms: int = 600_000) -> None:
     """Until the text of `selector` differs from `before`, then until the render is complete."""
     page.wait_for_function(
         "([sel, before]) => { const e = document.querySelector(sel); return e && e.innerText !== before; }",
@@ -192,6 +192,7 @@ def main() -> None:
             try:
                 took, ctx, _page = fresh(browser, base, "/")
                 firsts_preload.append(took)
+                print(f"  première page (scripts/serve.py) : {took:.2f} s", flush=True)
                 ctx.close()
             finally:
                 stop_server(proc)
@@ -199,6 +200,7 @@ def main() -> None:
             try:
                 took, ctx, _page = fresh(browser, base, "/")
                 firsts.append(took)
+                print(f"  première page (streamlit run) : {took:.2f} s", flush=True)
                 ctx.close()
                 if attempt == 0:
                     # Deep links, each in a fresh context (the server warm, as for the next visitors).
@@ -207,6 +209,7 @@ def main() -> None:
                         for _run in range(args.runs):
                             took, ctx, _page = fresh(browser, base, path)
                             results.setdefault(f"Lien direct — {name}", []).append(took)
+                            print(f"  lien direct {name} : {took:.2f} s", flush=True)
                             ctx.close()
                     interactions(browser, base, args.runs, results)
             finally:
