@@ -63,8 +63,8 @@ def main() -> None:
 
     cols = st.columns(max(1, len(entete.chiffres)))
     for col, c in zip(cols, entete.chiffres):
-        col.metric(c.libelle, c.valeur, help=c.aide)
-        col.markdown(f"**{c.aide}**")
+        col.metric(layout.texte(c.libelle), c.valeur, help=layout.texte(c.aide))
+        col.markdown(f"**{layout.texte(c.aide)}**")
     st.divider()
 
     qs = q(surveys.questions, code)
@@ -103,14 +103,14 @@ def cooperation(sec, code: str) -> None:
         return
     show.chart(sec, "chart_enq_cooperation")
     shown = sec.params["tableau_texte"]
-    st.table(shown.set_index(list(shown.columns[:2] if "Année" in shown.columns else shown.columns[:1])))
+    st.table(layout.textes(shown.set_index(list(shown.columns[:2] if "Année" in shown.columns else shown.columns[:1]))))
     layout.downloads(sec.table, sec.table_nom, "enq_cooperation")
 
 
 def question(row, choix: dict) -> None:
     sec = section("enquetes_question", NO_FILTER, question=row.question, **choix)
     if row.forme == surveys.TEXTE:
-        st.subheader(sec.titre, anchor=False)
+        show.heading(sec)
         textes(row, choix)
         return
     show.section(sec, f"enq_{row.question}", source=False)
@@ -128,15 +128,8 @@ def textes(row, choix: dict) -> None:
         layout.note(n)
     reps = sec.table
     with st.container(height=min(480, 40 + 36 * len(reps)), border=False):
-        st.markdown("\n".join(f"- {_md(t)}" for t in reps["Réponse"]))
+        st.markdown("\n".join(f"- {layout.texte(t)}" for t in reps["Réponse"]))
     layout.downloads(reps, sec.table_nom, f"enq_txt_{row.question}")
-
-
-def _md(text: str) -> str:
-    """Free text shown literally (no Markdown or HTML from a respondent)."""
-    for ch in "\\`*_{}[]<>()#+-.!|~$":
-        text = text.replace(ch, "\\" + ch)
-    return text
 
 
 main()

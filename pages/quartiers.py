@@ -8,6 +8,7 @@ import streamlit as st
 from cdv_core import maps, queries
 from cdv_core import queries_quartiers as qq
 from cdv_core.filters import Filtres
+from cdv_core.sections.engagements import indicateurs_en_serie
 from ui import filters, layout, require_app, show, url
 from ui.data import q, section
 
@@ -152,7 +153,10 @@ def fiche(f: Filtres, geo: str, code: str) -> None:
         layout.empty(sec.vide)
         return
     show.heading(sec, "header")
-    st.markdown(sec.params["identite"])
+    ident = sec.params["identite"]
+    st.markdown(f"**Géographie {ident['geographie']}** · Contrat de ville : {layout.texte(ident['contrat'])} · "
+                f"Commune{'s' if ident['n_communes'] > 1 else ''} : {layout.texte(ident['communes'])} · "
+                f"Intercommunalité : {layout.texte(ident['epci'])}")
     show.chiffres(sec)
 
     show.section(section("quartiers_indicateurs", f, geographie=geo, qpv=code), "qp_ind", source=False)
@@ -165,6 +169,12 @@ def fiche(f: Filtres, geo: str, code: str) -> None:
 
     actions = section("quartiers_actions", f, geographie=geo, qpv=code)
     show.section(actions, "qp_actions", source=False, table_height=actions.params.get("hauteur"))
+
+    # Engagements (issue 10): the quartier's roadmap, its indicators over time and whether the gaps narrow.
+    show.section(section("feuille_de_route", f, qpv=code), key="qp_fdr")
+    for ind in q(indicateurs_en_serie, code):
+        show.section(section("quartier_serie", f, qpv=code, indicateur=ind), key=f"qp_serie_{ind}")
+    show.section(section("quartier_rattrapage", f, qpv=code), key="qp_ratt")
 
 
 main()

@@ -10,5 +10,5 @@ if command -v python >/dev/null 2>&1; then PY=python; else PY=python3; fi
 "$PY" -m pip install -q -r requirements.txt
 # The database is ready before the server accepts its first visitor (built from the demo the first time).
 "$PY" -m cdv_core ensure
-# The app's modules are imported before the first visitor arrives (scripts/serve.py runs `streamlit run app.py`).
+# The app's modules are imported before the first visitor arrives (scripts/serve.py runs `streamlit run serveur.py`).
 exec "$PY" scripts/serve.py --server.headless true --browser.gatherUsageStats false "$@"

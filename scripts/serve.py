@@ -1,4 +1,4 @@
-"""`streamlit run app.py` with the app's modules imported first, so that the first visitor does not wait for them.
+"""`streamlit run serveur.py` (the app, app.py) with the app's modules imported first, so that the first visitor does not wait for them.
 
     python scripts/serve.py [streamlit run options]      (scripts/run.sh uses it)
 """
@@ -25,7 +25,7 @@ def main() -> None:
     import ui.show  # noqa: F401
 
     print(f"Modules de l'application chargés en {time.perf_counter() - t0:.1f} s ; démarrage du serveur…", flush=True)
-    sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *sys.argv[1:]]
+    sys.argv = ["streamlit", "run", str(ROOT / "serveur.py"), *sys.argv[1:]]
     sys.exit(cli.main())
 
 

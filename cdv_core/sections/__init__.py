@@ -27,4 +27,6 @@ from cdv_core.sections import enquetes  # noqa: F401, E402
 from cdv_core.sections import financeurs  # noqa: F401, E402
 from cdv_core.sections import piliers  # noqa: F401, E402
 from cdv_core.sections import quartiers  # noqa: F401, E402
+from cdv_core.sections import engagements  # noqa: F401, E402
+from cdv_core.sections import a_propos  # noqa: F401, E402
 # isort: on

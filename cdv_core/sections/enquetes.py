@@ -144,6 +144,10 @@ def enquetes_grille(con, f: Filtres, enquete: str | None = None, question: str |
     if res.empty:
         return Section("enquetes_grille", titre, intro=intro,
                        vide="Aucune réponse à cette question pour cette sélection.")
+    if res["masque"].astype(bool).all():
+        return Section("enquetes_grille", titre, intro=intro, vide=(
+            f"Moins de {seuil} réponses par partenaire pour cette sélection, ou un autre type de répondant serait "
+            "déductible par différence : résultat masqué pour préserver l'anonymat."))
     niveaux = list(surveys.COOPERATION.niveaux)
     chart = survey_charts.barres_100(res, niveaux, surveys.COOPERATION, seuil, legende="Degré de coopération")
     texte = surveys.tableau(res, niveaux, seuil, "Partenaire", texte=True)

@@ -194,8 +194,8 @@ def fiche(con, f: Filtres, geographie: str = "2024", qpv: str | None = None, **_
     epci = ", ".join(n for _, n in ident["epci"]) or "—"
     contrat = (f"{ident['contrat_libelle']} ({ident['contrat']})" if ident["contrat_libelle"]
                else (ident["contrat"] or "—"))
-    identite = (f"**Géographie {ident['geographie']}** · Contrat de ville : {contrat} · "
-                f"Commune{'s' if len(ident['communes']) > 1 else ''} : {communes} · Intercommunalité : {epci}")
+    identite = {"geographie": ident["geographie"], "contrat": contrat, "communes": communes, "epci": epci,
+                "n_communes": len(ident["communes"])}
     chiffres = [
         Chiffre("Population", fmt.nombre(ident["population"])),
         Chiffre(f"Montant accordé ({per.lower()})", fmt.euros(row["montant_accorde"]),
