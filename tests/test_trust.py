@@ -235,3 +235,32 @@ def test_roles_are_those_of_the_configuration_now(tmp_path):
         auth.require_current_role(gone, config=cfg)
     assert auth.journal_label(auth.cli_user("camille")) == "camille (ligne de commande, administrateur local)"
     assert auth.journal_label(MARIE) == "Marie Dupont"
+
+
+def test_role_checks_exactly(tmp_path, monkeypatch):
+    """Written against the mutants mutmut left alive in the role checks (docs/MUTATION.md)."""
+    assert auth.ANONYMOUS.has_role(auth.LECTEUR) is False  # nobody: no role at all
+    assert MARIE.has_role(auth.LECTEUR) is True  # a gestionnaire may also view
+    assert PAUL.has_role(auth.GESTIONNAIRE) is False and PAUL.has_role(auth.LECTEUR) is True
+    assert auth.cli_user("camille") == auth.User("camille", "camille", frozenset({auth.GESTIONNAIRE}), "cli")
+    path = write_secrets(tmp_path / "s.toml", {"paul": ("Paul", "lecteur")})
+    path.write_text('[cdv]\ngestionnaires = ["chef@ville.fr"]\n\n' + path.read_text(encoding="utf-8")
+                    + '[auth]\nredirect_uri = "http://localhost/oauth2callback"\n', encoding="utf-8")
+    cfg = auth.load_config(path)
+    assert auth.refresh(PAUL_STALE, cfg) == auth.User("paul", "Paul", frozenset({auth.LECTEUR}), "local")
+    chef = auth.User("chef@ville.fr", "Chef", frozenset(), "oidc", None)  # no e-mail claim: the login is it
+    assert auth.refresh(chef, cfg) == auth.User("chef@ville.fr", "Chef", frozenset({auth.GESTIONNAIRE}), "oidc",
+                                                "chef@ville.fr")
+    monkeypatch.setenv("CDV_SECRETS", str(path))  # without `config`, the file is read at the time of the check
+    with pytest.raises(auth.AccessDenied) as refused:
+        auth.require_current_role(PAUL_STALE)
+    assert refused.value.message == ("Le compte « Paul » n'a pas le rôle « gestionnaire » : cette opération est "
+                                     "réservée aux gestionnaires des données.")
+    with pytest.raises(auth.AccessDenied) as refused:
+        auth.require_current_role(None)
+    assert refused.value.message == ("Vous n'êtes pas connecté(e) : cette opération est réservée aux "
+                                     "gestionnaires des données.")
+    with pytest.raises(auth.AccessDenied) as refused:
+        auth.require_current_role(MARIE)  # marie is not declared in this file
+    assert refused.value.message == ("Le compte « Marie Dupont » n'est plus déclaré dans la configuration des "
+                                     "accès : cette opération est réservée aux gestionnaires des données.")
