@@ -22,7 +22,7 @@ import pandas as pd
 
 from cdv_core import auth, backup, fmt, importer, queries, reading
 from cdv_core.filters import Filtres
-from cdv_core.formats import IMPORT_ORDER, KINDS
+from cdv_core.formats import CONTOURS, IMPORT_ORDER, KINDS
 from cdv_core.importer import ERREUR, Issue, Report, TableDiff
 
 MAX_BYTES = 20_000_000  # upload cap per file (the page says it)
@@ -34,10 +34,11 @@ TABLE_LABELS = {
     "indicateur": "Indicateurs", "indicateur_def": "Définitions d'indicateurs", "enquete_reponse": "Réponses d'enquête",
     "enquete_diffusion": "Diffusion des enquêtes", "qpv": "Quartiers (QPV)", "qpv_commune": "Communes des quartiers",
     "pilier": "Piliers", "financeur": "Financeurs", "thematique": "Thématiques", "contrat": "Contrats",
+    "contour": "Contours", "thematique_pilier": "Correspondance thématique → pilier",
 }
 # Tables shown in the preview (the others are derived from them).
 SHOWN_TABLES = ("action", "financement", "indicateur", "enquete_reponse", "enquete_diffusion", "qpv", "pilier",
-                "financeur", "thematique", "indicateur_def")
+                "financeur", "thematique", "indicateur_def", "contour", "thematique_pilier")
 
 
 class StalePlan(Exception):
@@ -327,7 +328,7 @@ def backup_now(con: duckdb.DuckDBPyConnection, db_path: str | Path, to_dir: str 
 def journal_view(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The journal with French column names and a plain state ("annulé par le n° 12"), newest first."""
     df = importer.journal(con)
-    kinds = {k: v.libelle.split(" (")[0] for k, v in KINDS.items()}
+    kinds = {k: v.libelle.split(" (")[0] for k, v in {**KINDS, CONTOURS.code: CONTOURS}.items()}
 
     def state(row) -> str:
         if pd.notna(row["annule_par"]):
@@ -370,6 +371,8 @@ REFERENTIAL_SQL = {
     "financeurs": "SELECT code, libelle, categorie, nature_defaut FROM financeur ORDER BY code",
     "thematiques": "SELECT theme_code, theme_libelle, code AS sous_theme_code, libelle AS sous_theme_libelle "
                    "FROM thematique ORDER BY code",
+    "thematiques_piliers": "SELECT generation, thematique, pilier, nullif(contrat, '') AS contrat "
+                           "FROM thematique_pilier ORDER BY generation, contrat, thematique",
 }
 
 

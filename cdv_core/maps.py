@@ -265,7 +265,13 @@ def carte_quartiers(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, value_
                     formatter, height: int = 560, selected: str | None = None) -> Carte:
     """The map of the quartiers of `values` (`code_qpv`, `nom_qpv`, `value_col`), framed on them, with only
     their contours and their communes'; the quartiers without a contour are named, the map stays a map."""
-    terr = territoire(con, list(values["code_qpv"]))
+    return carte_territoire(territoire(con, tuple(values["code_qpv"])), values, value_col, value_label, formatter,
+                            height, selected)
+
+
+def carte_territoire(terr: Territoire, values: pd.DataFrame, value_col: str, value_label: str, formatter,
+                     height: int = 560, selected: str | None = None) -> Carte:
+    """`carte_quartiers` from an already read `territoire(con, codes)` (which pages cache)."""
     message = message_manquants(terr.manquants, len(set(values["code_qpv"])))
     built = qpv_map(terr.qpv, values, value_col, value_label, formatter, communes=terr.communes, height=height)
     if built is not None:

@@ -166,6 +166,12 @@ class Resolver:
                 + (", …" if len(known) > 30 else "") + ".")
 
 
+def sort_key(code: str) -> tuple:
+    """Order of stored codes: the former nomenclature first, then the current one, each in code order."""
+    nomenclature, plain = of_stored(str(code))
+    return (nomenclature != FORMER, _sort_key(plain))
+
+
 def _sort_key(code: str) -> tuple:
     parts = re.findall(r"\d+|[a-z]+", code)
     return tuple((int(p), "") if p.isdigit() else (0, p) for p in parts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cdv_core import charts, fmt, maps, queries
+from cdv_core import charts, fmt, maps
 from cdv_core import queries_quartiers as qq
 from cdv_core.filters import Filtres
 from cdv_core.formats import LIBELLES
@@ -124,38 +124,23 @@ def main() -> None:
 
 def carte(df, geo: str, col: str, label: str, fmt_value, selected: str) -> None:
     st.subheader(f"Carte : {label.lower() if not label.startswith('Taux') else label}")
-    contours = q(queries.qpv_contours)
-    without = df[~df["code_qpv"].isin(contours["code_qpv"])]
-    if len(without) == len(df):
-        if geo == "2015":
-            layout.empty(f"Les contours des quartiers de la géographie 2015 ne sont pas disponibles : la carte ne "
-                         f"peut pas être dessinée. Les {len(df)} quartiers figurent dans le classement ci-contre.")
-        else:
-            layout.empty("Aucun contour n'est disponible pour ces quartiers : la carte ne peut pas être dessinée "
-                         "(voir le classement).")
+    terr = q(maps.territoire, tuple(sorted(df["code_qpv"])))
+    built = maps.carte_territoire(terr, df, col, label, fmt_value, height=620, selected=selected)
+    if built.deck is None:
+        layout.empty(built.message or "Aucun contour n'est disponible pour ces quartiers (voir le classement).")
         return
-    commune_codes = tuple(sorted(q(qq.communes_des_qpv, tuple(df["code_qpv"]))))
-    built = maps.qpv_map(contours, df, col, label, fmt_value, communes=q(queries.commune_contours, commune_codes),
-                         height=620)
-    if built is None:  # pragma: no cover - excluded above
-        return
-    deck, legend = built
-    mark = maps.highlight_layer(contours, selected)
-    if mark is not None:
-        deck.layers.append(mark)
 
     def on_map() -> None:
         objects = st.session_state["qp_map"].selection.get("objects", {}).get("qpv", [])
         if objects:
             choose((objects[0].get("properties") or {}).get("code_qpv"))
 
-    st.pydeck_chart(deck, width="stretch", height=620, key="qp_map", on_select=on_map,
+    st.pydeck_chart(built.deck, width="stretch", height=620, key="qp_map", on_select=on_map,
                     selection_mode="single-object")
-    st.markdown(maps.legend_html(legend), unsafe_allow_html=True)
-    if not without.empty:
-        layout.note(f"Sans contour sur la carte ({len(without)}) : "
-                    + ", ".join(f"{n} ({c})" for n, c in zip(without["nom_qpv"], without["code_qpv"], strict=True))
-                    + ".")
+    if built.legend is not None:
+        st.markdown(maps.legend_html(built.legend), unsafe_allow_html=True)
+    if built.message:
+        layout.note(built.message)
     layout.note("Le quartier dont la fiche est affichée est entouré en orange. Survolez un quartier pour sa valeur ; "
                 "cliquez pour ouvrir sa fiche.")
 

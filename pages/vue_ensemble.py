@@ -122,22 +122,16 @@ def carte(f: Filtres, annee: int):
         return None
     top = per_qpv.iloc[0]
     st.subheader(f"En {annee}, le quartier {top['nom_qpv']} reçoit le plus : {fmt.euros(top['montant_accorde'])}")
-    contours = q(queries.qpv_contours)
-    communes = q(queries.commune_contours)
-    built = maps.qpv_map(contours, per_qpv, "montant_accorde", f"Montant accordé {annee}", fmt.euros,
-                         communes=communes)
-    without = per_qpv[~per_qpv["code_qpv"].isin(contours["code_qpv"])]
-    if built is None:
-        layout.empty("Aucun contour n'est disponible pour ces quartiers : la carte ne peut pas être "
-                     "dessinée (voir le tableau).")
+    terr = q(maps.territoire, tuple(sorted(per_qpv["code_qpv"])))
+    built = maps.carte_territoire(terr, per_qpv, "montant_accorde", f"Montant accordé {annee}", fmt.euros)
+    if built.deck is None:
+        layout.empty(built.message or "Aucun contour n'est disponible pour ces quartiers (voir le tableau).")
     else:
-        deck, legend = built
-        st.pydeck_chart(deck, width="stretch", height=560)
-        st.markdown(maps.legend_html(legend), unsafe_allow_html=True)
-    if not without.empty:
-        layout.note(f"Sans contour sur la carte ({len(without)}) : "
-                    + ", ".join(f"{n} ({c})" for n, c in zip(without["nom_qpv"], without["code_qpv"],
-                                                              strict=True)) + ".")
+        st.pydeck_chart(built.deck, width="stretch", height=560)
+        if built.legend is not None:
+            st.markdown(maps.legend_html(built.legend), unsafe_allow_html=True)
+        if built.message:
+            layout.note(built.message)
     layout.note(layout.SPLIT_NOTE)
     return per_qpv
 
