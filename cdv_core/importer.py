@@ -532,7 +532,8 @@ def _validate_rows(con, raw: reading.RawTable, kind: FileKind, issues: list[Issu
                 ok = ok and values[col.name] is not None
         if ok:
             out.append(values)
-    if kind.code != "financements":  # financements: checked once the defaults (nature, section) are known
+    # financements: checked once the defaults (nature, section) are known; public files: merged by public_files
+    if kind.code not in ("financements", "subventions_anct", "postes_anct"):
         _check_duplicates(kind, out, issues)
     return out
 

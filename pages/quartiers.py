@@ -140,7 +140,7 @@ def carte(df, geo: str, col: str, label: str, fmt_value, selected: str) -> None:
     if built.legend is not None:
         st.markdown(maps.legend_html(built.legend), unsafe_allow_html=True)
     if built.message:
-        layout.note(built.message)
+        layout.empty(built.message)
     layout.note("Le quartier dont la fiche est affichée est entouré en orange. Survolez un quartier pour sa valeur ; "
                 "cliquez pour ouvrir sa fiche.")
 

@@ -131,7 +131,7 @@ def carte(f: Filtres, annee: int):
         if built.legend is not None:
             st.markdown(maps.legend_html(built.legend), unsafe_allow_html=True)
         if built.message:
-            layout.note(built.message)
+            layout.empty(built.message)
     layout.note(layout.SPLIT_NOTE)
     return per_qpv
 
