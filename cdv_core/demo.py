@@ -140,7 +140,34 @@ def ensure_database(path: str | Path) -> Path:
     path = Path(path)
     if not path.exists():
         new_database(path, demo=True)
+    else:
+        con = schema.connect(path)
+        try:
+            upgrade(con)
+        finally:
+            con.close()
     return path
+
+
+def upgrade(con: duckdb.DuckDBPyConnection) -> None:
+    """A database built before the national contours and the 2020-2023 nomenclature gets them, once.
+
+    Its existing rows are left as they are (a thématique already stored is never re-read)."""
+    missing_geo = not con.execute("SELECT count(*) FROM contour WHERE source LIKE 'data/geo/%'").fetchone()[0]
+    missing_nom = not con.execute("SELECT count(*) FROM thematique_pilier").fetchone()[0]
+    if not (missing_geo or missing_nom):
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if missing_geo:
+            load_contours(con)
+        if missing_nom:
+            load_nomenclatures(con)
+            _insert(con, "pilier", _csv("piliers.csv").query("code == 'non_ventile'"))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def database_path() -> Path:

@@ -125,8 +125,7 @@ def test_grant_2021_code_12_is_sante_and_2024_code_12_is_soutien_scolaire(con):
     sante_2021 = grants[(grants["annee"] == 2021) & (grants["thematique_libelle"] == "Santé")]
     demo = pd.read_csv(ROOT / "data" / "demo" / "programmation.csv", dtype=str)
     fin = pd.read_csv(ROOT / "data" / "demo" / "financements.csv", dtype={"action_id": str})
-    demo_sante = demo[(demo["annee"] == "2021") & (demo["thematique"] == "2020-1.2")
-                      & demo["statut"].isin(["accordee", "soldee"])]
+    demo_sante = demo[(demo["annee"] == "2021") & (demo["thematique"] == "2020-1.2")]
     expected = fin[(fin["annee"] == 2021) & fin["action_id"].isin(demo_sante["action_id"])]["montant_accorde"].sum()
     assert sante_2021["montant_accorde"].sum() == pytest.approx(expected + 12500.5)
     scol_2024 = grants[(grants["annee"] == 2024) & (grants["thematique"] == "1.2")]
@@ -477,3 +476,47 @@ def test_quartiers_without_contour_are_named_and_the_map_stays(con):
     assert carte.deck is not None  # their communes
     for code in old["code_qpv"]:
         assert code in carte.message
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_summary_labels_and_contract(demo_db):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "cdv_core", "summary", "--db", str(demo_db), "--by",
+                           "annee,thematique,pilier", "--where", "contrat=CV219", "--where", "annee=2021", "--labels"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = pd.read_csv(io.StringIO(proc.stdout), dtype={"thematique": str})
+    prog = pd.read_csv(ROOT / "data" / "demo" / "programmation.csv", dtype=str)
+    fin = pd.read_csv(ROOT / "data" / "demo" / "financements.csv", dtype={"action_id": str})
+    sel = prog[(prog["annee"] == "2021") & (prog["contrat"] == "CV219")]
+    lines = fin[fin["annee"] == 2021].merge(sel[["action_id", "thematique", "pilier"]], on="action_id")
+    # FORMATS §8: 1.2 is Santé in the 2020-2023 nomenclature; piliers.csv: inclusion's label
+    piliers = pd.read_csv(REF / "piliers.csv", dtype=str).set_index("code")["libelle"]
+    expected = lines[lines["thematique"] == "2020-1.2"].groupby("pilier")["montant_accorde"].sum()
+    got = out[out["thematique"] == "Santé"].set_index("pilier")["montant_accorde"]
+    assert got.to_dict() == pytest.approx({piliers[p]: v for p, v in expected.items()})
+    assert out["montant_accorde"].sum() == pytest.approx(lines["montant_accorde"].sum())
+    assert not out["thematique"].str.contains(r"^\d|2020-", regex=True, na=False).any()  # labels, not codes
+
+
+def test_a_database_built_before_gets_the_contours_and_nomenclature(demo_db):
+    from cdv_core import demo
+
+    c = schema.connect(demo_db)
+    try:
+        n = dict(c.execute("SELECT niveau, count(*) FROM contour GROUP BY 1").fetchall())
+        c.execute("DELETE FROM contour")
+        c.execute("DELETE FROM thematique_pilier")
+    finally:
+        c.close()
+    demo.ensure_database(demo_db)
+    c = schema.connect(demo_db, read_only=True)
+    try:
+        assert dict(c.execute("SELECT niveau, count(*) FROM contour GROUP BY 1").fetchall()) == n
+        assert c.execute("SELECT count(*) FROM thematique_pilier").fetchone()[0] == len(correspondance())
+    finally:
+        c.close()
