@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import pandas as pd
@@ -178,6 +178,7 @@ class Territoire:
     communes: pd.DataFrame   # code_insee, nom, geojson of the communes they lie in
     manquants: pd.DataFrame  # code_qpv, nom_qpv of the quartiers without a contour
     bbox: tuple[float, float, float, float] | None  # lon/lat box framing the quartiers (or their communes)
+    departements: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["code", "nom", "geojson"]))
 
 
 def communes_of(con: duckdb.DuckDBPyConnection, qpv_codes: list[str] | tuple[str, ...]) -> list[str]:
@@ -209,7 +210,44 @@ def territoire(con: duckdb.DuckDBPyConnection, qpv_codes: list[str] | tuple[str,
         bbox = _bbox([json.loads(g) for g in communes["geojson"]])
     else:
         bbox = None
-    return Territoire(qpv, communes, manquants, bbox)
+    return Territoire(qpv, communes, manquants, bbox, departements_around(con, bbox))
+
+
+# A map wider than this (degrees of longitude or latitude) shows the départements as landmarks.
+WIDE = 1.5
+
+
+def departements_around(con: duckdb.DuckDBPyConnection, bbox) -> pd.DataFrame:
+    """Outlines of the départements a wide map spans (none for a map of one city or agglomeration)."""
+    if bbox is None or max(bbox[2] - bbox[0], bbox[3] - bbox[1]) < WIDE:
+        return pd.DataFrame(columns=["code", "nom", "geojson"])
+    x0, y0, x1, y1 = bbox
+    return con.execute(
+        "SELECT code, nom, geojson FROM contour WHERE niveau = 'departement' AND xmax >= ? AND xmin <= ? "
+        "AND ymax >= ? AND ymin <= ? ORDER BY code", [x0, x1, y0, y1]).df()
+
+
+def _dots_layer(layers: list) -> pdk.Layer:
+    """A dot on each quartier (same colour, same tooltip), so that quartiers stay visible at national scale."""
+    qpv = next(lay for lay in layers if lay.id == "qpv")
+    dots = []
+    for f in qpv.data["features"]:
+        x0, y0, x1, y1 = _bbox([f["geometry"]])
+        dots.append({"position": [(x0 + x1) / 2, (y0 + y1) / 2], **f["properties"]})
+    return pdk.Layer("ScatterplotLayer", dots, id="qpv_points", get_position="position", get_fill_color="couleur",
+                     get_line_color=[20, 20, 20], stroked=True, line_width_min_pixels=1, radius_min_pixels=5,
+                     radius_max_pixels=9, get_radius=300, pickable=True)
+
+
+def departements_layer(departements: pd.DataFrame) -> pdk.Layer:
+    """Thin outlines of départements (landmarks of a map at national scale)."""
+    features = [{"type": "Feature", "geometry": json.loads(r.geojson),
+                 "properties": {"nom": r.nom, "code_qpv": "", "valeur": "", "etiquette": "Département"}}
+                for r in departements.itertuples(index=False)]
+    return pdk.Layer(
+        "GeoJsonLayer", {"type": "FeatureCollection", "features": features}, id="departements",
+        stroked=True, filled=True, get_fill_color=[250, 250, 250, 40], get_line_color=[150, 150, 150],
+        line_width_min_pixels=0.8, pickable=False)
 
 
 def message_manquants(manquants: pd.DataFrame, total: int) -> str | None:
@@ -276,6 +314,9 @@ def carte_territoire(terr: Territoire, values: pd.DataFrame, value_col: str, val
     built = qpv_map(terr.qpv, values, value_col, value_label, formatter, communes=terr.communes, height=height)
     if built is not None:
         deck, legend = built
+        if not terr.departements.empty:  # national scale: départements as landmarks, quartiers as dots too
+            deck.layers.insert(0, departements_layer(terr.departements))
+            deck.layers.append(_dots_layer(deck.layers))
         if selected:
             mark = highlight_layer(terr.qpv, selected)
             if mark is not None:
@@ -283,7 +324,8 @@ def carte_territoire(terr: Territoire, values: pd.DataFrame, value_col: str, val
         return Carte(deck, legend, message, terr.manquants)
     if terr.bbox is None:
         return Carte(None, None, message, terr.manquants)
-    deck = Deck(layers=[communes_layer(terr.communes)], initial_view_state=view_for(terr.bbox),
+    layers = [departements_layer(terr.departements)] if not terr.departements.empty else []
+    deck = Deck(layers=[*layers, communes_layer(terr.communes)], initial_view_state=view_for(terr.bbox),
                 map_provider="carto", map_style="light",
                 tooltip={"html": "<b>{nom}</b>", "style": {"fontSize": "16px", "backgroundColor": "#161616",
                                                            "color": "white"}},

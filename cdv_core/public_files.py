@@ -28,7 +28,8 @@ from cdv_core.reading import RawTable, normalize_name
 CONVERTED = ("subventions_anct", "postes_anct", "insee_stats", "insee_meta", "liste_qpv")
 
 SECRET_MARKERS = ("s", "nd", "ns", "nc", "so")
-ECHELLES = {"nat": "nationales", "reg": "régionales", "dep": "départementales"}
+ECHELLES = {"nat": ("nationale", "nationales"), "reg": ("régionale", "régionales"),
+            "dep": ("départementale", "départementales")}
 
 PROG_COLUMNS = ["action_id", "annee", "intitule", "porteur", "porteur_siret", "porteur_type", "pilier",
                 "thematique", "qpv", "contrat", "statut", "public_cible"]
@@ -184,8 +185,7 @@ def _subventions(con, raw: RawTable, kind: FileKind, report: Report) -> dict[str
                             "Vérifiez que c'est bien le fichier des subventions de votre contrat."))
     parts = [_n(len(prog), "subvention de contrat de ville importée", "subventions de contrats de ville importées")]
     if n_ignored:
-        detail = ", ".join(f"{fmt.nombre(n)} {ECHELLES.get(e, f'd’échelle « {e} »')}"
-                           for e, n in sorted(skipped.items()))
+        detail = ", ".join(_n(n, *ECHELLES.get(e, (f"d’échelle « {e} »",) * 2)) for e, n in sorted(skipped.items()))
         parts.append(_n(n_ignored, "subvention nationale, régionale ou départementale ignorée",
                         "subventions nationales, régionales ou départementales ignorées") + f" ({detail})")
     report.resume.append(", ".join(parts) + ".")
@@ -197,7 +197,8 @@ def _subventions(con, raw: RawTable, kind: FileKind, report: Report) -> dict[str
     years = sorted({r["annee"] for r in rows})
     if years:
         noms = sorted({nomenclatures.LABELS[nomenclatures.nomenclature_of(y)] for y in years})
-        report.resume.append("Thématiques lues dans la " + " et la ".join(noms) + " selon l'année.")
+        report.resume.append("Thématiques lues dans la " + " et la ".join(noms)
+                             + (", selon leur année." if len(noms) > 1 else ", celle de leur année."))
     return tables
 
 

@@ -141,8 +141,9 @@ def carte(df, geo: str, col: str, label: str, fmt_value, selected: str) -> None:
         st.markdown(maps.legend_html(built.legend), unsafe_allow_html=True)
     if built.message:
         layout.empty(built.message)
-    layout.note("Le quartier dont la fiche est affichée est entouré en orange. Survolez un quartier pour sa valeur ; "
-                "cliquez pour ouvrir sa fiche.")
+    if built.legend is not None:  # some quartiers drawn
+        layout.note("Le quartier dont la fiche est affichée est entouré en orange. Survolez un quartier pour sa "
+                    "valeur ; cliquez pour ouvrir sa fiche.")
 
 
 def classement(ranked, df, col: str, label: str, fmt_value, indicateur: str | None, unite: str | None,

@@ -85,7 +85,7 @@ def test_anct_grants_import_idempotent_and_undoable(con):
     cdv = [r for r in rows if r[8] == "cdv"]
     assert report.resume[0] == (f"{len(cdv)} subventions de contrats de ville importées, "
                                 f"{len(rows) - len(cdv)} subventions nationales, régionales ou départementales "
-                                "ignorées (1 départementales, 1 nationales, 1 régionales).")
+                                "ignorées (1 départementale, 1 nationale, 1 régionale).")
     result = importer.apply_report(con, report, user="test")
     assert (result.added, result.changed, result.removed) == (len(cdv), 0, 0)
     got = con.execute("SELECT a.annee, a.intitule, a.thematique, a.pilier, a.qpv, a.contrat, f.financeur, "
@@ -520,3 +520,15 @@ def test_a_database_built_before_gets_the_contours_and_nomenclature(demo_db):
         assert c.execute("SELECT count(*) FROM thematique_pilier").fetchone()[0] == len(correspondance())
     finally:
         c.close()
+
+
+def test_a_map_at_national_scale_shows_the_departements_it_spans(con):
+    ref = pd.read_csv(REF / "qpv.csv", dtype=str)
+    lens = tuple(ref.loc[ref["contrat"] == "CN06202I", "code_qpv"])
+    arles = tuple(ref.loc[ref["contrat"] == "CN01301I", "code_qpv"])
+    assert maps.territoire(con, lens).departements.empty  # one agglomeration: no landmark needed
+    deps = set(maps.territoire(con, lens + arles).departements["code"])
+    assert {"62", "13"} <= deps and "2A" not in deps  # the corridor between them, not Corsica
+    carte = maps.carte_quartiers(con, ref[ref["code_qpv"].isin(lens + arles)].assign(v=1.0), "v", "V", str)
+    ids = [layer.id for layer in carte.deck.layers]
+    assert ids[0] == "departements" and "qpv_points" in ids
