@@ -43,15 +43,18 @@ def files(tmp_path: Path) -> list[Path]:
 
 
 @pytest.mark.e2e
-def test_contract_outside_pas_de_calais_imports_public_files_and_gets_its_map(streamlit_factory, page, tmp_path):
+def test_contract_outside_pas_de_calais_imports_public_files_and_gets_its_map(streamlit_factory, page, tmp_path,
+                                                                              demo_db):
+    page.set_default_timeout(120_000)  # a loaded 2-core machine: generous bounds, no timing asserted
     codes = quartiers_of_contract()
     assert codes  # the contract's quartiers are in the shipped referential
     secrets = tmp_path / "secrets.toml"
     secrets.write_text(f'[cdv.comptes.lea]\nnom = "Léa Martin"\nrole = "gestionnaire"\n'
                        f'mot_de_passe = "{auth.hash_password(PASSWORD, iterations=10_000)}"\n', encoding="utf-8")
-    server = streamlit_factory("app.py", env={"CDV_SECRETS": str(secrets)}, timeout=120.0)
+    # a private copy of the demo database, built before the server starts (the first page stays quick)
+    server = streamlit_factory("app.py", db_path=demo_db, env={"CDV_SECRETS": str(secrets)}, timeout=120.0)
 
-    goto_app(page, server.url)
+    goto_app(page, server.url, timeout=180_000)
     page.get_by_text("Connexion (gestionnaires)").click()
     page.get_by_label("Identifiant").fill("lea")
     page.get_by_label("Mot de passe").fill(PASSWORD)
@@ -60,7 +63,7 @@ def test_contract_outside_pas_de_calais_imports_public_files_and_gets_its_map(st
     page.get_by_text("Léa Martin").first.wait_for()
 
     page.get_by_role("link", name="Importer des données").click()
-    wait_for_app(page)
+    wait_for_app(page, timeout=120_000)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files([str(p) for p in files(tmp_path)])
     page.get_by_text("3 subventions de contrats de ville importées, 1 subvention nationale, régionale ou "
                      "départementale ignorée").wait_for(timeout=90_000)
@@ -71,7 +74,7 @@ def test_contract_outside_pas_de_calais_imports_public_files_and_gets_its_map(st
     page.get_by_text("Import enregistré").wait_for(timeout=90_000)
     assert app_exceptions(page) == []
 
-    goto_app(page, f"{server.url}/quartiers?contrat={CONTRAT}&annees=2024-2025")
+    goto_app(page, f"{server.url}/quartiers?contrat={CONTRAT}&annees=2024-2025", timeout=180_000)
     page.get_by_text("Carte :").first.wait_for(timeout=60_000)
     wait_for_app(page)
     deck = page.locator('[data-testid="stDeckGlJsonChart"]')
