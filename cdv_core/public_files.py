@@ -436,6 +436,7 @@ def _meta(con, raw: RawTable, kind: FileKind, report: Report) -> dict[str, pd.Da
 def _liste_qpv(con, raw: RawTable, kind: FileKind, report: Report) -> dict[str, pd.DataFrame]:
     issues = report.issues
     rows = _valid_rows(con, raw, kind, issues)
+    importer._check_duplicates(kind, rows, issues)
     report.n_rows = len(raw.rows)
     ctx = importer._context(con)
     existing = {c: (p, k) for c, p, k in con.execute("SELECT code_qpv, population, contrat FROM qpv").fetchall()}
