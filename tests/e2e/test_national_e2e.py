@@ -55,7 +55,8 @@ def test_contract_outside_pas_de_calais_imports_public_files_and_gets_its_map(st
     server = streamlit_factory("app.py", db_path=demo_db, env={"CDV_SECRETS": str(secrets)}, timeout=120.0)
 
     goto_app(page, server.url, timeout=180_000)
-    page.get_by_text("Connexion (gestionnaires)").click()
+    # the sign-in expander of the sidebar (its summary: the label's text may sit under another element)
+    page.locator('[data-testid="stSidebar"] summary').filter(has_text="Connexion (gestionnaires)").click()
     page.get_by_label("Identifiant").fill("lea")
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
