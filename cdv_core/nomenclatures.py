@@ -63,7 +63,6 @@ CURRENT_TO_FORMER = {
 }
 
 NON_VENTILE = "non_ventile"
-NON_VENTILE_ROW = {"code": NON_VENTILE, "libelle": "Non ventilé", "generation": None}
 CORRESPONDANCE_FILE = "thematiques_piliers.csv"
 
 _CODE = re.compile(r"^(\d+(?:\.\d+[a-z]?)?)(?:\s*[-–:]\s*|\s+|$)(.*)$", re.IGNORECASE)
