@@ -40,10 +40,12 @@ TABLE_LABELS = {
     "enquete_diffusion": "Diffusion des enquêtes", "qpv": "Quartiers (QPV)", "qpv_commune": "Communes des quartiers",
     "pilier": "Piliers", "financeur": "Financeurs", "thematique": "Thématiques", "contrat": "Contrats",
     "contour": "Contours", "thematique_pilier": "Correspondance thématique → pilier",
+    "engagement": "Engagements", "suivi_engagement": "Suivi des engagements",
 }
 # Tables shown in the preview (the others are derived from them).
 SHOWN_TABLES = ("action", "financement", "indicateur", "enquete_reponse", "enquete_diffusion", "qpv", "pilier",
-                "financeur", "thematique", "indicateur_def", "contour", "thematique_pilier")
+                "financeur", "thematique", "indicateur_def", "engagement", "suivi_engagement", "contour",
+                "thematique_pilier")
 
 
 class StalePlan(CdvError):

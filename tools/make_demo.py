@@ -19,6 +19,8 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
+import make_demo_engagements  # noqa: E402 - a sibling script (tools/ is on sys.path when run)
+
 # Nearest sub-theme of the 2020-2023 nomenclature for each current code (same table as
 # cdv_core.nomenclatures.CURRENT_TO_FORMER; repeated so this script needs the standard library only).
 CURRENT_TO_FORMER = {
@@ -669,6 +671,7 @@ def write_enquetes(out: Path, rng: random.Random) -> None:
     write_csv(out / "enquete_diffusion.csv", ["enquete", "type_repondant", "nb_sollicites"],
               [dict(enquete="EVAL2022-COMMUNES", type_repondant="commune", nb_sollicites=19),
                dict(enquete="EVAL2022-ASSOCIATIONS", type_repondant="association", nb_sollicites=70)])
+    make_demo_engagements.write(out)  # engagements of the PERR and quartier roadmaps (illustrative follow-up)
 
 
 if __name__ == "__main__":
