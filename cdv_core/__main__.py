@@ -183,7 +183,7 @@ def cmd_summary(args, parser) -> int:
 def cmd_engagements(args, parser) -> int:
     from cdv_core import engagements
 
-    con = schema.connect(_existing_db(parser, args.db), read_only=True)
+    con = schema.connect_read(_existing_db(parser, args.db))  # works while the app runs
     try:
         rows = engagements.lignes_cli(con, args.annee)
     finally:
@@ -234,8 +234,8 @@ def cmd_ensure(args, parser) -> int:
               "programme l'utilise (l'application est-elle déjà lancée ?).", file=sys.stderr)
         return 1
     try:
-        n_imports = con.execute("SELECT count(*) FROM import_journal").fetchone()[0]
-        n_actions = con.execute("SELECT count(*) FROM action").fetchone()[0]
+        n_imports = con.execute("SELECT count(*) FROM import_journal").fetchall()[0][0]
+        n_actions = con.execute("SELECT count(*) FROM action").fetchall()[0][0]
     except duckdb.Error:
         print(f"{path} n'est pas une base du tableau de bord (tables absentes).", file=sys.stderr)
         return 1

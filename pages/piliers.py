@@ -61,7 +61,7 @@ def cibles(f: Filtres, annee: int) -> None:
     for i, key in enumerate(sec.params["cibles"]):
         cible = section("piliers_cible", f, annee=annee, cible=key)
         if cible.vide:
-            st.markdown(f"**{layout.texte(cible.titre)}** — {cible.vide}")
+            st.markdown(f"**{show.texte_titre(cible.titre)}** — {cible.vide}")
         else:
             show.section(cible, f"pil_cible_{i}", heading="h4", source=False)
     editeur(q(qp.cibles))
@@ -131,7 +131,7 @@ def detail(f: Filtres, annee: int) -> None:
 
     left, right = st.columns([1, 1], gap="large")
     with left:
-        st.markdown(f"**{layout.texte(year.titre)}** — cliquez sur une barre pour la détailler")
+        st.markdown(f"**{show.texte_titre(year.titre)}** — cliquez sur une barre pour la détailler")
         show.section(year, "pil_annee", heading=False, source=False, on_select=on_click)
     with right:
         pilier = st.selectbox("Pilier détaillé", codes, format_func=piliers.get, key="pil_detail")
@@ -142,7 +142,7 @@ def detail(f: Filtres, annee: int) -> None:
             return
         show.heading(them, "h4")
     # Full width: thématique labels are long, the bars need the room (1366 px screens).
-    st.markdown(f"**Thématiques de « {layout.texte(piliers[pilier])} » en {annee}**")
+    st.markdown(f"**Thématiques de « {show.texte_titre(piliers[pilier])} » en {annee}**")
     show.section(them, "pil_them", heading=False, source=False)
 
     themes = {TOUTES: "Toutes les thématiques", **dict(them.params["themes"])}
@@ -154,7 +154,7 @@ def detail(f: Filtres, annee: int) -> None:
     if acts.vide:
         layout.empty(acts.vide)
         return
-    st.markdown(f"**{layout.texte(acts.titre)}**, du plus grand montant au plus petit")
+    st.markdown(f"**{show.texte_titre(acts.titre)}**, du plus grand montant au plus petit")
     show.section(acts, "pil_actions", heading=False, source=False, table_height=420)
 
 

@@ -97,10 +97,21 @@ def notes(sec: Section, source: bool = True) -> None:
         layout.note(sec.source)
 
 
+# In a headline sentence, the characters that would turn data (a name, a label) into markup: emphasis, code, links,
+# HTML, LaTeX, tables. Punctuation of the sentence itself (parentheses, +, :, .) stays as written.
+_MARKUP = "\\`*_[]<>#|~$"
+
+
+def texte_titre(text: str) -> str:
+    """A headline built from data, shown literally without escaping the sentence's own punctuation."""
+    text = " ".join(str(text).split("\n"))
+    return "".join("\\" + ch if ch in _MARKUP else ch for ch in text)
+
+
 def heading(sec: Section, level: str | bool = "subheader", container=None) -> None:
     """The section's headline as a page title, header, subheader, small heading (`h4`) or bold line (`gras`)."""
     where = container or st
-    titre = layout.texte(sec.titre)  # data (names, labels) in the sentence shown literally
+    titre = texte_titre(sec.titre)  # data (names, labels) in the sentence shown literally
     if level in (True, "subheader"):
         where.subheader(titre, anchor=False)
     elif level == "title":  # page titles and fiche headers keep their anchor, as before the section model

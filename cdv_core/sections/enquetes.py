@@ -134,8 +134,8 @@ def enquetes_grille(con, f: Filtres, enquete: str | None = None, question: str |
     from cdv_core import survey_charts, surveys
 
     seuil, types = _seuil(seuil), tuple(types or ())
-    row = _question_row(con, enquete, question)
-    if row is None:
+    row = _question_row(con, enquete, question) if enquete and question else None
+    if row is None or enquete is None or question is None:
         return empty("enquetes_grille", "Coopération entre partenaires", "Cette question n'existe pas.")
     res = _resultats(con, enquete, comparer, question, types, seuil)
     titre = f"{row['libelle_question']} : part des répondants à chaque degré de coopération"
@@ -164,8 +164,8 @@ def enquetes_question(con, f: Filtres, enquete: str | None = None, question: str
     from cdv_core import survey_charts, surveys
 
     seuil, types = _seuil(seuil), tuple(types or ())
-    row = _question_row(con, enquete, question)
-    if row is None:
+    row = _question_row(con, enquete, question) if enquete and question else None
+    if row is None or enquete is None or question is None:
         return empty("enquetes_question", "Question", "Cette question n'existe pas.")
     titre = row["libelle_question"]
     params = {"question": question, "forme": row["forme"]}

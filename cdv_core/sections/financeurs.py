@@ -102,7 +102,7 @@ def entete(con, f: Filtres, annee: int | None = None, annee_ref: int | None = No
         delta = fmt.pourcent(top["total_evolution_pct"], 1, signe=True).replace("−", "-")
     chiffres = [
         Chiffre(f"Montant accordé {annee}", fmt.euros(total), delta=delta,
-                aide=None if delta is None else f"Évolution depuis {annee_ref} : {fmt.euros(top['total_ref'])} "
+                aide=None if delta is None or not top else f"Évolution depuis {annee_ref} : {fmt.euros(top['total_ref'])} "
                                                 f"accordés en {annee_ref}."),
         Chiffre("Financeurs", fmt.nombre(int((year["montant_accorde"] > 0).sum()))),
         Chiffre("Effet levier", "—" if levier["levier"] is None else fmt.euros(levier["levier"], 2),
@@ -391,7 +391,7 @@ def matrice(con, f: Filtres, annee: int | None = None, mode: str = "montants", *
     parts = mode == "parts"
     value = "part_financeur" if parts else "montant_accorde"
     chart = charts.heatmap(df, "pilier_libelle", "financeur_libelle", value, "Pilier", "Financeur",
-                           **({"kind": "part"} if parts else {}))
+                           kind="part" if parts else "euros")
     table = (df.pivot_table(index="financeur_libelle", columns="pilier_libelle", values=value, aggfunc="sum",
                             fill_value=0).reset_index().rename(columns={"financeur_libelle": "Financeur"}))
     table.columns = [str(c) for c in table.columns]

@@ -3,6 +3,8 @@ draws the map from cdv_core.maps), and the fiche of one quartier (identity, indi
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from cdv_core import charts, fmt, queries
@@ -79,7 +81,7 @@ def _ranking(con, f: Filtres, geo: str, mesure: str):
         df = df.assign(libelle=df["nom_qpv"].where(~dup, df["nom_qpv"] + " (" + df["code_qpv"] + ")"))
     ranked = (df.dropna(subset=[col]).sort_values([col, "nom_qpv"], ascending=[False, True], ignore_index=True)
               if not df.empty else df)
-    return df, ranked, mesure, indicateur, col, options[mesure], unites.get(indicateur)
+    return df, ranked, mesure, indicateur, col, options[mesure], unites.get(indicateur or "")
 
 
 @register("quartiers_entete", "Quartiers : le premier sur une mesure", ("geographie", "mesure"))
@@ -139,7 +141,7 @@ def classement(con, f: Filtres, geographie: str = "2024", mesure: str = "montant
     annees = query(con, qq.annees_geographie, f, geographie)
     per = periode(annees)
     titre = f"Classement des quartiers : {_lower(label)}"
-    params = {"geographie": geographie, "mesure": mesure, "codes": [], "par_libelle": {}}
+    params: dict[str, Any] = {"geographie": geographie, "mesure": mesure, "codes": [], "par_libelle": {}}
     if ranked.empty:
         return empty("quartiers_classement", titre, f"Aucune valeur de « {label} » n'est disponible pour ces "
                      "quartiers jusqu'aux années choisies.", params)

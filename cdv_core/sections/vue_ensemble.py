@@ -264,6 +264,8 @@ def ve_annees(con, f: Filtres, annee: int | None = None, annee_ref: int | None =
         return empty("ve_annees", "Vue d'ensemble", NO_ACTION_PAGE)
     default = annee_affichee(con, f, None)
     annee = annee if annee in years else default
+    if annee is None:
+        annee = years[-1]
     refs = choix_reference(years, annee)
     return Section("ve_annees", "Vue d'ensemble", params={
         "annees": years, "annee": annee, "defaut": default, "references": refs,
