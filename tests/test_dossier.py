@@ -34,9 +34,12 @@ def con(demo_db_template, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def seance(con):
+def seance(con, _test_secrets):
     s = vues.Seance("COPIL du 12 décembre 2026", dt.date(2026, 12, 12), SEQUENCE, "")
-    gestion.save_seance(con, s, EDITOR, set(slides.CATALOGUE))
+    # a module fixture runs before the per-test access configuration: declare the test accounts for this write
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CDV_SECRETS", str(_test_secrets))
+        gestion.save_seance(con, s, EDITOR, set(slides.CATALOGUE))
     return vues.load_seance(con, "copil-du-12-decembre-2026")
 
 
