@@ -153,8 +153,8 @@ def upgrade(con: duckdb.DuckDBPyConnection) -> None:
     """A database built before the national contours and the 2020-2023 nomenclature gets them, once.
 
     Its existing rows are left as they are (a thématique already stored is never re-read)."""
-    missing_geo = not con.execute("SELECT count(*) FROM contour WHERE source LIKE 'data/geo/%'").fetchone()[0]
-    missing_nom = not con.execute("SELECT count(*) FROM thematique_pilier").fetchone()[0]
+    missing_geo = not con.execute("SELECT count(*) FROM contour WHERE source LIKE 'data/geo/%'").fetchall()[0][0]
+    missing_nom = not con.execute("SELECT count(*) FROM thematique_pilier").fetchall()[0][0]
     if not (missing_geo or missing_nom):
         return
     con.execute("BEGIN TRANSACTION")

@@ -351,15 +351,16 @@ class _RowChecker:
 
     def thematique(self, name: str, raw: str, line: int, values: dict) -> str | None:
         """A thématique read in the nomenclature of the row's year (or of its contract generation)."""
+        nom: str | None
         if values.get("annee") is not None:
             nom, year = nomenclatures.nomenclature_of(values["annee"]), values["annee"]
         else:
             nom, year = nomenclatures.nomenclature_of_generation(values.get("generation") or ""), None
-            if nom is None:
-                return None  # the generation column says what is wrong
+        if nom is None:
+            return None  # the generation column says what is wrong
         code, message = self.ctx.nomenclature.resolve(raw, nom, year)
         if code is None:
-            self.error(line, name, raw, message, self.ctx.nomenclature.fix(nom))
+            self.error(line, name, raw, message or "", self.ctx.nomenclature.fix(nom))
         return code
 
     def convert(self, col: Column, raw: str, line: int) -> object:
