@@ -304,7 +304,9 @@ def detail(f: Filtres, pil, annee: int) -> None:
     if acts.empty:
         layout.empty("Aucune action pour cette thématique.")
         return
-    st.markdown(f"**{fmt.nombre(len(acts))} actions en {annee}**, du plus grand montant au plus petit")
+    n_fin = int(queries.est_financee(acts).sum())
+    autres = f" et {fmt.nombre(len(acts) - n_fin)} dossier(s) non financé(s)" if len(acts) > n_fin else ""
+    st.markdown(f"**{fmt.nombre(n_fin)} actions financées en {annee}**{autres}, du plus grand montant au plus petit")
     table = acts.assign(
         nouvelle=acts["nouvelle"].map({True: "Nouvelle", False: "Reconduite"}).fillna("—"),
         statut=acts["statut"].map(lambda s: LIBELLES.get(s, s)),

@@ -48,12 +48,15 @@ def main() -> None:
                 delta=None if pct is None else f"{fmt.pourcent(pct, 1, signe=True)} par rapport à {annee_ref}"
                 .replace("−", "-"),
                 help="Somme des montants accordés par tous les financeurs aux actions retenues par les filtres.")
-    m[1].metric("Actions financées", fmt.nombre(k["nb_actions"]))
+    m[1].metric("Actions financées", fmt.nombre(k["nb_actions"]), help=queries.REGLE_ACTIONS)
     m[2].metric("Porteurs de projet", fmt.nombre(k["nb_porteurs"]))
     m[3].metric("Quartiers concernés", fmt.nombre(k["nb_qpv"]))
     m[4].metric("Crédits spécifiques", fmt.pourcent(k["part_specifique"]),
                 help=f"Crédits de la politique de la ville : {fmt.euros(k['montant_specifique'])} ; "
                      f"droit commun : {fmt.euros(k['montant_droit_commun'])}.")
+    apart = queries.phrase_hors_financement(k, annee, q(queries.depots_en_instruction, f))
+    if apart:
+        layout.note(apart)
 
     st.divider()
     financeurs(f, years, by_year)
