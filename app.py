@@ -37,6 +37,7 @@ access_cfg = access.config()
 user = access.current_user(access_cfg)
 page = st.navigation(access.visible_pages(PAGES, user, access_cfg))
 try:
+    data.begin_run()  # the data version, read once for this run: every cached section and query keys on it
     con = data.cursor()
     try:
         demo = queries.is_demo(con)

@@ -54,14 +54,17 @@ def _register_fonts() -> None:
 
 
 def chart_png(chart, width: int = 900, ppi: int = PPI) -> bytes:
-    """PNG of an Altair chart at `ppi` (vl-convert; remote data refused, the export font forced)."""
+    """PNG of a chart (a Vega-Lite spec dict, or an Altair chart) at `ppi` (vl-convert; remote data refused,
+    the export font forced)."""
+
     import vl_convert as vlc
 
     from cdv_core.charts import LOCALE_FR
 
     _register_fonts()
-    spec = chart.to_dict(validate=False)  # the builders' charts are valid; validation costs seconds on maps
-    spec.setdefault("config", {})["font"] = "Bitstream Vera Sans"
+    # The builders' charts are valid; validation costs seconds on maps. A cached spec is never modified.
+    spec = dict(chart) if isinstance(chart, dict) else chart.to_dict(validate=False)
+    spec["config"] = {**spec.get("config", {}), "font": "Bitstream Vera Sans"}
     if "width" not in spec or spec.get("width") == "container":
         spec["width"] = width
     return vlc.vegalite_to_png(spec, ppi=ppi, allowed_base_urls=[], format_locale=LOCALE_FR["number"],
@@ -153,7 +156,8 @@ def build_pdf(slides: list[Slide], titre: str, date: dt.date | None, filtres: st
     def figures(sl: Slide):
         if not sl.chiffres:
             return None
-        cells = [[Paragraph(_text(v), st["kpi"]), Paragraph(_text(k), st["kpil"])] for k, v in sl.chiffres]
+        cells = [[Paragraph(_text(c.valeur), st["kpi"]), Paragraph(_text(c.libelle), st["kpil"])]
+                 for c in sl.chiffres]
         t = Table([cells], colWidths=[frame_w / len(cells)] * len(cells))
         t.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f4f6fb")),
                                ("LINEAFTER", (0, 0), (-2, -1), 3, colors.white),

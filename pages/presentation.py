@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cdv_core import queries, slides, vues
-from ui import data, layout, require_app
+from ui import data, layout, require_app, show
 from ui.data import q
 
 require_app()
@@ -25,11 +25,6 @@ CSS = """
                    padding-right: 3rem !important; }
 .cdv-pres-top { display: flex; justify-content: space-between; font-size: 1.2rem; color: #2b2b2b;
                 border-bottom: 2px solid #161616; padding-bottom: .3rem; }
-.cdv-pres-title { font-size: clamp(2.2rem, 2.9vw, 3.4rem); font-weight: 800; line-height: 1.15; color: #000;
-                  margin: .2rem 0 .4rem 0; }
-.cdv-pres-filters { font-size: 1.25rem; color: #2b2b2b; margin-bottom: .8rem; }
-.cdv-pres-source { font-size: 1.1rem; color: #2b2b2b; margin-top: .5rem; }
-.cdv-pres-note { font-size: 1.05rem; color: #2b2b2b; }
 [data-testid="stMetricValue"] { font-size: clamp(2rem, 2.6vw, 3.2rem) !important; color: #000; }
 [data-testid="stMetricLabel"] p { font-size: 1.25rem !important; color: #1a1a1a; }
 [data-testid="stDataFrame"] { font-size: 1.1rem; }
@@ -47,53 +42,8 @@ def _go(n: int, total: int) -> None:
     st.query_params["slide"] = str(min(max(n, 1), total))
 
 
-def _column_config(df) -> dict:
-    config = {}
-    for col in df.columns:
-        name = str(col)
-        lower = name.lower()
-        if "par habitant" in lower:
-            config[name] = st.column_config.NumberColumn(name, format="%.1f €")
-        elif "montant" in lower or name.isdigit() or "(€)" in name:
-            config[name] = st.column_config.NumberColumn(name, format="euro")
-        elif "part" in lower:
-            config[name] = st.column_config.NumberColumn(name, format="%.1f %%")
-        elif lower in ("population", "actions", "valeur"):
-            config[name] = st.column_config.NumberColumn(name, format="localized")
-    return config
-
-
-def show(slide: slides.Slide, filtres_text: str) -> None:
-    st.markdown(f'<div class="cdv-pres-title" role="heading" aria-level="1">{_esc(slide.titre)}</div>',
-                unsafe_allow_html=True)
-    st.markdown(f'<div class="cdv-pres-filters">{_esc(filtres_text)}</div>', unsafe_allow_html=True)
-    if slide.chiffres:
-        for col, (label, value) in zip(st.columns(len(slide.chiffres)), slide.chiffres, strict=True):
-            col.metric(label, value)
-    if slide.vide:
-        layout.empty(slide.vide)
-    elif slide.chart is not None:
-        table = slide.table
-        if table is None or len(table.columns) > 6:
-            st.altair_chart(slide.chart, width="stretch", key="pres_chart")
-        else:
-            left, right = st.columns([3, 2], gap="large")
-            with left:
-                st.altair_chart(slide.chart, width="stretch", key="pres_chart")
-            with right:
-                st.dataframe(table, hide_index=True, width="stretch", height=min(600, 36 * (len(table) + 1) + 4),
-                             column_config=_column_config(table), key="pres_table")
-    elif slide.table is not None and slide.type != "chiffres_cles":  # the figures already say it all
-        st.dataframe(slide.table, hide_index=True, width=1100, column_config=_column_config(slide.table),
-                     key="pres_table")
-    for note in slide.notes:
-        st.markdown(f'<div class="cdv-pres-note">{_esc(note)}</div>', unsafe_allow_html=True)
-    if slide.source:
-        st.markdown(f'<div class="cdv-pres-source">{_esc(slide.source)}</div>', unsafe_allow_html=True)
-
-
 def main() -> None:
-    st.markdown(CSS, unsafe_allow_html=True)
+    st.markdown(CSS + show.SLIDE_CSS, unsafe_allow_html=True)
     params = st.query_params
     nom = params.get("seance", "")
     seance = None
@@ -120,7 +70,7 @@ def main() -> None:
     except ValueError:
         n = 1
     type_, spec = slides.spec_args(seance.slides[n - 1])
-    slide = q(slides.build, f, type_, **spec)
+    slide = data.section(type_, f, **spec)
 
     when = f" — {seance.date.day}/{seance.date.month:02d}/{seance.date.year}" if seance.date else ""
     # Navigation on top, always in view whatever the slide's height.
@@ -138,7 +88,7 @@ def main() -> None:
                   shortcut="PageDown")
         st.button("Précédente (télécommande)", on_click=_go, args=(n - 1, total), key="pres_pgup",
                   shortcut="PageUp")
-    show(slide, q(slides.resume_filtres, f))
+    show.slide(slide, q(slides.resume_filtres, f))
 
 
 main()

@@ -1,0 +1,170 @@
+"""The section model: every block of a page, slide or export is a `Section`, built once in `cdv_core`.
+
+A `Section` is plain, picklable data (a French headline, key figures, a Vega-Lite spec as a dict, a table,
+its source and notes), built by a registered function of (connection, filters, params). The Streamlit pages
+draw it (`ui.show`), the presentation shows it as a slide, the dossier prints it (PDF, PPTX) and the Excel
+export gathers its table: a rule or a sentence is written once, in the builder. The app caches a built
+section on (filters, params, data version), so an unchanged section costs a dictionary lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+from cdv_core import fmt, queries
+from cdv_core.filters import Filtres
+
+SPLIT_NOTE = ("Montants par quartier : une action menée dans plusieurs quartiers (ou sur tout le contrat) est "
+              "répartie à parts égales entre eux, si bien que la somme des quartiers égale le total.")
+FUNDING_SOURCES = ("programmation", "financements")
+KIND_LABELS = {"programmation": "programmation", "financements": "financements", "indicateurs": "indicateurs",
+               "enquete": "enquêtes", "enquete_diffusion": "diffusion des enquêtes",
+               "engagements": "engagements", "suivi_engagements": "suivi des engagements"}
+NO_ACTION = "Aucune action ne correspond aux filtres choisis."
+
+# How a table column is shown (page, PDF, Excel): a column not listed is guessed from its name.
+FORMATS = ("euros", "euros2", "pourcent", "nombre", "decimal", "texte", "annee")
+
+
+@dataclass
+class Chiffre:
+    """A key figure: its label, its value already formatted in French, an optional help and delta."""
+
+    libelle: str
+    valeur: str
+    aide: str | None = None
+    delta: str | None = None
+
+
+@dataclass
+class Section:
+    """What one section says: a headline that states the finding, key figures, a chart, its table, its source."""
+
+    type: str
+    titre: str
+    chiffres: list[Chiffre] = field(default_factory=list)
+    chart: dict | None = None  # Vega-Lite spec (plain dict), drawn as is by the page, vl-convert and the PPTX
+    table: pd.DataFrame | None = None
+    table_nom: str = ""
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+    vide: str | None = None  # a sentence shown instead of the chart when there is nothing to show
+    params: dict = field(default_factory=dict)
+    formats: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Builders may hand (label, value) pairs and Altair charts: kept as plain data, so a cached section
+        # never rebuilds or re-validates its chart.
+        self.chiffres = [c if isinstance(c, Chiffre) else Chiffre(*c) for c in self.chiffres]
+        if self.chart is not None and not isinstance(self.chart, dict):
+            self.chart = self.chart.to_dict(validate=False)
+
+    @property
+    def texte_alternatif(self) -> str:
+        """The chart's text alternative: its headline (the table is one tab away)."""
+        return self.titre
+
+
+@dataclass(frozen=True)
+class SectionType:
+    libelle: str
+    builder: Callable[..., Section]
+    params: tuple[str, ...] = ()  # what the staff may choose per slide: "annee", "annee_ref", "qpv", …
+    slide: bool = False  # offered as a slide of the COPIL presentation and of the dossier
+
+
+CATALOGUE: dict[str, SectionType] = {}
+INT_PARAMS = ("annee", "annee_ref")
+
+
+def register(name: str, libelle: str, params: tuple[str, ...] = (), slide: bool = False):
+    """Decorator: make a builder `fn(con, f, **params) -> Section` known under `name`."""
+
+    def deco(fn: Callable[..., Section]) -> Callable[..., Section]:
+        if name in CATALOGUE and CATALOGUE[name].builder is not fn:
+            raise ValueError(f"section {name!r} registered twice")
+        CATALOGUE[name] = SectionType(libelle, fn, tuple(params), slide)
+        return fn
+
+    return deco
+
+
+def empty(type_: str, titre: str, message: str, params: dict | None = None) -> Section:
+    return Section(type=type_, titre=titre, vide=message, params=dict(params or {}))
+
+
+def build(con: duckdb.DuckDBPyConnection, f: Filtres, type_: str, **params) -> Section:
+    """The section `type_` for the filters; an unknown type gives a section that says so (a séance may be older)."""
+    kind = CATALOGUE.get(type_)
+    if kind is None:
+        return empty(type_, "Diapositive indisponible",
+                     f"Cette diapositive (« {type_} ») n'existe plus dans cette version du tableau de bord.")
+    clean = {k: v for k, v in params.items() if k in kind.params and v not in (None, "")}
+    for key in INT_PARAMS:
+        if key in clean:
+            try:
+                clean[key] = int(clean[key])
+            except (TypeError, ValueError):
+                clean.pop(key)
+    return kind.builder(con, f, **clean)
+
+
+def slide_types() -> dict[str, SectionType]:
+    """The sections offered as slides, in registration order."""
+    return {k: v for k, v in CATALOGUE.items() if v.slide}
+
+
+# --- rules shared by the builders (written once) ----------------------------------------------------------
+
+
+def annees_disponibles(con: duckdb.DuckDBPyConnection, f: Filtres) -> list[int]:
+    """Years with at least one action for the filters."""
+    df = queries.aggregate(con, f, ("annee",))
+    return [int(y) for y, n in zip(df["annee"], df["nb_actions"], strict=True) if n]
+
+
+def annee_par_defaut(con: duckdb.DuckDBPyConnection, f: Filtres) -> int | None:
+    """Last year whose actions are mostly decided (the rule every page and slide follows)."""
+    return queries.annee_decidee(con, f)
+
+
+def annee_affichee(con: duckdb.DuckDBPyConnection, f: Filtres, choisie: int | None) -> int | None:
+    """The year a section shows: the one chosen if it has actions, else the default year, else the last one."""
+    years = annees_disponibles(con, f)
+    if choisie in years:
+        return choisie
+    default = annee_par_defaut(con, f)
+    return default if default in years else (years[-1] if years else None)
+
+
+def annee_reference(years: list[int], annee_: int, choisie: int | None = None) -> int:
+    """The reference year of a comparison: the one chosen, else 2016 (first full year of the 2015 contracts)
+    when there is one, else the first year."""
+    if choisie in years and choisie != annee_:
+        return int(choisie)
+    return 2016 if 2016 in years and annee_ != 2016 else years[0]
+
+
+def source(con: duckdb.DuckDBPyConnection, kinds: tuple[str, ...], annees: tuple[int, ...] = ()) -> str:
+    """`Source : programmation et financements 2022, import du 3 mars 2026` (latest import of those kinds)."""
+    rows = con.execute(
+        "SELECT type_fichier, max(horodatage) FROM import_journal WHERE annule_par IS NULL AND annule IS NULL "
+        f"AND type_fichier IN ({', '.join('?' for _ in kinds)}) GROUP BY type_fichier", list(kinds)).fetchall()
+    labels = [KIND_LABELS.get(k, k) for k in kinds]
+    what = " et ".join([", ".join(labels[:-1]), labels[-1]]) if len(labels) > 1 else labels[0]
+    if annees:
+        lo, hi = min(annees), max(annees)
+        what += f" {lo}" if lo == hi else f" {lo} à {hi}"
+    if not rows:
+        return f"Source : {what}"
+    latest = max(r[1] for r in rows)
+    return f"Source : {what}, import du {fmt.date_fr(latest)}"
+
+
+def bars_height(n: int) -> int:
+    """Bars thick enough to read on a projector, whatever their number."""
+    return max(320, min(600, 56 * n))

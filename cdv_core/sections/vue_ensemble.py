@@ -1,0 +1,235 @@
+"""Sections of the overview (vue d'ensemble) and of the COPIL's money slides: key figures, evolution per
+funder, funders, pillars, map of the quartiers, one quartier's fiche."""
+
+from __future__ import annotations
+
+import json
+
+import altair as alt
+import pandas as pd
+
+from cdv_core import charts, fmt, maps, queries
+from cdv_core.filters import Filtres
+from cdv_core.sections.base import (
+    FUNDING_SOURCES,
+    NO_ACTION,
+    SPLIT_NOTE,
+    Section,
+    annee_affichee,
+    annee_reference,
+    bars_height,
+    empty,
+    register,
+    source,
+)
+
+
+@register("chiffres_cles", "Chiffres clés de l'année", ("annee",), slide=True)
+def chiffres_cles(con, f: Filtres, annee: int | None = None, annee_ref: int | None = None, **_) -> Section:
+    """Headline figures of one year: granted amount, actions, porteurs, quartiers, crédits spécifiques."""
+    annee = annee_affichee(con, f, annee)
+    if annee is None:
+        return empty("chiffres_cles", "Chiffres clés", NO_ACTION, {})
+    k = queries.kpis(con, f.with_(annees=(annee,)))
+    titre = (f"En {annee}, {fmt.euros(k['montant_accorde'])} accordés à {fmt.nombre(k['nb_actions'])} actions "
+             f"dans {fmt.nombre(k['nb_qpv'])} quartiers")
+    chiffres = [
+        (f"Montant accordé {annee}", fmt.euros(k["montant_accorde"])),
+        ("Actions financées", fmt.nombre(k["nb_actions"])),
+        ("Porteurs de projet", fmt.nombre(k["nb_porteurs"])),
+        ("Quartiers concernés", fmt.nombre(k["nb_qpv"])),
+        ("Part des crédits spécifiques", fmt.pourcent(k["part_specifique"])),
+    ]
+    # Files not financed are counted apart (queries.REGLE_ACTIONS): the year in progress's pending files.
+    depots = queries.depots_en_instruction(con, f)
+    if depots["nb"]:
+        chiffres.append((f"Dépôts en cours d'instruction {depots['annee']}", fmt.nombre(depots["nb"])))
+    table = pd.DataFrame({
+        "Indicateur": [f"Montant accordé {annee} (€)", "Actions financées", "Porteurs de projet",
+                       "Quartiers concernés", "Crédits spécifiques (€)", "Droit commun (€)",
+                       f"Dossiers refusés {annee}", f"Dossiers abandonnés {annee}",
+                       f"Dépôts en cours d'instruction {depots['annee'] or annee}"],
+        "Valeur": [k["montant_accorde"], k["nb_actions"], k["nb_porteurs"], k["nb_qpv"],
+                   k["montant_specifique"], k["montant_droit_commun"], k["nb_refusees"], k["nb_abandonnees"],
+                   depots["nb"]],
+    })
+    notes = [queries.REGLE_ACTIONS]
+    apart = queries.phrase_hors_financement(k, annee, depots)
+    if apart:
+        notes.append(apart)
+    return Section("chiffres_cles", titre, chiffres, None, table, f"Chiffres clés {annee}",
+                 source(con, FUNDING_SOURCES, (annee,)), notes, params={"annee": annee})
+
+
+@register("evolution", "Évolution des financements par financeur", ("annee", "annee_ref"), slide=True)
+def evolution(con, f: Filtres, annee: int | None = None, annee_ref: int | None = None, **_) -> Section:
+    """Granted amounts per year and funder, with the change between two years in the title."""
+    fin = queries.par_annee_financeur(con, f)
+    fin = fin[fin["montant_accorde"] > 0]
+    if fin.empty:
+        return empty("evolution", "Évolution des financements", NO_ACTION, {})
+    years = sorted(int(y) for y in fin["annee"].unique())
+    annee = annee_affichee(con, f, annee) or years[-1]
+    annee_ref = annee_reference(years, annee, annee_ref)
+    evo = queries.evolution(con, f, annee, annee_ref)
+    pct = evo["evolution_pct"]
+    if pct is None or annee == annee_ref:
+        titre = f"{fmt.euros(evo['montant'])} accordés en {annee}"
+    else:
+        sens = "augmenté" if pct >= 0 else "baissé"
+        titre = f"Les financements ont {sens} de {fmt.pourcent(abs(pct), 0)} entre {annee_ref} et {annee}"
+    fin = fin.assign(financeur_libelle=fin["financeur_libelle"].fillna(fin["financeur"]))
+    chart = charts.stacked_by_year(fin, "financeur_libelle", "Financeur", height=520)
+    table = (fin.pivot_table(index="financeur_libelle", columns="annee", values="montant_accorde", aggfunc="sum",
+                             fill_value=0).reset_index().rename(columns={"financeur_libelle": "Financeur"}))
+    table.columns = [str(c) for c in table.columns]
+    table = table.sort_values(str(years[-1]), ascending=False, ignore_index=True)
+    chiffres = [(f"Montant accordé {annee_ref}", fmt.euros(evo["montant_ref"])),
+                (f"Montant accordé {annee}", fmt.euros(evo["montant"]))]
+    if pct is not None and annee != annee_ref:
+        chiffres.append(("Évolution", fmt.pourcent(pct, 1, signe=True)))
+    return Section("evolution", titre, chiffres, chart, table, "Financements par année et financeur",
+                 source(con, FUNDING_SOURCES, tuple(years)), params={"annee": annee, "annee_ref": annee_ref})
+
+
+@register("financeurs", "Financements par financeur", ("annee",), slide=True)
+def financeurs(con, f: Filtres, annee: int | None = None, **_) -> Section:
+    """Granted amount per funder in one year, largest first."""
+    annee = annee_affichee(con, f, annee)
+    df = queries.par_annee_financeur(con, f.with_(annees=(annee,))) if annee else pd.DataFrame()
+    if df.empty or df["montant_accorde"].sum() == 0:
+        return empty("financeurs", "Financements par financeur", NO_ACTION, {})
+    df = df[df["montant_accorde"] > 0].assign(
+        financeur_libelle=lambda d: d["financeur_libelle"].fillna(d["financeur"]))
+    df = df.groupby("financeur_libelle", as_index=False)["montant_accorde"].sum()
+    tot = df["montant_accorde"].sum()
+    df["part"] = 100 * df["montant_accorde"] / tot
+    df = df.sort_values("montant_accorde", ascending=False, ignore_index=True)
+    top = df.iloc[0]
+    titre = (f"En {annee}, « {top['financeur_libelle']} » apporte {fmt.pourcent(top['part'], 0)} "
+             f"des {fmt.euros(tot)} accordés")
+    chart = charts.horizontal_bars(df, "financeur_libelle", "montant_accorde", height=bars_height(len(df)))
+    table = df.rename(columns={"financeur_libelle": "Financeur", "montant_accorde": "Montant accordé",
+                               "part": "Part (%)"})
+    return Section("financeurs", titre, [(f"Montant accordé {annee}", fmt.euros(tot)),
+                                       ("Financeurs", fmt.nombre(len(df)))], chart, table,
+                 f"Financements par financeur {annee}", source(con, FUNDING_SOURCES, (annee,)),
+                 params={"annee": annee})
+
+
+@register("piliers", "Répartition par pilier", ("annee",), slide=True)
+def piliers(con, f: Filtres, annee: int | None = None, **_) -> Section:
+    """Granted amount per pillar in one year, with its share."""
+    annee = annee_affichee(con, f, annee)
+    pil = queries.par_pilier(con, f.with_(annees=(annee,))) if annee else pd.DataFrame()
+    pil = pil[pil["montant_accorde"] > 0] if not pil.empty else pil
+    if pil.empty:
+        return empty("piliers", "Répartition par pilier", NO_ACTION, {})
+    pil = pil.assign(pilier_libelle=pil["pilier_libelle"].fillna(pil["pilier"]))
+    top = pil.iloc[0]
+    titre = f"En {annee}, « {top['pilier_libelle']} » reçoit {fmt.pourcent(top['part'], 0)} des financements"
+    chart = charts.horizontal_bars(pil, "pilier_libelle", "montant_accorde", height=bars_height(len(pil)))
+    table = pil[["pilier_libelle", "montant_accorde", "part", "nb_actions"]].rename(columns={
+        "pilier_libelle": "Pilier", "montant_accorde": "Montant accordé", "part": "Part (%)",
+        "nb_actions": "Actions"})
+    return Section("piliers", titre, [(f"Montant accordé {annee}", fmt.euros(pil["montant_accorde"].sum())),
+                                    ("Piliers financés", fmt.nombre(len(pil)))], chart, table,
+                 f"Financements par pilier {annee}", source(con, FUNDING_SOURCES, (annee,)),
+                 params={"annee": annee})
+
+
+def qpv_map_chart(contours: pd.DataFrame, per_qpv: pd.DataFrame, communes: pd.DataFrame | None,
+                  value: str = "montant_accorde", title: str = "Montant accordé", height: int = 600):
+    """Choropleth of the quartiers (Altair geoshape: drawn by vl-convert for the PDF as well as in the page)."""
+    merged = contours.merge(per_qpv, on="code_qpv", how="inner")
+    if merged.empty:
+        return None
+    bounds = maps.classes(merged[value])
+    colours = ["#{:02x}{:02x}{:02x}".format(*c) for c in maps.CLASS_COLOURS[-len(bounds):]] if bounds else []
+    features = [{"type": "Feature", "geometry": json.loads(r.geojson),
+                 "properties": {"nom": r.nom_qpv, "code": r.code_qpv, "valeur": float(getattr(r, value))}}
+                for r in merged.itertuples(index=False)]
+    layers = []
+    if communes is not None and not communes.empty:
+        cfeat = [{"type": "Feature", "geometry": json.loads(g), "properties": {"nom": n}}
+                 for n, g in zip(communes["nom"], communes["geojson"], strict=True)]
+        layers.append(alt.Chart(alt.Data(values=cfeat)).mark_geoshape(fill="#f3f3f3", stroke="#8a8a8a",
+                                                                        strokeWidth=0.8))
+    scale = (alt.Scale(type="threshold", domain=bounds[:-1], range=colours) if len(bounds) > 1
+             else alt.Scale(range=colours or ["#3b528b"]))
+    layers.append(alt.Chart(alt.Data(values=features)).mark_geoshape(stroke="#222", strokeWidth=0.7).encode(
+        color=alt.Color("properties.valeur:Q", title=title, scale=scale,
+                        legend=alt.Legend(format="$,.0f", orient="right", labelFontSize=15, titleFontSize=15,
+                                          titleLimit=400)),
+        tooltip=[alt.Tooltip("properties.nom:N", title="Quartier"),
+                 alt.Tooltip("properties.valeur:Q", title=title, format="$,.0f")]))
+    chart = alt.layer(*layers).project("mercator").properties(
+        height=height, width=height,
+        usermeta={"embedOptions": {"formatLocale": charts.LOCALE_FR["number"]}})
+    return chart.configure(locale=charts.LOCALE_FR, font="Marianne, Arial, sans-serif").configure_view(
+        strokeWidth=0)
+
+
+@register("quartiers", "Carte des financements par quartier", ("annee",), slide=True)
+def quartiers(con, f: Filtres, annee: int | None = None, **_) -> Section:
+    """Map of the granted amount per quartier (equal shares) in one year, with the table."""
+    annee = annee_affichee(con, f, annee)
+    per = queries.par_qpv(con, f.with_(annees=(annee,))) if annee else pd.DataFrame()
+    per = per[per["montant_accorde"] > 0] if not per.empty else per
+    if per.empty:
+        return empty("quartiers", "Financements par quartier",
+                      "Aucun quartier ne reçoit de financement pour ces filtres.", {})
+    top = per.iloc[0]
+    titre = f"En {annee}, le quartier {top['nom_qpv']} reçoit le plus : {fmt.euros(top['montant_accorde'])}"
+    codes = sorted({c for cs in per["communes_insee"].dropna() for c in str(cs).split("|") if c})
+    chart = qpv_map_chart(queries.qpv_contours(con), per, queries.commune_contours(con, codes),
+                          title=f"Montant accordé {annee}")
+    table = per[["nom_qpv", "code_qpv", "montant_accorde", "nb_actions", "population",
+                 "montant_par_habitant"]].rename(columns={
+        "nom_qpv": "Quartier", "code_qpv": "Code", "montant_accorde": "Montant accordé", "nb_actions": "Actions",
+        "population": "Population", "montant_par_habitant": "€ par habitant"})
+    notes = [SPLIT_NOTE]
+    if chart is None:
+        notes.insert(0, "Aucun contour n'est disponible pour ces quartiers : voir le tableau.")
+    return Section("quartiers", titre, [("Quartiers financés", fmt.nombre(len(per)))], chart, table,
+                 f"Financements par quartier {annee}", source(con, FUNDING_SOURCES, (annee,)), notes,
+                 params={"annee": annee})
+
+
+@register("fiche_qpv", "Fiche d'un quartier", ("annee", "qpv"), slide=True)
+def fiche_qpv(con, f: Filtres, annee: int | None = None, qpv: str | None = None, **_) -> Section:
+    """One quartier's fiche: what it received in one year, per pillar."""
+    per_all = queries.par_qpv(con, f)
+    if per_all.empty:
+        return empty("fiche_qpv", "Fiche quartier", NO_ACTION, {})
+    if qpv not in set(per_all["code_qpv"]):
+        # No quartier chosen: the one that receives the most in the headline year.
+        year = annee_affichee(con, f, annee)
+        per_year = queries.par_qpv(con, f.with_(annees=(year,))) if year else per_all
+        qpv = str((per_year if not per_year.empty else per_all).iloc[0]["code_qpv"])
+    fq = f.with_(qpv=(qpv,))
+    annee = annee_affichee(con, fq, annee)
+    row = per_all[per_all["code_qpv"] == qpv].iloc[0]
+    nom = row["nom_qpv"] if isinstance(row["nom_qpv"], str) else qpv
+    if annee is None:
+        return empty("fiche_qpv", f"Quartier {nom}", NO_ACTION, {"qpv": qpv})
+    k = queries.aggregate(con, fq.with_(annees=(annee,)), porteurs=True).iloc[0]
+    pil = queries.par_pilier(con, fq.with_(annees=(annee,)))
+    pil = pil[pil["montant_accorde"] > 0].assign(pilier_libelle=lambda d: d["pilier_libelle"].fillna(d["pilier"]))
+    pop = row["population"]
+    par_hab = float(k["montant_accorde"]) / pop if pd.notna(pop) and pop else None
+    titre = f"Quartier {nom} : {fmt.euros(k['montant_accorde'])} accordés en {annee}"
+    if not pil.empty:
+        titre += f", dont {fmt.pourcent(pil.iloc[0]['part'], 0)} pour « {pil.iloc[0]['pilier_libelle']} »"
+    chiffres = [(f"Montant accordé {annee}", fmt.euros(k["montant_accorde"])),
+                ("Actions", fmt.nombre(k["nb_actions"])), ("Porteurs", fmt.nombre(k["nb_porteurs"])),
+                ("Population", fmt.nombre(pop)), ("Par habitant", fmt.euros(par_hab, 1))]
+    chart = (charts.horizontal_bars(pil, "pilier_libelle", "montant_accorde", height=bars_height(len(pil)))
+             if not pil.empty else None)
+    table = pil[["pilier_libelle", "montant_accorde", "part", "nb_actions"]].rename(columns={
+        "pilier_libelle": "Pilier", "montant_accorde": "Montant accordé", "part": "Part (%)",
+        "nb_actions": "Actions"})
+    return Section("fiche_qpv", titre, chiffres, chart, table, f"Quartier {nom} {annee}",
+                 source(con, FUNDING_SOURCES, (annee,)), [SPLIT_NOTE],
+                 vide=None if not pil.empty else "Aucun financement accordé cette année-là.",
+                 params={"annee": annee, "qpv": qpv})
