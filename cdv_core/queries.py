@@ -281,6 +281,8 @@ def options(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
         "statuts": con.execute("SELECT DISTINCT statut FROM action ORDER BY statut").df(),
         "porteur_types": con.execute(
             "SELECT DISTINCT porteur_type FROM action WHERE porteur_type IS NOT NULL ORDER BY 1").df(),
+        "dispositifs": con.execute(
+            "SELECT DISTINCT dispositif FROM financement WHERE dispositif IS NOT NULL ORDER BY 1").df(),
     }
 
 
@@ -303,7 +305,8 @@ def resume_filtres(con: duckdb.DuckDBPyConnection, f: Filtres) -> str:
     if f.contrat:
         parts.append(f"Contrat : {names['contrat'].get(f.contrat, f.contrat)}")
     titles = {"communes": "Communes", "qpv": "Quartiers", "piliers": "Piliers", "thematiques": "Thématiques",
-              "financeurs": "Financeurs", "nature": "Nature", "statut": "Statut", "porteur_type": "Porteurs"}
+              "financeurs": "Financeurs", "nature": "Nature", "statut": "Statut", "porteur_type": "Porteurs",
+              "dispositifs": "Dispositifs"}
     for name, title in titles.items():
         values = getattr(f, name)
         if values:

@@ -162,7 +162,7 @@ def _action_scope(f: Filtres) -> Sql:
         qpv_conditions(f, qs)
         sql.add("EXISTS (SELECT 1 FROM action_qpv q WHERE q.action_id = a.action_id AND q.annee = a.annee AND "
                 + " AND ".join(qs.conditions) + ")", *qs.params)
-    if f.financeurs or f.nature:
+    if f.financeurs or f.nature or f.dispositifs:
         fs = Sql()
         financement_conditions(f, fs, alias="g")
         sql.add("EXISTS (SELECT 1 FROM financement g WHERE g.action_id = a.action_id AND g.annee = a.annee "
@@ -210,7 +210,7 @@ def distribution_nb_financeurs(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd
     sql.add(f"x.statut IN ({_statuts_finances()})")
     having = Sql()
     having.add("count(*) FILTER (WHERE x.montant_accorde > 0) > 0")
-    if f.financeurs or f.nature:
+    if f.financeurs or f.nature or f.dispositifs:
         fs = Sql()
         financement_conditions(f, fs, alias="x")
         having.add("count(*) FILTER (WHERE x.montant_accorde > 0 AND " + " AND ".join(fs.conditions) + ") > 0",

@@ -258,20 +258,28 @@ def identite(con: duckdb.DuckDBPyConnection, porteur_id: str) -> dict | None:
 
 def fiche_par(con: duckdb.DuckDBPyConnection, f: Filtres, porteur_id: str, dim: str) -> pd.DataFrame:
     """One porteur's granted amount and financed actions per `dim` (annee, financeur, pilier, qpv)."""
+    return fiche_par_dims(con, f, porteur_id, (dim,))
+
+
+def fiche_par_dims(con: duckdb.DuckDBPyConnection, f: Filtres, porteur_id: str,
+                   dims: tuple[str, ...]) -> pd.DataFrame:
+    """One porteur's granted amount and financed actions per `dims` (annee, financeur, pilier, qpv), with
+    labels."""
     cols = {"annee": "x.annee", "financeur": "x.financeur", "pilier": "x.pilier", "qpv": "x.code_qpv"}
-    fq = f if dim != "qpv" else f
-    split = fq.split_qpv or dim == "qpv"
-    sql = queries.fact_conditions(fq, split)
+    split = f.split_qpv or "qpv" in dims
+    sql = queries.fact_conditions(f, split)
     sql.add("i.porteur_id = ?", porteur_id)
-    if dim == "financeur":
+    if "financeur" in dims:
         sql.add("x.financeur IS NOT NULL")
     table = "fait_qpv" if split else "fait"
+    select = ", ".join(f"{cols[d]} AS {d}" for d in dims)
+    group = ", ".join(str(i + 1) for i in range(len(dims)))
     df = con.execute(
-        _with() + f"SELECT {cols[dim]} AS {dim}, coalesce(sum(x.montant_accorde), 0) AS montant_accorde, "
+        _with() + f"SELECT {select}, coalesce(sum(x.montant_accorde), 0) AS montant_accorde, "
         f"count(DISTINCT x.cle) FILTER (WHERE {queries.financee()}) AS nb_actions "
         f"FROM {table} x JOIN ident i ON i.action_id = x.action_id AND i.annee = x.annee {sql.where()} "
-        f"GROUP BY 1 ORDER BY 1", sql.params).df()
-    if dim in ("financeur", "pilier", "qpv"):
+        f"GROUP BY {group} ORDER BY {group}", sql.params).df()
+    for dim in (d for d in dims if d in ("financeur", "pilier", "qpv")):
         df = df.merge(queries.libelles(con, dim)[[dim, f"{dim}_libelle"]], on=dim, how="left")
         df[f"{dim}_libelle"] = df[f"{dim}_libelle"].fillna(df[dim])
     return df
