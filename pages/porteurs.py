@@ -64,6 +64,7 @@ def main() -> None:
     if liste.vide:
         layout.empty(liste.vide)
         return
+    st.subheader("Les porteurs de la sélection", anchor=False)
     show.chiffres(liste)
     show.section(liste, "po_liste", heading=False, figures=False)
     st.divider()

@@ -72,8 +72,8 @@ def porteurs_liste(con, f: Filtres, **_) -> Section:
     chart = charts.horizontal_bars(shown, "porteur", "montant_accorde", height=max(320, 30 * len(shown)))
     notes = [NOTE_IDENTITE, queries.REGLE_ACTIONS]
     if len(funded) > 25:
-        notes.insert(0, f"Le graphique montre les 25 premiers porteurs ; les {fmt.nombre(len(df))} sont dans "
-                        "l'onglet Tableau.")
+        notes.insert(0, f"Le graphique montre les 25 premiers porteurs ; tous ({fmt.nombre(len(df))}, dont ceux "
+                        "qui n'ont que des dossiers non financés) sont dans l'onglet Tableau.")
     if f.split_qpv:
         notes.append(SPLIT_NOTE)
     return Section("porteurs_liste", titre,
@@ -142,10 +142,10 @@ def porteurs_renouvellement(con, f: Filtres, annee: int | None = None, **_) -> S
     if pd.notna(r["part_declarees_reconduites"]):
         titre += f" (déclarées reconduites : {fmt.pourcent(r['part_declarees_reconduites'], 0)})"
     long = pd.concat([
-        df[["annee"]].assign(mesure="Reconduites (d'après les données)", part=df["part_reconduites"]),
-        df[["annee"]].assign(mesure="Déclarées reconduites", part=df["part_declarees_reconduites"]),
+        df[["annee"]].assign(mesure="D'après les données", part=df["part_reconduites"]),
+        df[["annee"]].assign(mesure="Déclarées", part=df["part_declarees_reconduites"]),
     ]).dropna(subset=["part"])
-    chart = charts.line_by_year(long, "part", "Part des actions (%)", category="mesure", category_title="Mesure",
+    chart = charts.line_by_year(long, "part", "Part des actions (%)", category="mesure", category_title="Reconduites",
                                 euros=False)
     table = pd.DataFrame({
         "Année": df["annee"], "Actions financées": df["nb_actions"], "Reconduites": df["nb_reconduites"],
@@ -182,11 +182,17 @@ def porteurs_concentration(con, f: Filtres, annee: int | None = None, **_) -> Se
         f"Montant des {qp.TOP} premiers": df["montant_top"], f"Part des {qp.TOP} premiers (%)": df["part_top"],
         "Indice de Herfindahl": df["hhi"].round(0)})
     delta = float(r["part_top"] - first["part_top"])
+    ecart = fmt.pourcent(delta, 1, signe=True).replace("−", "-").replace("%", "pt")
     chiffres = [(f"Part des {qp.TOP} premiers {int(r['annee'])}", fmt.pourcent(r["part_top"], 0),
-                 None, f"{fmt.pourcent(delta, 1, signe=True)} depuis {int(first['annee'])}"),
+                 "Écart en points de pourcentage avec la première année affichée.",
+                 f"{ecart} depuis {int(first['annee'])}"),
                 ("Indice de Herfindahl", fmt.nombre(round(r["hhi"]))),
                 ("Porteurs financés", fmt.nombre(r["nb_porteurs"]))]
     notes = [NOTE_HHI, NOTE_IDENTITE]
+    depots = queries.depots_en_instruction(con, f)
+    if depots["nb"] and depots["annee"] in set(df["annee"]):
+        notes.append(f"{depots['annee']} est en cours d'instruction ({fmt.nombre(depots['nb'])} dépôts) : "
+                     "ses chiffres ne se comparent pas encore aux années closes.")
     if f.split_qpv:
         notes.append(SPLIT_NOTE)
     return Section("porteurs_concentration", titre, chiffres, chart, table, "Concentration",
@@ -205,7 +211,10 @@ def porteurs_dependance(con, f: Filtres, **_) -> Section:
     titre = (f"{fmt.pourcent(100 * plus_moitie / n, 0)} des porteurs tirent au moins la moitié de leurs "
              "financements des crédits spécifiques de la politique de la ville")
     chart = charts.value_columns(df, "classe", "nb_porteurs", "Porteurs", kind="nombre",
-                                 x_title="Part des crédits spécifiques dans les financements du porteur")
+                                 x_title="Part des crédits spécifiques").to_dict(validate=False)
+    for layer in chart.get("layer", []):  # classes in their natural order, not alphabetical
+        if "x" in layer.get("encoding", {}):
+            layer["encoding"]["x"]["sort"] = [c[2] for c in qp.CLASSES_DEPENDANCE]
     table = df.rename(columns={"classe": "Part des crédits spécifiques", "nb_porteurs": "Porteurs",
                                "part": "Part des porteurs (%)", "montant_accorde": "Montant accordé"})
     return Section("porteurs_dependance", titre,
@@ -320,14 +329,15 @@ def porteur_actions(con, f: Filtres, porteur: str | None = None, **_) -> Section
         f" et {fmt.nombre(len(df) - n_fin)} dossier(s) non financé(s)" if len(df) > n_fin else "")
     table = pd.DataFrame({
         "Année": df["annee"], "N° dossier": df["action_id"], "Action": df["intitule"],
+        "Montant accordé": df["montant_accorde"], "Statut": df["statut"].map(lambda s: LIBELLES.get(s, s)),
         "Pilier": df["pilier_libelle"].fillna(df["pilier"]),
-        "Statut": df["statut"].map(lambda s: LIBELLES.get(s, s)),
         "Nouvelle ?": df["nouvelle"].map({True: "Nouvelle", False: "Reconduite"}).fillna("—"),
-        "Public visé": df["public_cible"].fillna("—"), "Bénéficiaires déclarés": df["nb_beneficiaires"].astype("Int64"),
-        "Dispositifs": df["dispositifs"].fillna(""), "Montant accordé": df["montant_accorde"]})
+        "Public visé": df["public_cible"].fillna("—"),
+        "Bénéficiaires déclarés": [fmt.nombre(v) if pd.notna(v) else "—" for v in df["nb_beneficiaires"]],
+        "Dispositifs": df["dispositifs"].fillna("")})
     return Section("porteur_actions", titre, [], None, table, "Actions", notes=[NOTE_DECLARE, queries.REGLE_ACTIONS],
                    params={"porteur": porteur},
-                   formats={"Année": "annee", "Bénéficiaires déclarés": "nombre", "N° dossier": "texte"})
+                   formats={"Année": "annee", "Bénéficiaires déclarés": "texte", "N° dossier": "texte"})
 
 
 # --- publics and beneficiaries ----------------------------------------------------------------------------
