@@ -216,9 +216,10 @@ def test_renewal_when_ids_change_every_year(changing_db):
     prog["annee"] = prog["annee"].astype(int)
     fin = pd.read_csv(CHANGING_IDS / "financements.csv", dtype={"action_id": str})
     expected = expected_renewal(prog, fin)
-    # By hand: 2024 has 4 financed actions (D-24-005 is refused); no id is kept; D-24-001 (same porteur, title
-    # "Lille Sud 2024" vs "Lille-Sud 2023") and D-24-002 (another spelling of the same SIRET, accents dropped)
-    # continue a 2023 action; D-24-003 is new; D-24-004 has the title of D-23-003 but another porteur.
+    # By hand: 2024 has 4 financed actions (D-24-005 is refused); no id is kept. D-24-001 continues D-23-001
+    # (same porteur; "de Lille-Sud 2024" vs "Lille-Sud 2023": similarity 0.89), D-24-002 continues D-23-002
+    # (another spelling of the same SIRET, accents dropped); D-24-003 is new; D-24-004 has the title of
+    # D-23-003 but another porteur.
     assert expected == {2024: (4, 0, 2)}
     c = schema.connect(changing_db, read_only=True)
     try:
