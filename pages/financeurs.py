@@ -8,8 +8,8 @@ import streamlit as st
 from cdv_core import charts, fmt, queries
 from cdv_core import queries_financeurs as qf
 from cdv_core.filters import Filtres
-from ui import filters, layout, require_app
-from ui.data import q
+from ui import filters, layout, require_app, show
+from ui.data import q, section
 
 require_app()
 
@@ -103,6 +103,10 @@ def main() -> None:
     cofinancement(f, annee)
     st.divider()
     matrice(f, annee)
+    # Dispositifs (sections of cdv_core.sections.dispositifs)
+    for type_ in ("dispositifs", "dispositifs_postes", "dispositifs_tfpb"):
+        st.divider()
+        show.section(section(type_, f, annee=annee), f"fin_{type_}")
 
 
 def contributions(contrib, annee: int, years) -> None:
