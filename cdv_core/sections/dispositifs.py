@@ -99,7 +99,7 @@ def dispositifs_tfpb(con, f: Filtres, annee: int | None = None, **_) -> Section:
              f"{fmt.pourcent(100 * top['montant_accorde'] / tot, 0)}")
     heat = df.assign(quartier=df["nom_qpv"] + " (" + df["code_qpv"] + ")")
     chart = charts.heatmap(heat, "porteur", "quartier", "montant_accorde", "Bailleur", "Quartier",
-                           height=max(200, 26 * heat["quartier"].nunique()))
+                           height=max(200, 40 * heat["quartier"].nunique()))
     table = df.rename(columns={"porteur": "Bailleur", "nom_qpv": "Quartier", "code_qpv": "Code",
                                "montant_accorde": "Montant accordé", "nb_actions": "Actions financées"})
     table = table[["Bailleur", "Quartier", "Code", "Montant accordé", "Actions financées"]]
