@@ -13,7 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from cdv_core import demo, gestion, importer, queries, schema
+from cdv_core import auth, demo, errors, gestion, importer, queries, schema
+from cdv_core.errors import CdvError
 from cdv_core.filters import Filtres
 from cdv_core.formats import KINDS, STATUTS
 
@@ -35,6 +36,9 @@ def _existing_db(parser: argparse.ArgumentParser, db: str) -> str:
     return db
 
 
+CLI_MAX_BYTES = 50_000_000
+
+
 def _print_report(report: importer.Report) -> None:
     for issue in report.issues:
         prefix = "" if issue.severity == importer.ERREUR else "avertissement : "
@@ -49,29 +53,32 @@ def _ordered(files, forced_kind):
 
 
 def cmd_import(args, parser) -> int:
+    """All the files of one command in one transaction: every file is written, or none (like the upload page)."""
     files = _read_files(parser, args.files)
-    con = schema.connect(_existing_db(parser, args.db))
-    status = 0
-    try:
-        for name, data, kind in _ordered(files, args.type):
-            report = gestion.check(con, data, name, kind, max_bytes=50_000_000)
-            _print_report(report)
-            if not report.ok:
-                print(f"{name} : rejeté, {len(report.errors)} erreur(s), rien n'a été écrit.", file=sys.stderr)
-                status = 1
-                continue
-            result = importer.apply_report(con, report, user=args.user)
-            print(f"{name} : importé ({result.kind}, import n° {result.import_id}) — {result.n_rows} lignes, "
-                  f"{result.added} ajoutées, {result.changed} modifiées, {result.removed} supprimées.")
-    finally:
-        con.close()
-    return status
+    base = gestion.FileBase(_existing_db(parser, args.db))
+    actor = auth.cli_user(args.user)
+    uploads = [gestion.Upload(name, data, args.type) for name, data in files]
+    plan = gestion.plan_import(base, uploads, max_bytes=CLI_MAX_BYTES)
+    for checked in plan.files:
+        _print_report(checked.report)
+        if not checked.ok:
+            print(f"{checked.upload.name} : rejeté, {len(checked.report.errors)} erreur(s), rien n'a été écrit.",
+                  file=sys.stderr)
+    if not plan.ok:
+        print(f"Aucun des {len(plan.files)} fichier(s) n'a été écrit : un import est tout ou rien ; corrigez les "
+              "erreurs puis relancez la commande avec tous les fichiers.", file=sys.stderr)
+        return 1
+    results = gestion.commit_plan(base, plan, actor)
+    for result in results:
+        print(f"{result.file_name} : importé ({result.kind}, import n° {result.import_id}) — {result.n_rows} "
+              f"lignes, {result.added} ajoutées, {result.changed} modifiées, {result.removed} supprimées.")
+    return 0
 
 
 def cmd_check(args, parser) -> int:
     files = _read_files(parser, args.files)
     if args.db:
-        con = schema.connect(_existing_db(parser, args.db), read_only=True)
+        con = schema.connect_read(_existing_db(parser, args.db))
     else:
         con = schema.connect(":memory:")
         demo.load_referentiels(con)
@@ -79,13 +86,13 @@ def cmd_check(args, parser) -> int:
     pending: set[tuple[str, int]] = set()
     try:
         for name, data, kind in _ordered(files, args.type):
-            report = gestion.check(con, data, name, kind, pending_actions=pending, max_bytes=50_000_000)
+            report = gestion.check(con, data, name, kind, pending_actions=pending, max_bytes=CLI_MAX_BYTES)
             _print_report(report)
             if report.ok:
                 if "action" in report.tables:
                     act = report.tables["action"]
                     pending |= set(zip(act["action_id"], act["annee"].astype(int), strict=True))
-                print(f"{name} : valide ({report.kind.code}, {report.n_rows} lignes, "
+                print(f"{name} : valide ({report.kind.code if report.kind else '?'}, {report.n_rows} lignes, "
                       f"{len(report.warnings)} avertissement(s)).")
             else:
                 print(f"{name} : {len(report.errors)} erreur(s).", file=sys.stderr)
@@ -102,7 +109,7 @@ def _parse_where(parser, items: list[str]) -> dict[str, tuple]:
         dim = dim.strip()
         if not sep or dim not in queries.DIMENSIONS:
             parser.error(f"--where attend DIM=VALEUR avec DIM parmi {', '.join(queries.DIMENSIONS)} : {item}")
-        values = [v.strip() for v in value.split(",") if v.strip()]
+        values: list[str | int] = [v.strip() for v in value.split(",") if v.strip()]
         if dim == "annee":
             try:
                 values = [int(v) for v in values]
@@ -124,7 +131,7 @@ def cmd_summary(args, parser) -> int:
     where = _parse_where(parser, args.where or [])
     if not Path(args.db).exists():
         parser.error(f"base introuvable : {args.db}")
-    con = schema.connect(args.db, read_only=True)
+    con = schema.connect_read(args.db)
     try:
         df = queries.aggregate(con, Filtres(), dims, extra_where=where)
     finally:
@@ -140,14 +147,12 @@ def cmd_summary(args, parser) -> int:
 
 
 def cmd_undo(args, parser) -> int:
-    con = schema.connect(_existing_db(parser, args.db))
+    base = gestion.FileBase(_existing_db(parser, args.db))
     try:
-        result = importer.undo_import(con, args.import_id, user=args.user)
+        result = gestion.undo(base, args.import_id, auth.cli_user(args.user))
     except importer.UndoRefused as exc:
         print(exc.message, file=sys.stderr)
         return 1
-    finally:
-        con.close()
     print(f"Import annulé (annulation n° {result.import_id}) : {result.added} lignes rétablies, "
           f"{result.changed} modifiées, {result.removed} retirées.")
     return 0
@@ -172,7 +177,7 @@ def cmd_init(args, parser) -> int:
 
 
 def cmd_journal(args, parser) -> int:
-    con = schema.connect(_existing_db(parser, args.db), read_only=True)
+    con = schema.connect_read(_existing_db(parser, args.db))
     try:
         df = importer.journal(con)
     finally:
@@ -188,7 +193,7 @@ def cmd_survey(args, parser) -> int:
         parser.error("indiquez --question CODE (ou --list pour la liste des questions)")
     types = tuple(t.strip() for t in (args.type_repondant or "").split(",") if t.strip())
     seuil = surveys.seuil_anonymat()
-    con = schema.connect(_existing_db(parser, args.db), read_only=True)
+    con = schema.connect_read(_existing_db(parser, args.db))
     try:
         if args.list:
             qs = surveys.questions(con, args.enquete)
@@ -217,10 +222,11 @@ def cmd_survey(args, parser) -> int:
 
 
 def cmd_backup(args, parser) -> int:
+    """Works while the app runs: the base is opened read-only (the copy is consistent, no one can write)."""
     from cdv_core import backup
 
     try:
-        dest = backup.backup_file(args.db, args.to)
+        dest = gestion.backup_read_only(_existing_db(parser, args.db), args.to, auth.cli_user())
     except backup.BackupError as exc:
         print(exc.message, file=sys.stderr)
         return 1
@@ -232,7 +238,7 @@ def cmd_restore(args, parser) -> int:
     from cdv_core import backup
 
     try:
-        kept = backup.restore(args.backup, args.db)
+        kept = gestion.restore(args.backup, args.db, auth.cli_user())
     except backup.BackupError as exc:
         print(exc.message, file=sys.stderr)
         return 1
@@ -253,8 +259,9 @@ def cmd_hash_password(args, parser) -> int:
             return 1
     else:
         password = sys.stdin.readline().rstrip("\r\n")
-    if len(password) < 10:
-        print("Mot de passe trop court : 10 caractères au moins.", file=sys.stderr)
+    if len(password) < auth.MIN_PASSWORD:
+        print(f"Mot de passe trop court ({len(password)} caractères) : {auth.MIN_PASSWORD} caractères au moins.",
+              file=sys.stderr)
         return 1
     print(auth.hash_password(password))
     return 0
@@ -331,11 +338,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args, parser)
-    except duckdb.IOException as exc:
-        if "lock" not in str(exc).lower():
-            raise
-        print(f"La base {getattr(args, 'db', '')} est ouverte par un autre programme (sans doute l'application) : "
-              "arrêtez-le, ou faites l'opération depuis l'application.", file=sys.stderr)
+    except CdvError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    except duckdb.Error as exc:
+        print(errors.from_duckdb(exc, getattr(args, "db", None)).message, file=sys.stderr)
         return 1
     except BrokenPipeError:
         # The reader went away (`... | head`): stop quietly, without a traceback.

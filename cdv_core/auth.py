@@ -30,21 +30,20 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cdv_core.errors import CdvError
+
 GESTIONNAIRE = "gestionnaire"
 LECTEUR = "lecteur"
 ROLES = (GESTIONNAIRE, LECTEUR)
 ROLE_LABELS = {GESTIONNAIRE: "gestionnaire des données", LECTEUR: "consultation"}
 
 PBKDF2_ITERATIONS = 600_000
+MIN_PASSWORD = 12  # characters, enforced by `python -m cdv_core hash-password`
 _SCHEME = "pbkdf2_sha256"
 
 
-class AccessDenied(PermissionError):
+class AccessDenied(CdvError, PermissionError):
     """The person lacks the role an operation needs; `.message` says so in French."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -80,6 +79,46 @@ def cli_user(name: str | None = None) -> User:
 
     login = name or default_user()
     return User(login=login, name=login, roles=frozenset({GESTIONNAIRE}), via="cli")
+
+
+def journal_label(user: User) -> str:
+    """Who did it, as written to the journals (the command line says it acts as local administrator)."""
+    if user.via == "cli":
+        return f"{user.label} (ligne de commande, administrateur local)"
+    return user.label
+
+
+def refresh(user: User | None, config: AccessConfig | None = None) -> User:
+    """`user` with the roles the configuration gives them *now* (re-read from secrets.toml by default).
+
+    A role removed from the file, or an account deleted, is withdrawn at once from an open session; the
+    command line keeps its local administrator role (whoever can open the file can write it anyway).
+    """
+    if user is None or not user.authenticated:
+        return ANONYMOUS
+    if user.via == "cli":
+        return user
+    cfg = config if config is not None else load_config()
+    if user.via == "local":
+        account = cfg.accounts.get(user.login)
+        if account is None:
+            return ANONYMOUS
+        return User(login=account.login, name=account.name, roles=frozenset({account.role}), via="local")
+    if user.via == "oidc":
+        if not cfg.oidc:
+            return ANONYMOUS
+        return user_from_oidc(cfg, user.email or user.login, user.name)
+    return ANONYMOUS
+
+
+def require_current_role(user: User | None, role: str = GESTIONNAIRE, config: AccessConfig | None = None) -> User:
+    """At the time of a write: `user` as the current configuration sees them, or AccessDenied."""
+    fresh = refresh(user, config)
+    if user is not None and user.authenticated and not fresh.authenticated:
+        raise AccessDenied(f"Le compte « {user.label} » n'est plus déclaré dans la configuration des accès : "
+                           "cette opération est réservée aux gestionnaires des données.")
+    require_role(fresh, role)
+    return fresh
 
 
 def require_role(user: User | None, role: str = GESTIONNAIRE) -> None:
@@ -260,3 +299,130 @@ def verify_password(password: str, encoded: str) -> bool:
 @functools.cache
 def _dummy_hash() -> str:
     return hash_password("cdv-dummy", salt=b"\0" * 16)
+
+
+# --------------------------------------------------------------------------- failed sign-ins
+
+
+class SignInThrottle:
+    """Growing delay after failed sign-ins, counted per account and per address (in memory, per process).
+
+    After `free` failures in a row, each new failure makes the next attempt wait `base` seconds, doubled at
+    every further failure, up to `cap`: 5 wrong passwords make the 6th attempt wait 4 s (with the defaults),
+    10 make the 11th wait 128 s. A success clears the account's and the address's counters. `clock` is
+    injectable (tests); nothing here sleeps: an attempt made too early is refused without checking the
+    password, and the page says how long to wait.
+    """
+
+    def __init__(self, free: int = 3, base: float = 1.0, cap: float = 900.0, clock=None):
+        import threading
+        import time
+
+        self.free, self.base, self.cap = free, base, cap
+        self.clock = clock or time.monotonic
+        self._lock = threading.Lock()
+        self._failures: dict[str, int] = {}
+        self._next: dict[str, float] = {}
+
+    @staticmethod
+    def _keys(login: str, address: str | None) -> list[str]:
+        keys = ["compte:" + (login or "").strip().lower()]
+        if address:
+            keys.append("adresse:" + address)
+        return keys
+
+    def delay(self, failures: int) -> float:
+        """Seconds to wait after `failures` failures in a row."""
+        if failures < self.free:
+            return 0.0
+        return float(min(self.cap, self.base * 2 ** (failures - self.free)))
+
+    def wait_time(self, login: str, address: str | None = None) -> float:
+        """Seconds before the next attempt for this account or from this address is allowed (0: now)."""
+        now = self.clock()
+        with self._lock:
+            return max([0.0, *(self._next.get(k, 0.0) - now for k in self._keys(login, address))])
+
+    def failures(self, login: str, address: str | None = None) -> int:
+        with self._lock:
+            return max(self._failures.get(k, 0) for k in self._keys(login, address))
+
+    def failed(self, login: str, address: str | None = None) -> float:
+        """Record a failure; the delay now imposed on the next attempt (seconds)."""
+        now = self.clock()
+        worst = 0.0
+        with self._lock:
+            for k in self._keys(login, address):
+                n = self._failures.get(k, 0) + 1
+                self._failures[k] = n
+                d = self.delay(n)
+                self._next[k] = now + d
+                worst = max(worst, d)
+        return worst
+
+    def succeeded(self, login: str, address: str | None = None) -> None:
+        with self._lock:
+            for k in self._keys(login, address):
+                self._failures.pop(k, None)
+                self._next.pop(k, None)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in attempt: the user (None if refused) and a French message when refused."""
+
+    user: User | None
+    message: str | None = None
+    wait: float = 0.0
+
+
+def sign_in(config: AccessConfig, login: str, password: str, throttle: SignInThrottle,
+            address: str | None = None) -> SignIn:
+    """Check a local sign-in, slowed down after repeated failures (see SignInThrottle)."""
+    wait = throttle.wait_time(login, address)
+    if wait > 0:
+        return SignIn(None, f"Trop de tentatives de connexion : réessayez dans {int(wait + 0.999)} seconde(s).",
+                      wait)
+    user = authenticate(config, login, password)
+    if user is None:
+        delay = throttle.failed(login, address)
+        extra = f" Prochaine tentative possible dans {int(delay + 0.999)} seconde(s)." if delay > 0 else ""
+        return SignIn(None, "Identifiant ou mot de passe incorrect." + extra, delay)
+    throttle.succeeded(login, address)
+    return SignIn(user)
+
+
+# --------------------------------------------------------------------------- session tokens
+
+
+def session_token(user: User, key: bytes, now: float, ttl: float, config: AccessConfig) -> str:
+    """A signed token `login.expiry.signature` keeping a local sign-in for `ttl` seconds.
+
+    The signature (HMAC-SHA256 with `key`) also covers the account's password hash, so changing a password
+    in secrets.toml ends the sessions opened with the old one.
+    """
+    account = config.accounts.get(user.login)
+    stamp = account.password_hash if account else ""
+    expiry = int(now + ttl)
+    login = base64.urlsafe_b64encode(user.login.encode("utf-8")).decode("ascii").rstrip("=")
+    payload = f"{login}.{expiry}"
+    mac = hmac.new(key, f"{payload}.{stamp}".encode(), hashlib.sha256).hexdigest()
+    return f"{payload}.{mac}"
+
+
+def user_from_token(token: str | None, key: bytes, now: float, config: AccessConfig) -> User | None:
+    """The local user a valid, unexpired token names (with their current role), else None."""
+    try:
+        login_b64, expiry, mac = (token or "").split(".")
+        login = base64.urlsafe_b64decode(login_b64 + "=" * (-len(login_b64) % 4)).decode("utf-8")
+        if int(expiry) < now:
+            return None
+    except (ValueError, UnicodeDecodeError):
+        return None
+    account = config.accounts.get(login)
+    if account is None:
+        return None
+    expected = hmac.new(key, f"{login_b64}.{expiry}.{account.password_hash}".encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, mac):
+        return None
+    return User(login=account.login, name=account.name, roles=frozenset({account.role}), via="local")

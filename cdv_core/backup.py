@@ -63,7 +63,7 @@ def check_backup(path: Path) -> int:
     except duckdb.Error as exc:
         raise BackupError(f"Le fichier {path} n'est pas une base de données lisible ({exc}).") from exc
     try:
-        return int(con.execute("SELECT count(*) FROM import_journal").fetchone()[0])
+        return int(con.execute("SELECT count(*) FROM import_journal").fetchall()[0][0])
     except duckdb.Error as exc:
         raise BackupError(f"Le fichier {path} n'est pas une sauvegarde du tableau de bord "
                           "(pas de journal des imports).") from exc
@@ -84,7 +84,7 @@ def backup_connection(con: duckdb.DuckDBPyConnection, db_path: str | Path, to_di
             con.execute("CHECKPOINT")
         except duckdb.TransactionException:
             pass  # a reader still sees an older state: the log is copied with the file instead
-        expected = int(con.execute("SELECT count(*) FROM import_journal").fetchone()[0])
+        expected = int(con.execute("SELECT count(*) FROM import_journal").fetchall()[0][0])
         dest = _free_name(to_dir)
         tmp = dest.with_name(dest.name + ".partiel")
         tmp_wal = Path(str(tmp) + ".wal")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -17,7 +18,7 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
            "#8C6D31", "#7F7F7F", "#AD494A", "#393B79", "#637939", "#BD9E39"]
 
 # d3 locale: `1 234 567 €`, `12,5 %` on axes and tooltips.
-LOCALE_FR = {
+LOCALE_FR: dict[str, Any] = {
     "number": {"decimal": ",", "thousands": "\u00a0", "grouping": [3], "currency": ["", "\u00a0€"],
                "percent": "\u00a0%"},
     "time": {
@@ -35,7 +36,7 @@ LOCALE_FR = {
 EURO_AXIS = alt.Axis(format="$,.0f", title=None, labelFontSize=15, titleFontSize=16, grid=True)
 
 
-def _style(chart: alt.Chart | alt.LayerChart, height: int = 420) -> alt.Chart:
+def _style(chart: alt.Chart | alt.LayerChart | alt.FacetChart, height: int = 420) -> alt.Chart:
     return (
         chart.properties(height=height, usermeta={"embedOptions": {"formatLocale": LOCALE_FR["number"],
                                                                     "timeFormatLocale": LOCALE_FR["time"]}})
@@ -94,7 +95,7 @@ def line_by_year(df: pd.DataFrame, value: str, title: str, category: str | None 
                  category_title: str = "", euros: bool = True, height: int = 380) -> alt.Chart:
     """Lines of `value` per year, one per `category` (or a single line)."""
     fmt = "$,.0f" if euros else ",.1f"
-    enc = {
+    enc: dict[str, Any] = {
         "x": alt.X("annee:O", title=None, axis=alt.Axis(labelAngle=0)),
         "y": alt.Y(f"{value}:Q", title=title, axis=alt.Axis(format=fmt)),
         "tooltip": [alt.Tooltip("annee:O", title="Année"), alt.Tooltip(f"{value}:Q", title=title, format=fmt)],
@@ -182,11 +183,11 @@ def change_bars(df: pd.DataFrame, label: str, value: str = "evolution", value_ti
     bars = base.mark_bar().encode(color=alt.Color("sens:N", title=None, legend=None,
                                                   scale=alt.Scale(domain=["Hausse", "Baisse"],
                                                                   range=[PALETTE[0], PALETTE[5]])))
-    label = alt.Text(f"{field}:Q", format=fmt)
-    right = base.mark_text(align="left", dx=6, fontSize=15).encode(text=label).transform_filter(
+    text_enc = alt.Text(f"{field}:Q", format=fmt)
+    right = base.mark_text(align="left", dx=6, fontSize=15).encode(text=text_enc).transform_filter(
         f"datum['{field}'] >= 0")
     # A decrease is written right of the zero line, so it never runs into the axis labels.
-    left = base.mark_text(align="left", dx=6, fontSize=15).encode(x=alt.X("zero:Q"), text=label).transform_filter(
+    left = base.mark_text(align="left", dx=6, fontSize=15).encode(x=alt.X("zero:Q"), text=text_enc).transform_filter(
         f"datum['{field}'] < 0")
     zero = base.mark_rule(color="#333").encode(x=alt.X("zero:Q"))
     return _style(alt.layer(bars, right, left, zero, data=data), height or max(160, 44 * len(df)))
@@ -248,7 +249,7 @@ def share_vs_target(df: pd.DataFrame, target: float, value: str = "part", value_
                     category: str | None = None, category_title: str = "", height: int = 340) -> alt.Chart:
     """Share (%) per year as a line, with the target as a dashed horizontal rule labelled "Cible"."""
     data = df.assign(part_ratio=df[value] / 100)
-    enc = {
+    enc: dict[str, Any] = {
         "x": alt.X("annee:O", title=None, axis=alt.Axis(labelAngle=0, labelFontSize=15)),
         "y": alt.Y("part_ratio:Q", title=None, axis=alt.Axis(format=".0%", labelFontSize=14, grid=True),
                    scale=alt.Scale(domain=[0, max(float(data["part_ratio"].max() or 0), target / 100) * 1.15])),

@@ -33,7 +33,7 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
     """Create the fact tables if missing, and fill them when the base predates them."""
     found = con.execute(
         "SELECT count(*) FROM information_schema.columns WHERE table_name IN ('fait', 'fait_qpv') "
-        "AND column_name = 'cle'").fetchone()[0]
+        "AND column_name = 'cle'").fetchall()[0][0]
     if found < 2:
         rebuild(con)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class Filtres:
 
     def with_(self, **changes) -> Filtres:
         """A copy with some fields changed (lists are turned into tuples)."""
-        clean = {k: tuple(v) if isinstance(v, (list, set)) else v for k, v in changes.items()}
+        clean: dict[str, Any] = {k: tuple(v) if isinstance(v, (list, set)) else v for k, v in changes.items()}
         return replace(self, **clean)
 
     def is_empty(self) -> bool:

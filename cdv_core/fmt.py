@@ -16,7 +16,7 @@ def _missing(value: object) -> bool:
 
 def nombre(value: float | int | None, decimales: int = 0) -> str:
     """`1 234 567` or `12,5`; an em dash when there is no value."""
-    if _missing(value):
+    if value is None or _missing(value):
         return "—"
     text = f"{float(value):,.{decimales}f}"
     return text.replace(",", NBSP).replace(".", ",")
@@ -31,7 +31,7 @@ def euros(value: float | int | None, decimales: int = 0) -> str:
 
 def euros_compact(value: float | int | None) -> str:
     """`5,76 M€`, `247 k€` or `950 €`: short amounts for chart labels."""
-    if _missing(value):
+    if value is None or _missing(value):
         return "—"
     v = float(value)
     if abs(v) >= 1_000_000:
@@ -43,7 +43,7 @@ def euros_compact(value: float | int | None) -> str:
 
 def pourcent(value: float | None, decimales: int = 1, signe: bool = False) -> str:
     """`12,5 %` from 12.5 (a percentage, not a ratio); `+47,0 %` with `signe`."""
-    if _missing(value):
+    if value is None or _missing(value):
         return "—"
     text = f"{nombre(abs(value) if signe else value, decimales)}{NBSP}%"
     if signe:

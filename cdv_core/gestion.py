@@ -14,13 +14,18 @@ refused, with the list of the actions concerned.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 import pandas as pd
 
-from cdv_core import auth, backup, fmt, importer, queries, reading
+from cdv_core import auth, backup, errors, fmt, importer, queries, queries_piliers, reading, schema, vues
+from cdv_core.errors import CdvError
 from cdv_core.filters import Filtres
 from cdv_core.formats import IMPORT_ORDER, KINDS
 from cdv_core.importer import ERREUR, Issue, Report, TableDiff
@@ -40,12 +45,13 @@ SHOWN_TABLES = ("action", "financement", "indicateur", "enquete_reponse", "enque
                 "financeur", "thematique", "indicateur_def")
 
 
-class StalePlan(Exception):
+class StalePlan(CdvError):
     """The data changed since the upload was checked; `.message` asks to check again."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+
+STALE_MESSAGE = ("Les données ont été modifiées (par un autre import ou une annulation) depuis la vérification "
+                 "de vos fichiers : rien n'a été écrit. Voici la vérification refaite sur les données actuelles ; "
+                 "relisez-la puis validez à nouveau.")
 
 
 @dataclass
@@ -103,7 +109,102 @@ class ImportPlan:
 
 def data_version(con: duckdb.DuckDBPyConnection) -> int:
     """Highest journal number: changes with every import, undo or other journaled edit."""
-    return int(con.execute("SELECT coalesce(max(import_id), 0) FROM import_journal").fetchone()[0])
+    return int(con.execute("SELECT coalesce(max(import_id), 0) FROM import_journal").fetchall()[0][0])
+
+
+# --------------------------------------------------------------------------- the one write path
+
+
+class Base(Protocol):
+    """Where writes go: something that lends a read-write connection for the duration of one write.
+
+    The app lends its own (it reads the file read-only and takes the write lock only while writing, see
+    ui/data.py); the command line opens the file (`FileBase`); tests may pass an open connection.
+    """
+
+    def writing(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]: ...
+
+
+Target = duckdb.DuckDBPyConnection | Base
+
+
+class OpenConnection:
+    """A connection already open for writing (tests, tools): lent as it is."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+
+    @contextmanager
+    def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        yield self.con
+
+
+class FileBase:
+    """A base file opened for writing only while one write lasts (the command line).
+
+    While the app runs it keeps the file open for reading: opening for writing then waits `wait` seconds and
+    is refused with DatabaseBusy, whose French message says what to do.
+    """
+
+    def __init__(self, path: str | Path, wait: float = schema.LOCK_WAIT):
+        self.path, self.wait = Path(path), wait
+
+    @contextmanager
+    def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = schema.connect_write(self.path, self.wait)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def _base(target: Target) -> Base:
+    return OpenConnection(target) if isinstance(target, duckdb.DuckDBPyConnection) else target
+
+
+ACCESS_JOURNAL_DDL = ("CREATE TABLE IF NOT EXISTS journal_acces (horodatage TIMESTAMP NOT NULL, utilisateur VARCHAR, "
+                      "action VARCHAR NOT NULL, objet VARCHAR)")
+
+
+def _journal_access(con: duckdb.DuckDBPyConnection, who: str, action: str, objet: str) -> None:
+    """One line of the journal of settings and access (séances, views, backups, restores, sign-ins)."""
+    con.execute(ACCESS_JOURNAL_DDL)
+    con.execute("INSERT INTO journal_acces VALUES (?, ?, ?, ?)", [datetime.now(), who, action, objet])
+
+
+def access_journal(con: duckdb.DuckDBPyConnection, limit: int = 500) -> pd.DataFrame:
+    """The journal of settings and access, newest first (empty before its first line)."""
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'journal_acces'"
+                         ).fetchall()[0][0]
+    if not exists:
+        return pd.DataFrame(columns=["Date", "Personne", "Opération", "Objet"])
+    return con.execute("SELECT horodatage AS \"Date\", utilisateur AS \"Personne\", action AS \"Opération\", "
+                       "objet AS \"Objet\" FROM journal_acces ORDER BY horodatage DESC LIMIT ?", [limit]).df()
+
+
+@contextmanager
+def _transaction(target: Target, actor: auth.User | None, what: str, role: str | None = auth.GESTIONNAIRE,
+                 rollback: bool = False) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
+    """The only place a writing transaction is opened: (connection, name written to the journal).
+
+    The role is checked against the access configuration as it is *now* (a role removed from secrets.toml
+    is refused at once, even in a tab opened before), once the write lock is held. DuckDB's errors come out
+    as CdvError with a French message. `rollback`: a trial run (the import preview), never committed.
+    """
+    try:
+        with _base(target).writing() as con, importer.WRITE_LOCK:
+            who = ""
+            if role is not None:
+                who = auth.journal_label(auth.require_current_role(actor, role))
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con, who
+                con.execute("ROLLBACK" if rollback else "COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+    except duckdb.Error as exc:
+        raise errors.from_duckdb(exc) from exc
 
 
 # --------------------------------------------------------------------------- checks
@@ -203,7 +304,7 @@ def _totals(con) -> pd.DataFrame:
     return queries.aggregate(con, Filtres(), ("annee",))[["annee", "nb_actions", "montant_accorde"]]
 
 
-def plan_import(con: duckdb.DuckDBPyConnection, uploads: list[Upload], max_bytes: int = MAX_BYTES) -> ImportPlan:
+def plan_import(target: Target, uploads: list[Upload], max_bytes: int = MAX_BYTES) -> ImportPlan:
     """Check every file and compute what the upload would change, without writing anything.
 
     The files are tried in order inside a transaction that is always rolled back, so a programmation and
@@ -212,25 +313,21 @@ def plan_import(con: duckdb.DuckDBPyConnection, uploads: list[Upload], max_bytes
     files: list[CheckedFile] = []
     years: set[int] = set()
     pending: set[tuple[str, int]] = set()
-    with importer.WRITE_LOCK:
+    with _transaction(target, None, "", role=None, rollback=True) as (con, _who):
         version = data_version(con)
         before = _totals(con)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for upload in _ordered(uploads):
-                checked = _check_one(con, upload, pending, max_bytes)
-                report = checked.report
-                if report.ok:
-                    checked.diffs = importer.preview(con, report)
-                    importer.apply_in_transaction(con, report, PREVIEW_USER)
-                    years |= _years(report)
-                    if "action" in report.tables:
-                        act = report.tables["action"]
-                        pending |= set(zip(act["action_id"], act["annee"].astype(int), strict=True))
-                files.append(checked)
-            after = _totals(con)
-        finally:
-            con.execute("ROLLBACK")
+        for upload in _ordered(uploads):
+            checked = _check_one(con, upload, pending, max_bytes)
+            report = checked.report
+            if report.ok:
+                checked.diffs = importer.preview(con, report)
+                importer.apply_in_transaction(con, report, PREVIEW_USER)
+                years |= _years(report)
+                if "action" in report.tables:
+                    act = report.tables["action"]
+                    pending |= set(zip(act["action_id"], act["annee"].astype(int), strict=True))
+            files.append(checked)
+        after = _totals(con)
     totals = before.merge(after, on="annee", how="outer", suffixes=("_avant", "_apres"))
     totals = totals[totals["annee"].isin(years)].fillna(0).sort_values("annee").reset_index(drop=True)
     totals["annee"] = totals["annee"].astype(int)
@@ -240,34 +337,44 @@ def plan_import(con: duckdb.DuckDBPyConnection, uploads: list[Upload], max_bytes
 # --------------------------------------------------------------------------- writes (gestionnaire only)
 
 
-def commit_import(con: duckdb.DuckDBPyConnection, uploads: list[Upload], actor: auth.User,
-                  expected_version: int | None = None, max_bytes: int = MAX_BYTES) -> list[importer.ImportResult]:
-    """Write every file of an upload in one transaction (all or nothing), each journaled under `actor`.
+def commit_plan(target: Target, plan: ImportPlan, actor: auth.User) -> list[importer.ImportResult]:
+    """Write exactly the checked upload `plan` the person saw, in one transaction (all or nothing).
 
-    Raises AccessDenied without the gestionnaire role, StalePlan when the data changed since the check
-    (`expected_version`), ImportRejected (nothing written) when a file no longer passes the checks.
+    Refused with StalePlan when anything was written since the plan was computed (its data version): the
+    person is then shown a fresh check and preview, and validates again if it still suits them.
     """
-    auth.require_role(actor, auth.GESTIONNAIRE)
+    if not plan.ok:
+        bad = next(f for f in plan.files if not f.ok) if plan.files else None
+        if bad is None:
+            raise StalePlan("Aucun fichier à importer.")
+        raise importer.ImportRejected(bad.report)
+    with _transaction(target, actor, f"import de {len(plan.files)} fichier(s)") as (con, who):
+        if data_version(con) != plan.version:
+            raise StalePlan(STALE_MESSAGE)
+        return [importer.apply_in_transaction(con, f.report, who) for f in plan.files]
+
+
+def commit_import(target: Target, uploads: list[Upload], actor: auth.User,
+                  expected_version: int | None = None, max_bytes: int = MAX_BYTES) -> list[importer.ImportResult]:
+    """Check then write every file of an upload in one transaction (all or nothing), each journaled.
+
+    Used by the command line (one transaction for all the files of one command). Raises AccessDenied without
+    the gestionnaire role, StalePlan when the data changed since `expected_version`, ImportRejected (nothing
+    written) when a file does not pass the checks.
+    """
     results: list[importer.ImportResult] = []
     pending: set[tuple[str, int]] = set()
-    with importer.WRITE_LOCK:
+    with _transaction(target, actor, f"import de {len(uploads)} fichier(s)") as (con, who):
         if expected_version is not None and data_version(con) != expected_version:
-            raise StalePlan("Les données ont été modifiées (par un autre import) depuis la vérification de vos "
-                            "fichiers : rien n'a été écrit. Vérifiez-les à nouveau avant de valider.")
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for upload in _ordered(uploads):
-                report = _check_one(con, upload, pending, max_bytes).report
-                if not report.ok:
-                    raise importer.ImportRejected(report)
-                results.append(importer.apply_in_transaction(con, report, actor.label))
-                if "action" in report.tables:
-                    act = report.tables["action"]
-                    pending |= set(zip(act["action_id"], act["annee"].astype(int), strict=True))
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+            raise StalePlan(STALE_MESSAGE)
+        for upload in _ordered(uploads):
+            report = _check_one(con, upload, pending, max_bytes).report
+            if not report.ok:
+                raise importer.ImportRejected(report)
+            results.append(importer.apply_in_transaction(con, report, who))
+            if "action" in report.tables:
+                act = report.tables["action"]
+                pending |= set(zip(act["action_id"], act["annee"].astype(int), strict=True))
     return results
 
 
@@ -305,20 +412,135 @@ def undo_preview(con: duckdb.DuckDBPyConnection, import_id: int) -> dict[str, Ta
     return out
 
 
-def undo(con: duckdb.DuckDBPyConnection, import_id: int, actor: auth.User) -> importer.ImportResult:
-    """Undo an import as `actor` (journaled). Raises AccessDenied, or UndoRefused naming the later imports."""
-    auth.require_role(actor, auth.GESTIONNAIRE)
-    kind = con.execute("SELECT type_fichier FROM import_journal WHERE import_id = ?", [import_id]).fetchone()
-    if kind is not None and kind[0] not in importer.MAIN_TABLE:
-        raise importer.UndoRefused(f"L'opération n° {import_id} ({kind[0]}) ne s'annule pas depuis le journal : "
-                                   "refaites la modification depuis la page où elle a été faite.")
-    return importer.undo_import(con, import_id, actor.label)
+def undo(target: Target, import_id: int | None, actor: auth.User) -> importer.ImportResult:
+    """Undo an import (None: the latest operation not undone) as `actor`, journaled.
+
+    Raises AccessDenied, or UndoRefused naming the later imports.
+    """
+    with _transaction(target, actor, f"annulation de l'opération n° {import_id}") as (con, who):
+        if import_id is None:
+            return importer.undo_in_transaction(con, None, who)
+        kind = con.execute("SELECT type_fichier FROM import_journal WHERE import_id = ?", [import_id]).fetchone()
+        if kind is not None and kind[0] not in importer.MAIN_TABLE:
+            raise importer.UndoRefused(f"L'opération n° {import_id} ({kind[0]}) ne s'annule pas depuis le journal : "
+                                       "refaites la modification depuis la page où elle a été faite.")
+        return importer.undo_in_transaction(con, import_id, who)
 
 
-def backup_now(con: duckdb.DuckDBPyConnection, db_path: str | Path, to_dir: str | Path, actor: auth.User) -> Path:
-    """A consistent copy of the app's database in `to_dir` (see backup.backup_connection)."""
-    auth.require_role(actor, auth.GESTIONNAIRE)
-    return backup.backup_connection(con, db_path, to_dir)
+def backup_now(target: Target, db_path: str | Path, to_dir: str | Path, actor: auth.User) -> Path:
+    """A consistent copy of the app's database in `to_dir` (see backup.backup_connection); journaled."""
+    fresh = auth.require_current_role(actor, auth.GESTIONNAIRE)
+    with _base(target).writing() as con:
+        try:
+            saved = backup.backup_connection(con, db_path, to_dir)
+        except duckdb.Error as exc:
+            raise errors.from_duckdb(exc) from exc
+    with _transaction(target, fresh, "") as (con, who):
+        _journal_access(con, who, "sauvegarde", str(saved))
+    return saved
+
+
+def backup_read_only(db_path: str | Path, to_dir: str | Path, actor: auth.User, wait: float = schema.LOCK_WAIT) -> Path:
+    """Back up a base that the app may be reading (command line): opened read-only, so it works while the app
+    runs. Not journaled in the base (a read-only opening cannot write); the command prints where it wrote."""
+    auth.require_current_role(actor, auth.GESTIONNAIRE)
+    con = schema.connect_read(db_path, wait)
+    try:
+        return backup.backup_connection(con, db_path, to_dir)
+    except duckdb.Error as exc:
+        raise errors.from_duckdb(exc, db_path) from exc
+    finally:
+        con.close()
+
+
+def restore(backup_path: str | Path, db_path: str | Path, actor: auth.User) -> Path | None:
+    """Replace the base by a backup (the app must be stopped), then journal who restored what."""
+    fresh = auth.require_current_role(actor, auth.GESTIONNAIRE)
+    kept = backup.restore(backup_path, db_path)
+    with _transaction(FileBase(db_path), fresh, "") as (con, who):
+        _journal_access(con, who, "restauration", f"depuis {backup_path}"
+                        + (f" (ancienne base conservée : {kept})" if kept else ""))
+    return kept
+
+
+# --------------------------------------------------------------------------- settings: targets, séances, views
+
+
+def definir_cible(target: Target, pilier: str, nature: str, part_cible: float, libelle: str | None = None, *,
+                  actor: auth.User | None) -> int:
+    """Store (or replace) a pillar target (see queries_piliers.cible_row); its journal number."""
+    with _transaction(target, actor, "cible") as (con, who):
+        row = queries_piliers.cible_row(con, pilier, nature, part_cible, libelle)
+        return _write_cible(con, pilier, nature, row, who, f"cible du pilier {pilier} ({nature}) : {row[2]:g} %")
+
+
+def supprimer_cible(target: Target, pilier: str, nature: str, *, actor: auth.User | None) -> int:
+    """Remove a pillar target; its journal number. CibleInvalide if there is none."""
+    with _transaction(target, actor, "cible") as (con, who):
+        if not queries_piliers.cible_existe(con, pilier, nature):
+            raise queries_piliers.CibleInvalide("Aucune cible n'est enregistrée pour ce pilier et cette nature de "
+                                                "crédits.")
+        return _write_cible(con, pilier, nature, None, who, f"suppression de la cible du pilier {pilier} ({nature})")
+
+
+def _write_cible(con, pilier: str, nature: str, row: tuple | None, user: str, what: str) -> int:
+    """Replace the target (pilier, nature) by `row` (None: delete), journaled, inside the caller's transaction."""
+    import_id = int(con.execute("SELECT nextval('import_id_seq')").fetchone()[0])
+    key = "WHERE pilier = ? AND nature = ?"
+    before = con.execute(f"SELECT count(*) FROM cible_pilier {key}", [pilier, nature]).fetchone()[0]
+    con.execute(f"INSERT INTO journal_cible_pilier SELECT ?, 'avant', * FROM cible_pilier {key}",
+                [import_id, pilier, nature])
+    con.execute(f"DELETE FROM cible_pilier {key}", [pilier, nature])
+    if row is not None:
+        con.execute("INSERT INTO cible_pilier (pilier, nature, part_cible, libelle) VALUES (?, ?, ?, ?)", list(row))
+    con.execute(f"INSERT INTO journal_cible_pilier SELECT ?, 'apres', * FROM cible_pilier {key}",
+                [import_id, pilier, nature])
+    counts = (0, 0, 1) if row is None else ((1, 0, 0) if before == 0 else (0, 1, 0))
+    # A journal entry: who changed the target and when; it also refreshes the app's cached figures.
+    con.execute("INSERT INTO import_journal (import_id, horodatage, utilisateur, fichier, empreinte, type_fichier, "
+                "nb_lignes, nb_ajoutees, nb_modifiees, nb_supprimees) "
+                "VALUES (?, ?, ?, ?, NULL, 'cible_pilier', 1, ?, ?, ?)", [import_id, datetime.now(), user, what, *counts])
+    return import_id
+
+
+def save_seance(target: Target, seance: vues.Seance, actor: auth.User, known_types: set[str] | None = None) -> str:
+    """Save (or replace) a séance (gestionnaires only, journaled); its URL name (slug of the title)."""
+    nom, titre, slides_json = vues.seance_row(seance, known_types)
+    with _transaction(target, actor, "séance") as (con, who):
+        existed = con.execute("SELECT 1 FROM seance WHERE nom = ?", [nom]).fetchone() is not None
+        con.execute("INSERT OR REPLACE INTO seance VALUES (?, ?, ?, ?, ?, ?)",
+                    [nom, titre, seance.date, slides_json, seance.filtres_query_string.lstrip("?"), datetime.now()])
+        _journal_access(con, who, "séance remplacée" if existed else "séance enregistrée", titre)
+    seance.nom, seance.titre = nom, titre
+    return nom
+
+
+def delete_seance(target: Target, nom: str, actor: auth.User) -> None:
+    with _transaction(target, actor, "séance") as (con, who):
+        con.execute("DELETE FROM seance WHERE nom = ?", [nom])
+        _journal_access(con, who, "séance supprimée", nom)
+
+
+def save_view(target: Target, nom: str, page: str, query_string: str, actor: auth.User) -> str:
+    """Save (or replace) a named view of `page` with the shared filters of `query_string` (gestionnaires only)."""
+    nom, page, qs = vues.view_row(nom, page, query_string)
+    with _transaction(target, actor, "vue") as (con, who):
+        con.execute("INSERT OR REPLACE INTO vue_enregistree VALUES (?, ?, ?, ?)", [nom, page, qs, datetime.now()])
+        _journal_access(con, who, "vue enregistrée", f"{nom} ({page})")
+    return nom
+
+
+def delete_view(target: Target, nom: str, actor: auth.User) -> None:
+    with _transaction(target, actor, "vue") as (con, who):
+        con.execute("DELETE FROM vue_enregistree WHERE nom = ?", [nom])
+        _journal_access(con, who, "vue supprimée", nom)
+
+
+def record_sign_in(target: Target, login: str, address: str | None, ok: bool, detail: str = "") -> None:
+    """Journal a sign-in attempt (no role needed: it is the app recording, not the person writing)."""
+    with _transaction(target, None, "", role=None) as (con, _who):
+        _journal_access(con, login or "(identifiant vide)", "connexion réussie" if ok else "échec de connexion",
+                        " ".join(p for p in (f"depuis {address}" if address else "", detail) if p))
 
 
 # --------------------------------------------------------------------------- views for the pages

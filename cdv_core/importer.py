@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import logging
+import os
 import re
 import threading
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from cdv_core import facts, reading
+from cdv_core.errors import CdvError
 from cdv_core.formats import IMPORT_ORDER, KINDS, LIBELLES, Column, FileKind
 from cdv_core.reading import normalize_choice, normalize_name
 from cdv_core.schema import table_columns
@@ -65,6 +69,55 @@ QPV_2015 = re.compile(r"^QP\d{6}$")
 QPV_2024 = re.compile(r"^QN(\d{3}|02[AB])\d{2}[A-Z]$")
 DEP_CODE = re.compile(r"^(\d{2}|2[AB]|97\d)$")
 
+# Ranges of numbers, by column kind, checked before anything is written (the base's columns: BIGINT, DOUBLE).
+INT_MAX = 2**63 - 1  # BIGINT
+MONTANT_MAX = 1e12  # 1 000 milliards d'euros: beyond, a figure is a typing or export error, never a subsidy
+NOMBRE_MAX = 1e15  # indicator values (counts of people, euros, rates)
+# Above this amount (in euros, for one line) a value is shown as a warning to re-read; CDV_PLAFOND_MONTANT.
+PLAFOND_MONTANT = 10_000_000
+ENV_PLAFOND = "CDV_PLAFOND_MONTANT"
+
+
+def plafond_montant() -> float:
+    """The amount above which a line gets a warning: `CDV_PLAFOND_MONTANT` if a positive number, else 10 M€."""
+    raw = os.environ.get(ENV_PLAFOND, "").strip()
+    try:
+        value = reading.parse_number(raw)
+    except ValueError:
+        return PLAFOND_MONTANT
+    return value if value > 0 else PLAFOND_MONTANT
+
+
+# Characters nobody types on purpose: controls (vertical tab, NUL…), invisible formatting (zero-width space,
+# joiners, BOM, bidirectional marks, soft hyphen), line/paragraph separators, surrogates, private use.
+_INVISIBLE_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co"}
+
+
+def invisible_characters(text: str, allow_newline: bool = False) -> list[str]:
+    """The invisible or control characters of `text`, as `U+200B` names (with `allow_newline`, tabs and line
+    breaks of free text aside)."""
+    found = []
+    for ch in text:
+        if allow_newline and ch in "\t\r\n":
+            continue
+        if unicodedata.category(ch) in _INVISIBLE_CATEGORIES and f"U+{ord(ch):04X}" not in found:
+            found.append(f"U+{ord(ch):04X}")
+    return found
+
+
+def strip_invisible(text: str) -> str:
+    """`text` without invisible or control characters; tabs become spaces, line breaks are kept as \\n."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES)
+
+
+def _nombre_fr(value: float | int) -> str:
+    """`1 234 567` with narrow no-break spaces (messages only)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
+    return text.replace(",", "\u202f").replace(".", ",")
+
 # Writers are serialised inside one process; DuckDB's file lock serialises processes.
 WRITE_LOCK = threading.Lock()
 
@@ -95,6 +148,7 @@ class Report:
     issues: list[Issue] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     n_rows: int = 0
+    sheet: str | None = None  # the sheet read, for a workbook
 
     @property
     def errors(self) -> list[Issue]:
@@ -120,7 +174,7 @@ class Report:
         )
 
 
-class ImportRejected(Exception):
+class ImportRejected(CdvError):
     """The file has errors; nothing was written."""
 
     def __init__(self, report: Report):
@@ -128,7 +182,7 @@ class ImportRejected(Exception):
         self.report = report
 
 
-class UndoRefused(Exception):
+class UndoRefused(CdvError):
     """An undo cannot be done; `.message` says why in French."""
 
     def __init__(self, message: str):
@@ -269,11 +323,12 @@ def _enumeration(values: Iterable[str], limit: int = 12) -> str:
 class _RowChecker:
     """Turns the raw cells of one row into typed values, collecting issues."""
 
-    def __init__(self, ctx: _Context, issues: list[Issue]):
+    def __init__(self, ctx: _Context, issues: list[Issue], keys: Iterable[str] = ()):
         self.ctx = ctx
         self.issues = issues
+        self.keys = set(keys)  # text columns that identify a row: held to the rules of codes
 
-    def error(self, line: int, col: str, value: str | None, message: str, fix: str = "") -> None:
+    def error(self, line: int, col: str | None, value: str | None, message: str, fix: str = "") -> None:
         self.issues.append(Issue(line, col, value, message, ERREUR, fix))
 
     def warn(self, line: int, col: str, value: str | None, message: str, fix: str = "") -> None:
@@ -283,6 +338,20 @@ class _RowChecker:
         """The typed value of a non-empty cell, or None after recording an error."""
         kind = col.kind
         name = col.name
+        if kind == "text" and name not in self.keys:
+            hidden = invisible_characters(raw, allow_newline=True)
+            if hidden:
+                raw = strip_invisible(raw).strip()
+                self.warn(line, name, raw, f"Caractère(s) invisible(s) ou de contrôle retiré(s) : {', '.join(hidden)}.",
+                          "Vérifiez le texte : il a été importé sans ces caractères.")
+            return raw
+        hidden = invisible_characters(raw)
+        if hidden:
+            self.error(line, name, raw.encode("unicode_escape").decode("ascii"),
+                       f"La valeur de « {name} » contient un caractère invisible ou de contrôle ({', '.join(hidden)}) : "
+                       "un code ou un identifiant ne peut pas en contenir (il ferait un doublon d'apparence identique).",
+                       "Retapez la valeur à la main, sans copier-coller.")
+            return None
         try:
             if kind in ("text", "code"):
                 return raw
@@ -297,15 +366,37 @@ class _RowChecker:
                     self.error(line, name, raw, "Nombre négatif : un effectif est positif ou nul.",
                                "Corrigez la valeur.")
                     return None
+                if value > INT_MAX:
+                    self.error(line, name, raw, f"« {raw} » est trop grand pour « {name} » (au plus "
+                               f"{_nombre_fr(INT_MAX)}).", "Corrigez la valeur : un effectif, pas un code.")
+                    return None
                 return value
             if kind == "number":
-                return reading.parse_number(raw)
+                value = reading.parse_number(raw)
+                if abs(value) > NOMBRE_MAX:
+                    self.error(line, name, raw, f"« {raw} » est hors de portée pour « {name} » (au plus "
+                               f"{_nombre_fr(int(NOMBRE_MAX))} en valeur absolue).", "Corrigez la valeur.")
+                    return None
+                return value
             if kind == "amount":
-                amount = reading.parse_number(raw)
+                try:
+                    amount = reading.parse_amount(raw)
+                except reading.AmountError as exc:
+                    self.error(line, name, raw, exc.message, "Saisissez un montant en euros, par exemple 12 337,50.")
+                    return None
                 if amount < 0:
                     self.error(line, name, raw, "Montant négatif : un montant est positif ou nul.",
                                "Saisissez le montant sans signe moins.")
                     return None
+                if amount > MONTANT_MAX:
+                    self.error(line, name, raw, f"Montant hors de portée : « {raw} » dépasse "
+                               f"{_nombre_fr(int(MONTANT_MAX))} €.", "Corrigez le montant.")
+                    return None
+                ceiling = plafond_montant()
+                if amount > ceiling:
+                    self.warn(line, name, raw, f"Montant inhabituel : {_nombre_fr(amount)} € dépasse le plafond de "
+                              f"vraisemblance de {_nombre_fr(ceiling)} €.",
+                              "Vérifiez le montant (virgule ou zéros en trop ?).")
                 return amount
             if kind == "bool":
                 return reading.parse_bool(raw)
@@ -406,27 +497,61 @@ def check_file(
 
     `pending_actions` are (action_id, annee) keys imported earlier in the same upload.
     """
-    report = Report(file_name=file_name, checksum=checksum(data), kind=None)
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"unknown file kind {kind}")
+    report = Report(file_name=file_name, checksum=checksum(data or b""), kind=None)
+    try:
+        _check_into(report, con, data, file_name, kind, pending_actions)
+    except Exception:  # noqa: BLE001 - a file, however built, never ends in a traceback
+        logging.getLogger(__name__).exception("check of %s failed", file_name)
+        report.tables = {}
+        report.issues.append(Issue(None, None, None, f"Le fichier « {file_name} » n'a pas pu être vérifié à cause "
+                                   "d'une erreur inattendue : rien n'a été écrit.", ERREUR,
+                                   "Vérifiez le fichier (partez d'un modèle) ; si le problème persiste, "
+                                   "transmettez-le à l'équipe technique."))
+    return report
+
+
+def _sheet_issue(raw: reading.RawTable) -> Issue | None:
+    """The warning saying which sheet of a workbook was read, when it has others (hidden ones are never read)."""
+    if raw.sheet is None or not raw.other_sheets:
+        return None
+    others = [f"« {n} »" + (" (masquée)" if n in raw.hidden_sheets else "") for n in raw.other_sheets]
+    return Issue(None, None, raw.sheet, f"Classeur de {len(others) + 1} feuilles : seule la feuille « {raw.sheet} » "
+                 f"a été lue ; les autres ({', '.join(others)}) sont ignorées.", AVERTISSEMENT,
+                 "Placez les données dans une feuille visible nommée comme le type de fichier, ou en première "
+                 "feuille visible.")
+
+
+def _check_into(report: Report, con, data: bytes, file_name: str, kind: str | None,
+                pending_actions: set[tuple[str, int]] | None) -> None:
     try:
         raw = reading.read_table(data, file_name, sheet_hint=kind)
     except reading.UnreadableFile as exc:
         report.issues.append(Issue(None, None, None, exc.message, ERREUR,
                                    "Enregistrez le tableau au format CSV ou Excel (.xlsx)."))
-        return report
+        return
     if kind is None:
         file_kind = detect_kind(raw.header)
+        if file_kind is not None and raw.sheet is not None and raw.other_sheets:
+            # the visible sheet named after the kind wins over the first one, as when the kind is chosen
+            named = reading.read_table(data, file_name, sheet_hint=file_kind.code)
+            if named.sheet != raw.sheet and detect_kind(named.header) == file_kind:
+                raw = named
         if file_kind is None:
             report.issues.append(Issue(
                 raw.header_line, None, None,
                 "Type de fichier non reconnu : les colonnes obligatoires d'aucun format ne sont présentes "
                 f"(colonnes lues : {_enumeration(raw.header)}).",
                 ERREUR, "Partez d'un modèle de fichier, ou choisissez le type de fichier."))
-            return report
+            return
     else:
-        if kind not in KINDS:
-            raise ValueError(f"unknown file kind {kind}")
         file_kind = KINDS[kind]
     report.kind = file_kind
+    report.sheet = raw.sheet
+    sheet_issue = _sheet_issue(raw)
+    if sheet_issue is not None:
+        report.issues.append(sheet_issue)
     rows = _validate_rows(con, raw, file_kind, report.issues)
     report.n_rows = len(rows)
     if rows:
@@ -437,7 +562,6 @@ def check_file(
         report.issues.append(Issue(raw.header_line, None, None, "Le fichier ne contient aucune ligne de données.",
                                    ERREUR, "Ajoutez des lignes sous l'en-tête."))
     report.issues.sort(key=lambda i: i.line or 0)  # in file order, whichever check found them
-    return report
 
 
 def _validate_rows(con, raw: reading.RawTable, kind: FileKind, issues: list[Issue]) -> list[dict]:
@@ -460,7 +584,7 @@ def _validate_rows(con, raw: reading.RawTable, kind: FileKind, issues: list[Issu
                             f"Ajoutez la colonne « {name} » (voir le modèle de fichier « {kind.code} »)."))
     if missing:
         return []
-    checker = _RowChecker(_context(con), issues)
+    checker = _RowChecker(_context(con), issues, keys=kind.key)
     width = len(raw.header)
     out: list[dict] = []
     for line, cells in raw.rows:
@@ -478,8 +602,8 @@ def _validate_rows(con, raw: reading.RawTable, kind: FileKind, issues: list[Issu
         values: dict = {"_line": line}
         ok = True
         for col in kind.columns:
-            idx = found.get(col.name)
-            cell = cells[idx].strip() if idx is not None and idx < len(cells) else ""
+            pos = found.get(col.name)
+            cell = cells[pos].strip() if pos is not None and pos < len(cells) else ""
             if not cell:
                 if col.required:
                     checker.error(line, col.name, "", f"Valeur obligatoire manquante dans « {col.name} ».",
@@ -493,16 +617,23 @@ def _validate_rows(con, raw: reading.RawTable, kind: FileKind, issues: list[Issu
             values[col.name] = value
         if ok:
             out.append(values)
-    if kind.code != "financements":  # financements: checked once the defaults (nature, section) are known
-        _check_duplicates(kind, out, issues)
     return out
 
 
+def _fold_key(value: object) -> object:
+    """How two key values are compared for duplicates: text without regard to case (and Unicode form), so that
+    `FR`/`fr` or `commune`/`Commune`, which become one row once normalised, are caught before writing."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value).casefold().strip()
+    return value
+
+
 def _check_duplicates(kind: FileKind, rows: list[dict], issues: list[Issue]) -> None:
+    """Rows of the file sharing a key (after the normalisations of the builders, case ignored)."""
     key_cols = kind.key
     seen: dict[tuple, int] = {}
     for row in rows:
-        key = tuple(row.get(c) if c != "nature" else row.get(c) for c in key_cols)
+        key = tuple(_fold_key(row.get(c)) for c in key_cols)
         if key in seen:
             shown = ", ".join(f"{c} = {row.get(c)}" for c in key_cols if row.get(c) is not None)
             issues.append(Issue(row["_line"], key_cols[0], str(row.get(key_cols[0])),
@@ -531,9 +662,49 @@ def _build_tables(con, kind: FileKind, rows: list[dict], issues: list[Issue],
     }[kind.code]
     ctx = _context(con)
     tables = builder(con, ctx, kind, rows, issues, pending_actions)
+    if kind.code != "financements":  # financements: checked by its builder once the defaults are known
+        _check_duplicates(kind, rows, issues)
+    _check_case_conflicts(con, kind, rows, issues)
     if any(i.severity == ERREUR for i in issues):
         return {}
     return tables
+
+
+# Identifiers that the base compares exactly (DuckDB text is case-sensitive) but that people read without regard
+# to case: file column -> (table, column). A value differing from one in the base only by case is refused, or
+# the base would hold two look-alike rows (two pillars "Emploi" and "emploi", two actions "A-1" and "a-1").
+CASE_KEYS: dict[str, tuple[str, str, str]] = {
+    "programmation": ("action_id", "action", "action_id"),
+    "piliers": ("code", "pilier", "code"),
+    "financeurs": ("code", "financeur", "code"),
+    "thematiques": ("sous_theme_code", "thematique", "code"),
+    "indicateurs": ("indicateur", "indicateur_def", "code"),
+    "enquete": ("enquete", "enquete_reponse", "enquete"),
+    "enquete_diffusion": ("enquete", "enquete_diffusion", "enquete"),
+}
+
+
+def _check_case_conflicts(con, kind: FileKind, rows: list[dict], issues: list[Issue]) -> None:
+    spec = CASE_KEYS.get(kind.code)
+    if spec is None or not rows:
+        return
+    col, table, db_col = spec
+    first_line: dict[str, int] = {}
+    for r in rows:
+        value = r.get(col)
+        if isinstance(value, str):
+            first_line.setdefault(value, r["_line"])
+    values = pd.DataFrame({"v": list(first_line)})
+    con.register("_case_values", values)
+    try:
+        pairs = con.execute(f"SELECT DISTINCT f.v, t.{db_col} FROM _case_values f JOIN {table} t "
+                            f"ON lower(t.{db_col}) = lower(f.v) AND t.{db_col} <> f.v").fetchall()
+    finally:
+        con.unregister("_case_values")
+    for mine, theirs in sorted(pairs, key=lambda p: first_line[p[0]]):
+        issues.append(Issue(first_line[mine], col, mine, f"« {mine} » ne diffère de « {theirs} », déjà dans la base, "
+                            "que par les majuscules et minuscules : ce serait un second identifiant d'apparence "
+                            "identique.", ERREUR, f"Écrivez « {theirs} » exactement comme dans la base."))
 
 
 def _generation_of(year: int) -> str:
@@ -561,6 +732,12 @@ def _tables_programmation(con, ctx: _Context, kind, rows, issues, pending):
         if pgen and pgen != gen:
             checker.warn(line, "pilier", r["pilier"], f"Le pilier « {r['pilier']} » relève des contrats "
                          f"{pgen}, l'action est de {r['annee']}.", "Vérifiez le pilier ou l'année.")
+        cgen = ctx.contrats.get(r.get("contrat") or "")
+        if cgen and cgen != gen:
+            checker.error(line, "contrat", r["contrat"], f"Le contrat {r['contrat']} est un contrat {cgen}, "
+                          f"l'action est de {r['annee']}.", "Les actions 2015-2023 relèvent des contrats CV…, celles "
+                          "de 2024 et après des contrats CN… ; corrigez le contrat ou l'année.")
+            continue
         if r["qpv"] == "*":
             contrat = r.get("contrat")
             if not contrat:
@@ -581,6 +758,7 @@ def _tables_programmation(con, ctx: _Context, kind, rows, issues, pending):
             r["contrat"] = contrat
         else:
             codes = []
+            bad = False
             for part in r["qpv"].split("|"):
                 code = part.strip().upper()
                 if not code:
@@ -589,17 +767,26 @@ def _tables_programmation(con, ctx: _Context, kind, rows, issues, pending):
                 if info is None:
                     checker.error(line, "qpv", part, f"Code QPV « {part} » inconnu (ni géographie 2015, ni 2024).",
                                   "Recopiez le code officiel (QP… pour 2015-2023, QN… à partir de 2024).")
+                    bad = True
                     continue
                 geo, contrat = info
                 if (geo == "2024") != (r["annee"] >= 2024):
-                    checker.warn(line, "qpv", code, f"Le QPV {code} appartient à la géographie {geo}, "
-                                 f"l'action est de {r['annee']}.",
-                                 "Les actions 2015-2023 utilisent les codes QP…, celles de 2024 et après les QN….")
+                    checker.error(line, "qpv", code, f"Le QPV {code} appartient à la géographie prioritaire {geo}, "
+                                  f"l'action est de {r['annee']} : les deux géographies ne se mélangent pas.",
+                                  "Les actions 2015-2023 utilisent les codes QP…, celles de 2024 et après les "
+                                  "codes QN… ; corrigez le code ou l'année.")
+                    bad = True
+                    continue
+                if contrat and r.get("contrat") and contrat != r["contrat"]:
+                    checker.error(line, "qpv", code, f"Le QPV {code} relève du contrat {contrat}, l'action est "
+                                  f"du contrat {r['contrat']}.", "Corrigez le code du quartier ou celui du contrat.")
+                    bad = True
+                    continue
                 if code not in codes:
                     codes.append(code)
                 if not r.get("contrat") and contrat:
                     r["contrat"] = contrat
-            if not codes:
+            if bad or not codes:
                 continue
             r["qpv"] = "|".join(codes)
         part = 1.0 / len(codes)
@@ -711,6 +898,13 @@ def _tables_qpv(con, ctx: _Context, kind, rows, issues, pending):
         if r["geographie"] != geo:
             issues.append(Issue(r["_line"], "geographie", r["geographie"], f"Le code {code} est un code de la "
                                 f"géographie {geo}.", ERREUR, f"Indiquez {geo} dans la colonne geographie."))
+        cgen = ctx.contrats.get(r.get("contrat") or "")
+        wanted = "2015-2023" if r["geographie"] == "2015" else "2024-2030"
+        if cgen and cgen != wanted:
+            issues.append(Issue(r["_line"], "contrat", r["contrat"], f"Le quartier {code} (géographie "
+                                f"{r['geographie']}) ne peut pas être rattaché au contrat {r['contrat']}, un contrat "
+                                f"{cgen}.", ERREUR, "Les quartiers QP… relèvent des contrats CV… (2015-2023), les "
+                                "quartiers QN… des contrats CN… (2024-2030) ; corrigez le contrat."))
         for c in (r.get("communes_insee") or "").split("|"):
             if c:
                 links.append({"code_qpv": code, "code_insee": c})
@@ -866,8 +1060,16 @@ def apply_in_transaction(con, report: Report, user: str | None = None) -> Import
     counts = (len(main_diff.added), len(main_diff.changed_after), len(main_diff.removed))
     import_id = _new_import_id(con)
     if any(len(d.added) + len(d.changed_after) + len(d.removed) for d in diffs.values()):
-        for table, df in report.tables.items():
-            _write_table(con, import_id, table, df)
+        try:
+            for table, df in report.tables.items():
+                _write_table(con, import_id, table, df)
+        except duckdb.Error as exc:
+            # every check ran before; should the base still refuse a row, the file is rejected, never a traceback
+            logging.getLogger(__name__).exception("write of %s refused by the base", report.file_name)
+            report.issues.append(Issue(None, None, None, f"La base a refusé le contenu du fichier « "
+                                       f"{report.file_name} » : rien n'a été écrit.", ERREUR,
+                                       "Vérifiez les identifiants (doublons) et les nombres du fichier."))
+            raise ImportRejected(report) from exc
         _refresh_facts(con, import_id)
     _journal(con, import_id, user or default_user(), report.file_name, report.checksum,
              report.kind.code, report.n_rows, counts)
@@ -938,62 +1140,68 @@ def undo_blockers(con, import_id: int) -> list[int]:
 def undo_import(con, import_id: int | None = None, user: str | None = None) -> ImportResult:
     """Restore the rows an import replaced, as one journaled operation. Raises UndoRefused with the reason."""
     with WRITE_LOCK:
-        if import_id is None:
-            row = con.execute("SELECT max(import_id) FROM import_journal WHERE annule_par IS NULL "
-                              "AND annule IS NULL").fetchone()
-            if row[0] is None:
-                raise UndoRefused("Aucun import à annuler.")
-            import_id = row[0]
-        entry = con.execute("SELECT fichier, type_fichier, annule_par, annule FROM import_journal "
-                            "WHERE import_id = ?", [import_id]).fetchone()
-        if entry is None:
-            raise UndoRefused(f"L'import n° {import_id} n'existe pas.")
-        file_name, kind, undone_by, undo_of = entry
-        if undone_by is not None:
-            raise UndoRefused(f"L'import n° {import_id} a déjà été annulé (annulation n° {undone_by}).")
-        blockers = undo_blockers(con, import_id)
-        if blockers:
-            names = dict(con.execute("SELECT import_id, fichier FROM import_journal WHERE import_id IN "
-                                     f"({', '.join('?' for _ in blockers)})", blockers).fetchall())
-            shown = ", ".join(f"n° {b} ({names.get(b)})" for b in blockers)
-            raise UndoRefused(
-                f"L'import n° {import_id} ne peut pas être annulé : "
-                f"{'les imports' if len(blockers) > 1 else 'l’import'} {shown} "
-                f"{'ont' if len(blockers) > 1 else 'a'} modifié depuis les mêmes lignes. "
-                "Annulez-les d'abord, du plus récent au plus ancien.")
         con.execute("BEGIN TRANSACTION")
         try:
-            new_id = _new_import_id(con)
-            counts = [0, 0, 0]
-            main = MAIN_TABLE.get(kind)
-            for table in _touched_tables(con, import_id):
-                cols = ", ".join(TABLE_SCOPE[table])
-                con.execute(f"CREATE OR REPLACE TEMP TABLE _scope AS SELECT DISTINCT {cols} FROM journal_{table} "
-                            "WHERE import_id = ?", [import_id])
-                restore = con.execute(f"SELECT * EXCLUDE (import_id, etat) FROM journal_{table} "
-                                      "WHERE import_id = ? AND etat = 'avant'", [import_id]).df()
-                if table == main:
-                    current = con.execute(f"SELECT t.* FROM {table} t SEMI JOIN _scope s "
-                                          f"ON {_scope_join(table)}").df()
-                    d = _diff_frames(table, table_columns(con, table), current, restore)
-                    counts = [len(d.added), len(d.changed_after), len(d.removed)]
-                con.execute(f"INSERT INTO journal_{table} SELECT ?, 'avant', t.* FROM {table} t "
-                            f"SEMI JOIN _scope s ON {_scope_join(table)}", [new_id])
-                con.execute(f"DELETE FROM {table} t USING _scope s WHERE {_scope_join(table)}")
-                con.execute(f"INSERT INTO {table} SELECT * EXCLUDE (import_id, etat) FROM journal_{table} "
-                            "WHERE import_id = ? AND etat = 'avant'", [import_id])
-                con.execute(f"INSERT INTO journal_{table} SELECT ?, 'apres', t.* FROM {table} t "
-                            f"SEMI JOIN _scope s ON {_scope_join(table)}", [new_id])
-                con.execute("DROP TABLE _scope")
-            _refresh_facts(con, new_id)
-            _journal(con, new_id, user or default_user(), f"annulation de l'import n° {import_id} ({file_name})",
-                     None, kind, 0, tuple(counts), undo_of=import_id)
-            con.execute("UPDATE import_journal SET annule_par = ? WHERE import_id = ?", [new_id, import_id])
+            result = undo_in_transaction(con, import_id, user)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-    return ImportResult(new_id, kind, file_name, 0, *counts)
+    return result
+
+
+def undo_in_transaction(con, import_id: int | None = None, user: str | None = None) -> ImportResult:
+    """`undo_import` inside the caller's transaction (the caller holds WRITE_LOCK): gestion.undo uses it."""
+    if import_id is None:
+        row = con.execute("SELECT max(import_id) FROM import_journal WHERE annule_par IS NULL "
+                          "AND annule IS NULL").fetchone()
+        if row[0] is None:
+            raise UndoRefused("Aucun import à annuler.")
+        import_id = row[0]
+    entry = con.execute("SELECT fichier, type_fichier, annule_par, annule FROM import_journal "
+                        "WHERE import_id = ?", [import_id]).fetchone()
+    if entry is None:
+        raise UndoRefused(f"L'import n° {import_id} n'existe pas.")
+    file_name, kind, undone_by, undo_of = entry
+    if undone_by is not None:
+        raise UndoRefused(f"L'import n° {import_id} a déjà été annulé (annulation n° {undone_by}).")
+    blockers = undo_blockers(con, import_id)
+    if blockers:
+        names = dict(con.execute("SELECT import_id, fichier FROM import_journal WHERE import_id IN "
+                                 f"({', '.join('?' for _ in blockers)})", blockers).fetchall())
+        shown = ", ".join(f"n° {b} ({names.get(b)})" for b in blockers)
+        raise UndoRefused(
+            f"L'import n° {import_id} ne peut pas être annulé : "
+            f"{'les imports' if len(blockers) > 1 else 'l’import'} {shown} "
+            f"{'ont' if len(blockers) > 1 else 'a'} modifié depuis les mêmes lignes. "
+            "Annulez-les d'abord, du plus récent au plus ancien.")
+    new_id = _new_import_id(con)
+    counts = [0, 0, 0]
+    main = MAIN_TABLE.get(kind)
+    for table in _touched_tables(con, import_id):
+        cols = ", ".join(TABLE_SCOPE[table])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _scope AS SELECT DISTINCT {cols} FROM journal_{table} "
+                    "WHERE import_id = ?", [import_id])
+        restore = con.execute(f"SELECT * EXCLUDE (import_id, etat) FROM journal_{table} "
+                              "WHERE import_id = ? AND etat = 'avant'", [import_id]).df()
+        if table == main:
+            current = con.execute(f"SELECT t.* FROM {table} t SEMI JOIN _scope s "
+                                  f"ON {_scope_join(table)}").df()
+            d = _diff_frames(table, table_columns(con, table), current, restore)
+            counts = [len(d.added), len(d.changed_after), len(d.removed)]
+        con.execute(f"INSERT INTO journal_{table} SELECT ?, 'avant', t.* FROM {table} t "
+                    f"SEMI JOIN _scope s ON {_scope_join(table)}", [new_id])
+        con.execute(f"DELETE FROM {table} t USING _scope s WHERE {_scope_join(table)}")
+        con.execute(f"INSERT INTO {table} SELECT * EXCLUDE (import_id, etat) FROM journal_{table} "
+                    "WHERE import_id = ? AND etat = 'avant'", [import_id])
+        con.execute(f"INSERT INTO journal_{table} SELECT ?, 'apres', t.* FROM {table} t "
+                    f"SEMI JOIN _scope s ON {_scope_join(table)}", [new_id])
+        con.execute("DROP TABLE _scope")
+    _refresh_facts(con, new_id)
+    _journal(con, new_id, user or default_user(), f"annulation de l'import n° {import_id} ({file_name})",
+             None, kind, 0, (counts[0], counts[1], counts[2]), undo_of=import_id)
+    con.execute("UPDATE import_journal SET annule_par = ? WHERE import_id = ?", [new_id, import_id])
+    return ImportResult(new_id, kind, file_name, 0, counts[0], counts[1], counts[2])
 
 
 def label(value: str | None) -> str:

@@ -128,7 +128,7 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict:
     droit_commun = float(nat.get("droit_commun", 0.0))
     sql = fact_conditions(f, split=True)
     nb_qpv = con.execute(f"SELECT count(DISTINCT x.code_qpv) FILTER (WHERE {financee()}) FROM fait_qpv x "
-                         f"{sql.where()}", sql.params).fetchone()[0]
+                         f"{sql.where()}", sql.params).fetchall()[0][0]
     return {**dossiers(con, f),
         "montant_accorde": total_,
         "nb_actions": int(head["nb_actions"]),

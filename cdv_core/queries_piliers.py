@@ -6,12 +6,11 @@ DuckDB through `queries.aggregate` (equal split per QPV when quartiers or commun
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import duckdb
 import pandas as pd
 
-from cdv_core import auth, importer, queries
+from cdv_core import queries
+from cdv_core.errors import CdvError
 from cdv_core.filters import Filtres, Sql, action_conditions, financement_conditions, qpv_conditions
 
 # `cible_pilier.nature`: the credits a target is a share of.
@@ -19,7 +18,7 @@ NATURES_CIBLE = {"specifique": "crédits spécifiques", "droit_commun": "crédit
                  "tous": "financements"}
 
 
-class CibleInvalide(ValueError):
+class CibleInvalide(CdvError, ValueError):
     """A pillar target that cannot be stored; the message is a French sentence for the person."""
 
 
@@ -122,44 +121,13 @@ def cibles(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return df
 
 
-def _write_cible(con, pilier: str, nature: str, row: tuple | None, user: str, what: str) -> int:
-    """Replace the target (pilier, nature) by `row` (None: delete) in one journaled transaction."""
-    with importer.WRITE_LOCK:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            import_id = con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
-            key = "WHERE pilier = ? AND nature = ?"
-            before = con.execute(f"SELECT count(*) FROM cible_pilier {key}", [pilier, nature]).fetchone()[0]
-            con.execute(f"INSERT INTO journal_cible_pilier SELECT ?, 'avant', * FROM cible_pilier {key}",
-                        [import_id, pilier, nature])
-            con.execute(f"DELETE FROM cible_pilier {key}", [pilier, nature])
-            if row is not None:
-                con.execute("INSERT INTO cible_pilier (pilier, nature, part_cible, libelle) VALUES (?, ?, ?, ?)",
-                            list(row))
-            con.execute(f"INSERT INTO journal_cible_pilier SELECT ?, 'apres', * FROM cible_pilier {key}",
-                        [import_id, pilier, nature])
-            counts = (0, 0, 1) if row is None else ((1, 0, 0) if before == 0 else (0, 1, 0))
-            # A journal entry: who changed the target and when; it also refreshes the app's cached figures.
-            con.execute(
-                "INSERT INTO import_journal (import_id, horodatage, utilisateur, fichier, empreinte, "
-                "type_fichier, nb_lignes, nb_ajoutees, nb_modifiees, nb_supprimees) "
-                "VALUES (?, ?, ?, ?, NULL, 'cible_pilier', 1, ?, ?, ?)",
-                [import_id, datetime.now(), user, what, *counts])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    return int(import_id)
+def cible_row(con: duckdb.DuckDBPyConnection, pilier: str, nature: str, part_cible: float,
+              libelle: str | None = None) -> tuple[str, str, float, str | None]:
+    """The checked row (pilier, nature, part, libellé) of a target "`part_cible` % of the `nature` credits go
+    to `pilier`"; CibleInvalide with a French message for an unknown pillar or nature or a share outside 0–100.
 
-
-def definir_cible(con: duckdb.DuckDBPyConnection, pilier: str, nature: str, part_cible: float,
-                  libelle: str | None = None, actor: auth.User | None = None) -> int:
-    """Store (or replace) the target "`part_cible` % of the `nature` credits go to `pilier`"; journal id.
-
-    Reserved to gestionnaires (auth.AccessDenied otherwise). Raises CibleInvalide with a French message for
-    an unknown pillar or nature or a share outside 0–100.
+    Storing it is done by `gestion.definir_cible` (gestionnaires only); this module never writes.
     """
-    auth.require_role(actor, auth.GESTIONNAIRE)
     if con.execute("SELECT 1 FROM pilier WHERE code = ?", [pilier]).fetchone() is None:
         raise CibleInvalide(f"Le pilier « {pilier} » n'existe pas dans le référentiel des piliers.")
     if nature not in NATURES_CIBLE:
@@ -171,19 +139,12 @@ def definir_cible(con: duckdb.DuckDBPyConnection, pilier: str, nature: str, part
         raise CibleInvalide(f"La part cible doit être un nombre entre 0 et 100 (reçu : « {part_cible} »).") from None
     if not 0 < part <= 100:
         raise CibleInvalide(f"La part cible doit être comprise entre 0 et 100 % (reçu : {part:g}).")
-    text = (libelle or "").strip() or None
-    return _write_cible(con, pilier, nature, (pilier, nature, part, text), actor.label,
-                        f"cible du pilier {pilier} ({nature}) : {part:g} %")
+    return pilier, nature, part, (libelle or "").strip() or None
 
 
-def supprimer_cible(con: duckdb.DuckDBPyConnection, pilier: str, nature: str,
-                    actor: auth.User | None = None) -> int:
-    """Remove a target; journal id. Reserved to gestionnaires; raises CibleInvalide if there is none."""
-    auth.require_role(actor, auth.GESTIONNAIRE)
-    if con.execute("SELECT 1 FROM cible_pilier WHERE pilier = ? AND nature = ?", [pilier, nature]).fetchone() is None:
-        raise CibleInvalide("Aucune cible n'est enregistrée pour ce pilier et cette nature de crédits.")
-    return _write_cible(con, pilier, nature, None, actor.label,
-                        f"suppression de la cible du pilier {pilier} ({nature})")
+def cible_existe(con: duckdb.DuckDBPyConnection, pilier: str, nature: str) -> bool:
+    return con.execute("SELECT 1 FROM cible_pilier WHERE pilier = ? AND nature = ?",
+                       [pilier, nature]).fetchone() is not None
 
 
 def _generation_years(generation: str | None) -> tuple[int, int] | None:

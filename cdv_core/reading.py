@@ -16,14 +16,18 @@ import re
 import unicodedata
 import warnings
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
 __all__ = [
+    "Budget",
+    "LIMITES",
+    "Limites",
     "RawTable",
     "UnreadableFile",
     "normalize_choice",
     "normalize_name",
+    "parse_amount",
     "parse_bool",
     "parse_int",
     "parse_number",
@@ -49,6 +53,122 @@ class RawTable:
     encoding: str | None  # 'utf-8', 'utf-8-sig', 'cp1252', 'latin-1' (last resort) or None for xlsx
     delimiter: str | None  # ';' ',' '\t' or None for xlsx
     sheet: str | None  # sheet name for xlsx, None for CSV
+    other_sheets: list[str] = field(default_factory=list)  # the workbook's other sheets (not read)
+    hidden_sheets: list[str] = field(default_factory=list)  # the workbook's hidden sheets (never read)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Limits: what any reader (CSV, xlsx, and the map readers of cdv_core.contours) accepts at most
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limites:
+    """The most a file may hold; a reader checks them while streaming, before anything big is allocated.
+
+    Sized so that checking the worst file stays well under 1 Go of memory (see benchmarks/memory_reading.py):
+    200 000 rows of 15 columns is about ten times the programmation of every contract of France for a year.
+    """
+
+    octets: int = 50_000_000  # size of the uploaded file
+    lignes: int = 200_000  # non-empty rows of the table
+    lignes_brutes: int = 300_000  # rows of the sheet, empty ones included (an xlsx may declare a million)
+    colonnes: int = 200  # a filled cell beyond this column is refused (an xlsx may use up to XFD = 16 384)
+    cellule: int = 32_767  # characters in one cell (Excel's own limit)
+    cellules: int = 4_000_000  # non-empty cells in the whole table
+    caracteres: int = 120_000_000  # characters in the whole table
+    decompresse: int = 600_000_000  # uncompressed bytes of every part of an xlsx (or any zip) together
+    chaines: int = 100_000_000  # uncompressed bytes of an xlsx's shared strings (held in memory)
+    objets: int = 200_000  # features of a map file (Shapefile, GeoJSON)
+    points: int = 20_000_000  # coordinates of a map file
+
+
+LIMITES = Limites()
+
+
+def _n(value: int) -> str:
+    """`1 000 000` with narrow no-break spaces."""
+    return f"{value:,}".replace(",", "\u202f")
+
+
+def _lettre(col: int) -> str:
+    """Spreadsheet letters of a 1-based column number (1 → A, 16384 → XFD)."""
+    out = ""
+    while col > 0:
+        col, rem = divmod(col - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+class Budget:
+    """Counts what a reader has produced so far and raises UnreadableFile (French) past a limit.
+
+    One Budget per file read. Readers call `colonne` for each filled cell's position before storing it,
+    `ligne` for each non-empty row kept, `brute` for each row met (empty or not), and map readers `objet`
+    and `points`; `octets` checks a size announced before reading (file, zip member).
+    """
+
+    def __init__(self, name: str, limites: Limites | None = None):
+        self.name = name
+        self.limites = limites or LIMITES
+        self.n_lignes = 0
+        self.n_brutes = 0
+        self.n_cellules = 0
+        self.n_caracteres = 0
+        self.n_objets = 0
+        self.n_points = 0
+
+    def _refus(self, what: str) -> UnreadableFile:
+        return UnreadableFile(f"Le fichier « {self.name} » est trop grand pour être importé : {what}. "
+                              "Découpez-le en plusieurs fichiers ou retirez ce qui dépasse.")
+
+    def octets(self, n: int, what: str = "le fichier", limite: int | None = None) -> None:
+        limite = self.limites.octets if limite is None else limite
+        if n > limite:
+            raise self._refus(f"{what} fait {_mo(n, above=limite)}, la limite est de {_mo(limite)}")
+
+    def brute(self, line: int) -> None:
+        self.n_brutes += 1
+        if self.n_brutes > self.limites.lignes_brutes or line > self.limites.lignes_brutes:
+            raise self._refus(f"la feuille compte plus de {_n(self.limites.lignes_brutes)} lignes")
+
+    def colonne(self, line: int, col: int) -> None:
+        if col > self.limites.colonnes:
+            raise self._refus(
+                f"la ligne {line} a une cellule remplie en colonne {_lettre(col)} (colonne n° {col}), "
+                f"au-delà de la colonne {_lettre(self.limites.colonnes)} (n° {self.limites.colonnes}), "
+                "la dernière lue")
+
+    def ligne(self, line: int, cells: list[str]) -> None:
+        self.n_lignes += 1
+        if self.n_lignes > self.limites.lignes:
+            raise self._refus(f"il compte plus de {_n(self.limites.lignes)} lignes")
+        if len(cells) > self.limites.colonnes:
+            last = max(i for i, c in enumerate(cells) if c) + 1
+            self.colonne(line, last)
+        for idx, cell in enumerate(cells):
+            if len(cell) > self.limites.cellule:
+                raise self._refus(
+                    f"la cellule de la ligne {line}, colonne {_lettre(idx + 1)}, compte {_n(len(cell))} caractères "
+                    f"(limite : {_n(self.limites.cellule)})")
+            if cell:
+                self.n_cellules += 1
+                self.n_caracteres += len(cell)
+        if self.n_cellules > self.limites.cellules:
+            raise self._refus(f"il compte plus de {_n(self.limites.cellules)} cellules remplies")
+        if self.n_caracteres > self.limites.caracteres:
+            raise self._refus(
+                f"ses cellules comptent plus de {_n(self.limites.caracteres)} caractères")
+
+    def objet(self, n: int = 1) -> None:
+        self.n_objets += n
+        if self.n_objets > self.limites.objets:
+            raise self._refus(f"il compte plus de {_n(self.limites.objets)} formes")
+
+    def points(self, n: int) -> None:
+        self.n_points += n
+        if self.n_points > self.limites.points:
+            raise self._refus(f"ses formes comptent plus de {_n(self.limites.points)} points")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -138,7 +258,29 @@ def parse_number(s: str) -> float:
     value = float(_number_text(s))
     if not math.isfinite(value):
         raise ValueError(f"« {s} » n'est pas un nombre.")
-    return value
+    return value + 0.0  # -0 becomes 0
+
+
+class AmountError(ValueError):
+    """An amount written in a way an amount is never written (%, exponent); `.message` says so in French."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def parse_amount(s: str) -> float:
+    """Return the amount in euros written in `s`, like parse_number but stricter.
+
+    Refused (AmountError, a ValueError): a percentage ("12,5 %" is not 12,50 €), scientific notation ("1e9",
+    "1,5E+03"), anything non-finite; other unreadable text raises ValueError like parse_number. "-0" is 0.
+    """
+    t = (s or "").strip().strip(_SP)
+    if "%" in t:
+        raise AmountError(f"« {s} » est un pourcentage, pas un montant en euros.")
+    if re.search(r"\d[eE][+-]?\d", t):
+        raise AmountError(f"« {s} » est écrit en notation scientifique : écrivez le montant en chiffres.")
+    return parse_number(t)
 
 
 def parse_int(s: str) -> int:
@@ -264,8 +406,38 @@ def _sniff_binary(data: bytes) -> str | None:
     return None
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    """Return (text, encoding) trying UTF-8 with BOM, UTF-8, cp1252, then latin-1."""
+def _lines_list(numbers: list[int], limit: int = 8) -> str:
+    shown = ", ".join(str(n) for n in numbers[:limit])
+    return shown + (" …" if len(numbers) > limit else "")
+
+
+def _mixed_encodings(body: bytes, name: str) -> None:
+    """Raise UnreadableFile naming the lines when some lines are UTF-8 and others are not (cp1252, latin-1).
+
+    Such a file (two exports pasted together) would otherwise import with garbled accents on one kind of line.
+    """
+    utf8, other = [], []
+    for n, line in enumerate(body.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            other.append(n)
+        else:
+            utf8.append(n)
+    if utf8 and other:
+        raise UnreadableFile(
+            f"Le fichier « {name} » mélange deux encodages de caractères : les lignes {_lines_list(utf8)} sont en "
+            f"UTF-8, les lignes {_lines_list(other)} en Windows-1252 (ANSI) ; les accents seraient abîmés. "
+            "Ouvrez-le dans un tableur, corrigez les accents puis enregistrez-le au format « CSV UTF-8 ».")
+
+
+def _decode(data: bytes, name: str = "") -> tuple[str, str]:
+    """Return (text, encoding) trying UTF-8 with BOM, UTF-8, cp1252, then latin-1.
+
+    A file whose lines mix UTF-8 and another encoding is refused (UnreadableFile naming the lines).
+    """
     if data.startswith(b"\xef\xbb\xbf"):
         body, encoding = data[3:], "utf-8-sig"
     else:
@@ -276,6 +448,7 @@ def _decode(data: bytes) -> tuple[str, str]:
         # a file cut in the middle of a multi-byte character is still UTF-8: keep all but the broken tail
         if exc.start >= len(body) - 3 and exc.reason == "unexpected end of data":
             return body[: exc.start].decode("utf-8", errors="replace"), encoding
+        _mixed_encodings(body, name)
         if encoding == "utf-8-sig":
             return body.decode("utf-8", errors="replace"), encoding
     try:
@@ -326,11 +499,24 @@ def _delimiter_score(text: str, delimiter: str) -> tuple[int, int, int]:
     return (int(width > 1), consistent, width)
 
 
-def _read_csv(data: bytes, name: str) -> RawTable:
+def _prescan(text: str, budget: Budget) -> None:
+    """Refuse, before the CSV parser builds a record, a line holding far more cells than the column limit.
+
+    The parser allocates a whole record at once: one line of 10 million ";" would be a list of 10 million cells.
+    """
+    most = budget.limites.colonnes * 50 + 1000  # generous: a quoted cell may hold delimiters of its own
+    for n, line in enumerate(io.StringIO(text, newline=""), start=1):
+        if len(line) > most and max(line.count(d) for d in _DELIMITERS) > most:
+            raise budget._refus(f"la ligne {n} compte plus de {_n(most)} séparateurs")
+
+
+def _read_csv(data: bytes, name: str, limites: Limites | None = None) -> RawTable:
     """Return the RawTable of a delimited text file."""
-    text, encoding = _decode(data)
+    budget = Budget(name, limites)
+    text, encoding = _decode(data, name)
     if text.startswith("\ufeff"):
         text = text[1:]  # BOM written twice, or a UTF-8 BOM in a cp1252-looking file
+    _prescan(text, budget)
     # Excel honours a first line "sep=;" and does not show it: follow it and do not count it as a row
     sep = re.match(r"sep=([;,\t|])[ \t]*(\r\n|\r|\n|$)", text[:16])
     if sep:
@@ -352,8 +538,13 @@ def _read_csv(data: bytes, name: str) -> RawTable:
                 continue
             if header is None:
                 header, header_line = _trim(cells, 0), line
+                budget.ligne(line, header)
             else:
-                rows.append((line, _trim(cells, len(header))))
+                row = _trim(cells, len(header))
+                if len(row) > len(header) and len(row) > budget.limites.colonnes:
+                    budget.colonne(line, len(row))
+                budget.ligne(line, row)
+                rows.append((line, row))
     except csv.Error as exc:
         raise UnreadableFile(
             f"Le fichier « {name} » ne peut pas être lu comme un tableau CSV (vers la ligne {line + 1})."
@@ -390,42 +581,93 @@ def _xlsx_cell(value: object) -> str:
     return _clean(value)
 
 
-def _read_xlsx(data: bytes, name: str, sheet_hint: str | None) -> RawTable:
-    """Return the RawTable of the chosen sheet of an .xlsx workbook."""
+def _check_zip_sizes(data: bytes, budget: Budget) -> None:
+    """Refuse a workbook whose parts would unpack to more than the limits (a "zip bomb"), before opening it."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        infos = zf.infolist()
+    total = sum(max(i.file_size, 0) for i in infos)
+    budget.octets(total, "une fois décompressé, le classeur", budget.limites.decompresse)
+    for i in infos:
+        if i.filename.lower().endswith("sharedstrings.xml"):
+            budget.octets(i.file_size, "le texte de ses cellules", budget.limites.chaines)
+
+
+def _sheet_rows(wb, ws, budget: Budget):
+    """Yield (line, cells) of a read-only sheet, streaming its XML; cells are text as `_xlsx_cell` writes it.
+
+    The sheet's declared <dimension> is not used, and a row is never widened to its last declared cell: only
+    filled cells are kept, and a filled cell beyond the column limit stops the reading (UnreadableFile).
+    """
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    with ws._get_source() as src:
+        parser = WorkSheetParser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
+                                 date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+        for line, cells in parser.parse():
+            budget.brute(line)
+            filled: dict[int, str] = {}
+            for cell in cells:
+                text = _xlsx_cell(cell.get("value"))
+                if text:
+                    col = int(cell["column"])
+                    budget.colonne(line, col)
+                    filled[col] = text
+            if filled:
+                row = [""] * max(filled)
+                for col, text in filled.items():
+                    row[col - 1] = text
+                yield line, row
+
+
+def _visible(ws) -> bool:
+    return getattr(ws, "sheet_state", "visible") in (None, "visible")
+
+
+def _read_xlsx(data: bytes, name: str, sheet_hint: str | None, limites: Limites | None = None) -> RawTable:
+    """Return the RawTable of the chosen sheet of an .xlsx workbook.
+
+    The visible sheet named after `sheet_hint` (the file kind), else the first visible sheet; hidden sheets are
+    never read.
+    """
     try:
         import openpyxl  # imported here so that CSV-only use does not need it loaded
     except ImportError as exc:  # pragma: no cover - openpyxl is a declared dependency
         raise UnreadableFile(f"Le fichier « {name} » est un classeur Excel, mais la lecture des classeurs "
                              "n'est pas installée : enregistrez-le au format CSV.") from exc
+    budget = Budget(name, limites)
     wb = None
     try:
+        _check_zip_sizes(data, budget)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about unsupported extensions/styles: irrelevant here
             wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             sheets = wb.worksheets
             if not sheets:
                 raise UnreadableFile(f"Le fichier « {name} » est vide.")
+            visible = [s for s in sheets if _visible(s)]
+            if not visible:
+                raise UnreadableFile(f"Le fichier « {name} » n'a aucune feuille visible : affichez la feuille à "
+                                     "importer (clic droit sur l'onglet, « Afficher »).")
             ws = None
             if sheet_hint:
                 wanted = normalize_name(sheet_hint)
-                ws = next((s for s in sheets if normalize_name(s.title) == wanted), None)
+                ws = next((s for s in visible if normalize_name(s.title) == wanted), None)
             if ws is None:
-                # a hidden first sheet is not the one a person sees when opening the workbook
-                ws = next((s for s in sheets if getattr(s, "sheet_state", "visible") == "visible"), sheets[0])
-            if hasattr(ws, "reset_dimensions"):
-                ws.reset_dimensions()  # some generators write a wrong <dimension>: read every row present
+                ws = visible[0]
             header: list[str] | None = None
             header_line = 0
             rows: list[tuple[int, list[str]]] = []
-            for line, values in enumerate(ws.iter_rows(values_only=True), start=1):
-                cells = [_xlsx_cell(v) for v in values]
-                if not any(cells):
-                    continue
+            for line, cells in _sheet_rows(wb, ws, budget):
                 if header is None:
                     header, header_line = _trim(cells, 0), line
+                    budget.ligne(line, header)
                 else:
-                    rows.append((line, _trim(cells, len(header))))
+                    row = _trim(cells, len(header))
+                    budget.ligne(line, row)
+                    rows.append((line, row))
             title = ws.title
+            others = [s.title for s in sheets if s is not ws]
+            hidden = [s.title for s in sheets if not _visible(s)]
     except UnreadableFile:
         raise
     except Exception as exc:
@@ -440,31 +682,38 @@ def _read_xlsx(data: bytes, name: str, sheet_hint: str | None) -> RawTable:
     if header is None:
         raise UnreadableFile(f"Le fichier « {name} » est vide.")
     return RawTable(header=header, header_line=header_line, rows=rows, encoding=None, delimiter=None,
-                    sheet=title)
+                    sheet=title, other_sheets=others, hidden_sheets=hidden)
 
 
-def read_table(data: bytes, filename: str, sheet_hint: str | None = None, max_bytes: int = 50_000_000) -> RawTable:
+def read_table(data: bytes, filename: str, sheet_hint: str | None = None, max_bytes: int | None = None,
+               limites: Limites | None = None) -> RawTable:
     """Return the table in `data` (CSV or .xlsx, decided by content); raise UnreadableFile otherwise.
 
-    `filename` is only used in messages. For a workbook, the sheet whose normalized name equals
-    normalize_name(sheet_hint) is read, else the first visible sheet. Line numbers are spreadsheet rows.
-    Never raises anything but UnreadableFile.
+    `filename` is only used in messages. For a workbook, the visible sheet whose normalized name equals
+    normalize_name(sheet_hint) is read, else the first visible sheet (hidden sheets never). Line numbers are
+    spreadsheet rows. Beyond `limites` (size, rows, columns, cells; LIMITES by default) the file is refused
+    while it is read, before its rows are all in memory. Never raises anything but UnreadableFile.
     """
     name = _display_name(filename)
+    limites = limites or LIMITES
+    if max_bytes is not None:
+        limites = replace(limites, octets=max_bytes)
     try:
         if data is None or len(data) == 0:
             raise UnreadableFile(f"Le fichier « {name} » est vide.")
-        if len(data) > max_bytes:
-            raise UnreadableFile(f"Le fichier « {name} » est trop volumineux ({_mo(len(data), above=max_bytes)}) : "
-                                 f"la limite est de {_mo(max_bytes)}.")
+        if len(data) > limites.octets:
+            raise UnreadableFile(f"Le fichier « {name} » est trop volumineux ({_mo(len(data), above=limites.octets)}) : "
+                                 f"la limite est de {_mo(limites.octets)}.")
         data = bytes(data)
         kind = _sniff_binary(data)
         if kind == "xlsx":
-            return _read_xlsx(data, name, sheet_hint)
+            return _read_xlsx(data, name, sheet_hint, limites)
         if kind is not None:
             raise _not_a_table(name, kind)
-        return _read_csv(data, name)
+        return _read_csv(data, name, limites)
     except UnreadableFile:
         raise
+    except MemoryError as exc:
+        raise UnreadableFile(f"Le fichier « {name} » est trop grand pour être lu.") from exc
     except Exception as exc:  # the contract is "only UnreadableFile": anything unforeseen becomes one
         raise UnreadableFile(f"Le fichier « {name} » ne peut pas être lu comme un tableau CSV ou Excel.") from exc

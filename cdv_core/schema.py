@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import duckdb
 
-from cdv_core import facts
+from cdv_core import errors, facts
 
 SCHEMA_VERSION = 1
 
@@ -119,6 +121,59 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
         [table],
     ).fetchall()
     return [r[0] for r in rows]
+
+
+# seconds a command waits for the app to finish a write before giving up (CDV_LOCK_WAIT to change it)
+LOCK_WAIT = float(os.environ.get("CDV_LOCK_WAIT") or 10.0)
+
+
+def _retrying(open_fn, path: Path, wait: float, sleep=time.sleep):
+    """`open_fn()`, retried while another process holds a conflicting lock on the file, for `wait` seconds."""
+    deadline = time.monotonic() + wait
+    delay = 0.05
+    while True:
+        try:
+            return open_fn()
+        except (duckdb.IOException, duckdb.ConnectionException) as exc:
+            if not errors.is_lock_error(exc) or time.monotonic() >= deadline:
+                raise
+        sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
+def connect_read(path: str | Path, wait: float = LOCK_WAIT) -> duckdb.DuckDBPyConnection:
+    """Open an existing base read-only; several programs may do so at once (the app and the command line).
+
+    While a program writes (the app during an import), waits up to `wait` seconds, then raises DatabaseBusy.
+    """
+    path = Path(path)
+    try:
+        return _retrying(lambda: connect(path, read_only=True), path, wait)
+    except duckdb.Error as exc:
+        if errors.is_lock_error(exc):
+            raise errors.DatabaseBusy(
+                f"La base {path} est en cours d'écriture par un autre programme (sans doute un import dans "
+                f"l'application) depuis plus de {wait:g} secondes : relancez la commande dans un instant.") from exc
+        raise errors.from_duckdb(exc, path) from exc
+
+
+def connect_write(path: str | Path, wait: float = LOCK_WAIT) -> duckdb.DuckDBPyConnection:
+    """Open the base for writing, waiting up to `wait` seconds for other programs to let it go.
+
+    While the app runs it keeps the base open for reading, so a write from the command line is refused with
+    DatabaseBusy, whose message says what to do.
+    """
+    path = Path(path)
+    try:
+        return _retrying(lambda: connect(path), path, wait)
+    except duckdb.Error as exc:
+        if errors.is_lock_error(exc):
+            raise errors.DatabaseBusy(
+                f"La base {path} est ouverte par un autre programme (sans doute l'application en cours "
+                "d'exécution) : DuckDB n'autorise qu'un seul programme à écrire. Faites cette opération depuis "
+                "l'application (pages « Importer des données » et « Journal des imports », avec un compte "
+                "gestionnaire), ou arrêtez l'application puis relancez la commande.") from exc
+        raise errors.from_duckdb(exc, path) from exc
 
 
 def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:

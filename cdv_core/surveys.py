@@ -198,7 +198,7 @@ def nb_repondants(con: duckdb.DuckDBPyConnection, enquete: str, types: tuple[str
     sql.add("enquete = ?", enquete)
     _types_sql(sql, types)
     return int(con.execute(f"SELECT count(DISTINCT repondant) FROM enquete_reponse {sql.where()}",
-                           sql.params).fetchone()[0])
+                           sql.params).fetchall()[0][0])
 
 
 def phrase_taux(type_repondant: str, nb_sollicites: int | None, nb_repondants: int, taux: float | None) -> str:
@@ -331,6 +331,8 @@ def _ordonner(part: pd.DataFrame, info: dict) -> list[tuple[str, int]]:
         values: dict[float, int] = {}
         for rep, n in zip(part["reponse"], part["n"]):
             v = nombre(rep)
+            if v is None:  # not a number: nothing to count
+                continue
             values[v] = values.get(v, 0) + int(n)
         return [(f"{v:g}", n) for v, n in sorted(values.items())]
     for rep, n in zip(part["reponse"], part["n"]):
@@ -348,7 +350,7 @@ def comparer(con: duckdb.DuckDBPyConnection, enquetes_: tuple[str, ...], questio
             res = resultats(con, code, question, types, seuil)
         except EnqueteErreur:
             continue
-        annee = con.execute("SELECT min(annee) FROM enquete_reponse WHERE enquete = ?", [code]).fetchone()[0]
+        annee = con.execute("SELECT min(annee) FROM enquete_reponse WHERE enquete = ?", [code]).fetchall()[0][0]
         frames.append(res.assign(enquete=code, annee=int(annee)))
     if not frames:
         return pd.DataFrame(columns=["item", "reponse", "n", "pct", "base", "masque", "enquete", "annee"])
@@ -393,7 +395,7 @@ def comparer_statistiques(con: duckdb.DuckDBPyConnection, enquetes_: tuple[str, 
             stats = statistiques(con, code, question, types, seuil)
         except EnqueteErreur:
             continue
-        annee = con.execute("SELECT min(annee) FROM enquete_reponse WHERE enquete = ?", [code]).fetchone()[0]
+        annee = con.execute("SELECT min(annee) FROM enquete_reponse WHERE enquete = ?", [code]).fetchall()[0][0]
         frames.append(stats.assign(enquete=code, annee=int(annee)))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -415,7 +417,7 @@ def textes_libres(con: duckdb.DuckDBPyConnection, enquete: str, question: str, t
     sql.add("enquete = ?", enquete)
     sql.add("question = ?", question)
     _types_sql(sql, tuple(types))
-    total = int(con.execute(f"SELECT count(*) FROM enquete_reponse {sql.where()}", sql.params).fetchone()[0])
+    total = int(con.execute(f"SELECT count(*) FROM enquete_reponse {sql.where()}", sql.params).fetchall()[0][0])
     if recherche.strip():
         sql.add("contains(strip_accents(lower(reponse)), strip_accents(lower(?)))", recherche.strip())
     df = con.execute(f"SELECT trim(reponse) AS reponse FROM enquete_reponse {sql.where()} "

@@ -1,7 +1,8 @@
 """Saved views (a page + its shared filters) and saved COPIL meeting sequences (séances).
 
-Both are settings written by staff, not data: they live in plain tables (`vue_enregistree`, `seance`), are never
-journaled and survive an import or an undo.
+Both are settings written by staff, not data: they live in plain tables (`vue_enregistree`, `seance`), survive an
+import or an undo, and are only written by `cdv_core.gestion` (gestionnaires only, journaled in `journal_acces`).
+This module reads them and checks what is to be saved; it never writes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 import duckdb
 import pandas as pd
 
+from cdv_core.errors import CdvError
 from cdv_core.filters import Filtres
 
 # Shared filters as they appear in a URL (same names as the filter bar's URL parameters).
@@ -25,7 +27,7 @@ URL_KEYS = ("annees", "contrat", *MULTI)
 MAX_NOM = 120
 
 
-class VueInvalide(ValueError):
+class VueInvalide(CdvError, ValueError):
     """A name or a sequence that cannot be saved; the message is a French sentence for the person."""
 
 
@@ -78,15 +80,16 @@ def _clean_name(nom: str) -> str:
     return nom
 
 
-def save_view(con: duckdb.DuckDBPyConnection, nom: str, page: str, query_string: str) -> str:
-    """Save (or replace) a named view of `page` (its url_path) with the shared filters of `query_string`."""
+def view_row(nom: str, page: str, query_string: str) -> tuple[str, str, str]:
+    """The checked (nom, page, query string) of a view to save; VueInvalide with a French message otherwise.
+
+    Writing is done by `gestion.save_view` (gestionnaires only).
+    """
     nom = _clean_name(nom)
     page = page.strip("/")
     if not re.fullmatch(r"[a-z0-9-]*", page):
         raise VueInvalide(f"Page inconnue : « {page} ».")
-    con.execute("INSERT OR REPLACE INTO vue_enregistree VALUES (?, ?, ?, ?)",
-                [nom, page, query_string.lstrip("?"), dt.datetime.now()])
-    return nom
+    return nom, page, query_string.lstrip("?")
 
 
 def list_views(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -95,10 +98,6 @@ def list_views(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                      "ORDER BY cree_le DESC, nom").df()
     df["url"] = [view_url(p, qs) for p, qs in zip(df["page"], df["query_string"].fillna(""), strict=True)]
     return df
-
-
-def delete_view(con: duckdb.DuckDBPyConnection, nom: str) -> None:
-    con.execute("DELETE FROM vue_enregistree WHERE nom = ?", [nom])
 
 
 def view_url(page: str, query_string: str) -> str:
@@ -124,8 +123,11 @@ class Seance:
             self.nom = slugify(self.titre)
 
 
-def save_seance(con: duckdb.DuckDBPyConnection, seance: Seance, known_types: set[str] | None = None) -> str:
-    """Save (or replace) a séance; returns its URL name (slug of the title)."""
+def seance_row(seance: Seance, known_types: set[str] | None = None) -> tuple[str, str, str]:
+    """The checked (nom, titre, slides as JSON) of a séance to save; VueInvalide with a French message otherwise.
+
+    Writing is done by `gestion.save_seance` (gestionnaires only).
+    """
     titre = _clean_name(seance.titre)
     nom = slugify(titre)
     if not nom:
@@ -135,11 +137,7 @@ def save_seance(con: duckdb.DuckDBPyConnection, seance: Seance, known_types: set
     unknown = [s.get("type") for s in seance.slides if known_types is not None and s.get("type") not in known_types]
     if unknown:
         raise VueInvalide(f"Diapositive inconnue : {', '.join(map(str, unknown))}.")
-    con.execute("INSERT OR REPLACE INTO seance VALUES (?, ?, ?, ?, ?, ?)",
-                [nom, titre, seance.date, json.dumps(seance.slides, ensure_ascii=False),
-                 seance.filtres_query_string.lstrip("?"), dt.datetime.now()])
-    seance.nom, seance.titre = nom, titre
-    return nom
+    return nom, titre, json.dumps(seance.slides, ensure_ascii=False)
 
 
 def load_seance(con: duckdb.DuckDBPyConnection, nom: str) -> Seance | None:
@@ -160,7 +158,3 @@ def list_seances(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(
         "SELECT nom, titre, date, json_array_length(slides_json) AS nb_slides, cree_le FROM seance "
         "ORDER BY date DESC NULLS LAST, cree_le DESC").df()
-
-
-def delete_seance(con: duckdb.DuckDBPyConnection, nom: str) -> None:
-    con.execute("DELETE FROM seance WHERE nom = ?", [nom])

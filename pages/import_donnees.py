@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cdv_core import exports, fmt, gestion, importer, templates
+from cdv_core.errors import CdvError
 from cdv_core.formats import KINDS
 from ui import access, data, layout, require_app
 
@@ -31,14 +32,14 @@ def _plan(uploads: list[gestion.Upload]) -> gestion.ImportPlan:
     con = data.cursor()
     try:
         version = gestion.data_version(con)
-        key = (version, tuple((u.name, importer.checksum(u.data), u.kind) for u in uploads))
-        cached = st.session_state.get("imp_plan")
-        if cached and cached[0] == key:
-            return cached[1]
-        with st.spinner("Vérification des fichiers…"):
-            plan = gestion.plan_import(con, uploads)
     finally:
         con.close()
+    key = (version, tuple((u.name, importer.checksum(u.data), u.kind) for u in uploads))
+    cached = st.session_state.get("imp_plan")
+    if cached and cached[0] == key:
+        return cached[1]
+    with st.spinner("Vérification des fichiers…"):
+        plan = gestion.plan_import(data.base(), uploads)
     st.session_state["imp_plan"] = (key, plan)
     return plan
 
@@ -108,34 +109,45 @@ def _preview(plan: gestion.ImportPlan) -> None:
     _details(plan)
 
 
-def _commit(uploads: list[gestion.Upload], plan: gestion.ImportPlan, user) -> None:
-    con = data.cursor()
+def _commit_shown(user) -> None:
+    """« Valider » callback: write exactly the plan drawn in the previous run (the one the person read).
+
+    If anything was written since that check, nothing is written: the next run shows a fresh check.
+    """
+    shown = st.session_state.pop("imp_plan", None)
+    if shown is None:
+        return
+    plan = shown[1]
     try:
-        results = gestion.commit_import(con, uploads, user, expected_version=plan.version)
+        results = gestion.commit_plan(data.base(), plan, user)
     except gestion.StalePlan as exc:
-        st.session_state.pop("imp_plan", None)
-        st.warning(exc.message, icon=":material/sync_problem:")
+        st.session_state["imp_stale"] = exc.message
         return
     except importer.ImportRejected as exc:
-        st.error(f"{exc.report.file_name} ne passe plus les contrôles : rien n'a été écrit. Vérifiez-le à nouveau.",
-                 icon=":material/error:")
+        st.session_state["imp_error"] = (f"{exc.report.file_name} ne passe plus les contrôles : rien n'a été "
+                                         "écrit. Vérifiez-le à nouveau.")
         return
-    finally:
-        con.close()
+    except CdvError as exc:
+        st.session_state["imp_error"] = exc.message
+        return
     lines = [f"n° {r.import_id} : {r.file_name} — {fmt.nombre(r.added)} ajoutée(s), {fmt.nombre(r.changed)} "
              f"modifiée(s), {fmt.nombre(r.removed)} supprimée(s)" for r in results]
     st.session_state["imp_done"] = ("Import enregistré. " + " ; ".join(lines)
                                     + ". Toutes les pages affichent désormais ces données ; l'import peut être "
                                     "annulé depuis le journal des imports.")
     st.session_state["imp_uploader"] = st.session_state.get("imp_uploader", 0) + 1
-    st.session_state.pop("imp_plan", None)
-    st.rerun()
 
 
 def import_tab(user) -> None:
     done = st.session_state.pop("imp_done", None)
     if done:
         st.success(done, icon=":material/check_circle:")
+    stale = st.session_state.pop("imp_stale", None)
+    if stale:
+        st.warning(stale, icon=":material/sync_problem:")
+    error = st.session_state.pop("imp_error", None)
+    if error:
+        st.error(error, icon=":material/error:")
     files = st.file_uploader(
         f"Déposez un ou plusieurs fichiers CSV ou Excel (.xlsx), {fmt.nombre(gestion.MAX_BYTES // 1_000_000)} Mo "
         "au plus par fichier", accept_multiple_files=True,
@@ -158,9 +170,9 @@ def import_tab(user) -> None:
                 "tableur puis déposez à nouveau le fichier (ou retirez-le de la liste).", icon=":material/info:")
         return
     _preview(plan)
-    if plan.changes_anything and st.button("Valider l'import", type="primary", icon=":material/task_alt:",
-                                           key="imp_commit"):
-        _commit(uploads, plan, user)
+    if plan.changes_anything:
+        st.button("Valider l'import", type="primary", icon=":material/task_alt:", key="imp_commit",
+                  on_click=_commit_shown, args=(user,))
 
 
 def templates_tab() -> None:

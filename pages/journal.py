@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cdv_core import backup, demo, fmt, gestion, importer
+from cdv_core import demo, fmt, gestion
+from cdv_core.errors import CdvError
 from ui import access, data, layout, require_app
 
 require_app()
@@ -52,14 +53,11 @@ def undo_section(user, journal) -> None:
     confirm = st.checkbox(f"Je confirme l'annulation de l'import n° {import_id}", key=f"jr_confirm_{import_id}")
     if st.button("Annuler cet import", type="primary", icon=":material/undo:", disabled=not confirm,
                  key="jr_undo"):
-        con = data.cursor()
         try:
-            result = gestion.undo(con, import_id, user)
-        except importer.UndoRefused as exc:
+            result = gestion.undo(data.base(), import_id, user)
+        except CdvError as exc:
             st.error(exc.message, icon=":material/block:")
             return
-        finally:
-            con.close()
         st.session_state["jr_done"] = (f"Import n° {import_id} annulé (opération n° {result.import_id} du journal) : "
                                        "les données d'avant sont rétablies sur toutes les pages.")
         st.rerun()
@@ -73,14 +71,11 @@ def backup_section(user) -> None:
                 f"`{target}`. Pour restaurer une sauvegarde, arrêtez l'application puis lancez "
                 "`python -m cdv_core restore` (voir le README).")
     if st.button("Sauvegarder maintenant", icon=":material/save:", key="jr_backup"):
-        con = data.cursor()
         try:
-            saved = gestion.backup_now(con, path, target, user)
-        except backup.BackupError as exc:
+            saved = gestion.backup_now(data.base(), path, target, user)
+        except CdvError as exc:
             st.error(exc.message, icon=":material/error:")
             return
-        finally:
-            con.close()
         st.session_state["jr_backup_file"] = str(saved)
     saved = st.session_state.get("jr_backup_file")
     if saved:
@@ -111,6 +106,24 @@ def main() -> None:
         undo_section(user, journal)
     with right:
         backup_section(user)
+    st.divider()
+    access_section()
+
+
+def access_section() -> None:
+    st.subheader("Séances, vues, sauvegardes et connexions")
+    layout.note("Qui a enregistré ou supprimé une séance ou une vue, sauvegardé ou restauré la base, et les "
+                "tentatives de connexion (réussies ou non) : les 500 dernières opérations.")
+    con = data.cursor()
+    try:
+        df = gestion.access_journal(con)
+    finally:
+        con.close()
+    if df.empty:
+        layout.empty("Aucune opération de ce type n'a encore été faite.")
+        return
+    st.dataframe(df, hide_index=True, width="stretch", key="jr_acces", height=None if len(df) <= 10 else 320,
+                 column_config={"Date": st.column_config.DatetimeColumn("Date", format="DD/MM/YYYY HH:mm:ss")})
 
 
 main()

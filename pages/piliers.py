@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cdv_core import auth, charts, fmt, queries
+from cdv_core import auth, charts, fmt, gestion, queries
 from cdv_core import queries_piliers as qp
+from cdv_core.errors import CdvError
 from cdv_core.filters import Filtres
 from cdv_core.formats import LIBELLES
 from ui import access, data, filters, layout, require_app
@@ -210,7 +211,7 @@ def editeur(targets) -> None:
                                     key="pil_cible_libelle")
             ok = st.form_submit_button("Enregistrer la cible", icon=":material/save:")
         if ok:
-            ecrire(qp.definir_cible, pilier, nature, part, libelle, actor=user)
+            ecrire(gestion.definir_cible, pilier, nature, part, libelle, actor=user)
         if not targets.empty:
             labels = {f"{r.pilier}|{r.nature}": f"{r.pilier_libelle} — {fmt.pourcent(r.part_cible, 0)} des "
                       f"{qp.NATURES_CIBLE.get(r.nature, r.nature)}" for r in targets.itertuples(index=False)}
@@ -218,21 +219,16 @@ def editeur(targets) -> None:
             choix = c1.selectbox("Cible à supprimer", list(labels), format_func=labels.get, key="pil_cible_suppr")
             if c2.button("Supprimer", icon=":material/delete:", key="pil_cible_suppr_btn"):
                 pilier, nature = choix.split("|", 1)
-                ecrire(qp.supprimer_cible, pilier, nature, actor=user)
+                ecrire(gestion.supprimer_cible, pilier, nature, actor=user)
 
 
 def ecrire(fn, *args, actor) -> None:
-    con = data.cursor()
+    """A gestion write (checked against the current access configuration); a refusal is a French message."""
     try:
-        fn(con, *args, actor=actor)
-    except qp.CibleInvalide as exc:
-        st.error(str(exc), icon=":material/error:")
+        fn(data.base(), *args, actor=actor)
+    except CdvError as exc:
+        st.error(exc.message, icon=":material/lock:" if isinstance(exc, auth.AccessDenied) else ":material/error:")
         return
-    except auth.AccessDenied as exc:
-        st.error(exc.message, icon=":material/lock:")
-        return
-    finally:
-        con.close()
     st.rerun()
 
 

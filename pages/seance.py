@@ -10,9 +10,10 @@ import json
 
 import streamlit as st
 
-from cdv_core import dossier, fmt, queries, slides, vues
+from cdv_core import dossier, fmt, gestion, queries, slides, vues
+from cdv_core.errors import CdvError
 from cdv_core.filters import Filtres
-from ui import data, filters, layout, require_app
+from ui import access, data, filters, layout, require_app
 from ui.data import q
 
 require_app()
@@ -48,15 +49,24 @@ def _load_into_form(nom: str) -> None:
         st.session_state["se_ref"] = refs[0]
 
 
+def _write(fn, *args, **kwargs):
+    """Run a gestion write as the signed-in person; a refusal becomes a French message (None returned)."""
+    try:
+        return fn(data.base(), *args, actor=access.current_user(), **kwargs)
+    except CdvError as exc:
+        st.session_state["se_refus"] = exc.message
+        return None
+
+
 def _delete(nom: str) -> None:
-    _storage(vues.delete_seance, nom)
+    _write(gestion.delete_seance, nom)
 
 
 def _delete_view(nom: str) -> None:
-    _storage(vues.delete_view, nom)
+    _write(gestion.delete_view, nom)
 
 
-def seances_list() -> None:
+def seances_list(manage: bool) -> None:
     saved = _storage(vues.list_seances)
     st.subheader("Séances enregistrées")
     if saved.empty:
@@ -68,13 +78,15 @@ def seances_list() -> None:
         c1.markdown(f"**{row.titre}** — {quand}, {int(row.nb_slides)} diapositive(s)")
         c2.page_link("pages/presentation.py", label="Présenter", icon=":material/slideshow:",
                      query_params={"seance": row.nom, "slide": "1"})
-        c3.button("Modifier", key=f"se_edit_{row.nom}", icon=":material/edit:", on_click=_load_into_form,
+        c3.button("Modifier" if manage else "Reprendre", key=f"se_edit_{row.nom}",
+                  icon=":material/edit:" if manage else ":material/content_copy:", on_click=_load_into_form,
                   args=(row.nom,))
-        c4.button("Supprimer", key=f"se_del_{row.nom}", icon=":material/delete:", on_click=_delete,
-                  args=(row.nom,), type="tertiary")
+        if manage:
+            c4.button("Supprimer", key=f"se_del_{row.nom}", icon=":material/delete:", on_click=_delete,
+                      args=(row.nom,), type="tertiary")
 
 
-def form(f: Filtres) -> None:
+def form(f: Filtres, manage: bool) -> None:
     st.subheader("Composer une séance")
     years = [int(y) for y in q(queries.aggregate, f, ("annee",))["annee"]]
     if not years:
@@ -113,16 +125,20 @@ def form(f: Filtres) -> None:
                 + filters.summary(f) + ".")
 
     b1, b2, b3 = st.columns(3)
-    if b1.button("Enregistrer la séance", icon=":material/save:", type="primary", width="stretch",
-                 key="se_save"):
+    if manage and b1.button("Enregistrer la séance", icon=":material/save:", type="primary", width="stretch",
+                            key="se_save"):
         try:
-            nom = _storage(vues.save_seance, vues.Seance(titre, date, specs, qs), set(slides.CATALOGUE))
-        except vues.VueInvalide as exc:
-            st.error(str(exc), icon=":material/error:")
+            nom = gestion.save_seance(data.base(), vues.Seance(titre, date, specs, qs), access.current_user(),
+                                      set(slides.CATALOGUE))
+        except CdvError as exc:
+            st.error(exc.message, icon=":material/error:")
         else:
             st.success(f"Séance « {titre.strip()} » enregistrée.", icon=":material/check_circle:")
             st.page_link("pages/presentation.py", label="Ouvrir en mode présentation", icon=":material/slideshow:",
                          query_params={"seance": nom, "slide": "1"})
+    elif not manage:
+        b1.caption("Enregistrer une séance est réservé aux gestionnaires des données (connexion dans le panneau "
+                   "de gauche) ; le dossier PDF et l'export Excel restent disponibles.")
     if not specs:
         return
     slides_json = json.dumps(specs, ensure_ascii=False)
@@ -140,37 +156,47 @@ def form(f: Filtres) -> None:
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="se_xlsx")
 
 
-def views_block() -> None:
+def views_block(manage: bool) -> None:
     st.subheader("Vues enregistrées")
     layout.note("Une vue garde une page et ses filtres : la rouvrir affiche la même sélection.")
-    c1, c2, c3 = st.columns([3, 2, 2], vertical_alignment="bottom")
-    nom = c1.text_input("Nom de la vue", key="vu_nom", placeholder="Financements CAF 2016-2022")
-    page = c2.selectbox("Page", list(FILTERED_PAGES), format_func=FILTERED_PAGES.get, key="vu_page")
-    if c3.button("Enregistrer la vue", key="vu_save", icon=":material/bookmark_add:", width="stretch"):
-        try:
-            _storage(vues.save_view, nom, page, vues.filters_query_string(st.query_params.to_dict()))
-        except vues.VueInvalide as exc:
-            st.error(str(exc), icon=":material/error:")
-        else:
-            st.success(f"Vue « {nom.strip()} » enregistrée avec les filtres actuels.", icon=":material/check_circle:")
+    if manage:
+        c1, c2, c3 = st.columns([3, 2, 2], vertical_alignment="bottom")
+        nom = c1.text_input("Nom de la vue", key="vu_nom", placeholder="Financements CAF 2016-2022")
+        page = c2.selectbox("Page", list(FILTERED_PAGES), format_func=FILTERED_PAGES.get, key="vu_page")
+        if c3.button("Enregistrer la vue", key="vu_save", icon=":material/bookmark_add:", width="stretch"):
+            try:
+                gestion.save_view(data.base(), nom, page, vues.filters_query_string(st.query_params.to_dict()),
+                                  access.current_user())
+            except CdvError as exc:
+                st.error(exc.message, icon=":material/error:")
+            else:
+                st.success(f"Vue « {nom.strip()} » enregistrée avec les filtres actuels.",
+                           icon=":material/check_circle:")
     saved = _storage(vues.list_views)
+    if saved.empty and not manage:
+        layout.note("Aucune vue enregistrée. Enregistrer une vue est réservé aux gestionnaires des données.")
     for row in saved.itertuples(index=False):
         a, b, c = st.columns([4, 2, 2], vertical_alignment="center")
         a.markdown(f"[{row.nom}]({row.url}) — {FILTERED_PAGES.get(row.page, row.page)}")
         b.caption(row.query_string or "sans filtre")
-        c.button("Supprimer", key=f"vu_del_{row.nom}", icon=":material/delete:", type="tertiary",
-                 on_click=_delete_view, args=(row.nom,))
+        if manage:
+            c.button("Supprimer", key=f"vu_del_{row.nom}", icon=":material/delete:", type="tertiary",
+                     on_click=_delete_view, args=(row.nom,))
 
 
 def main() -> None:
     f: Filtres = st.session_state.get("filtres", Filtres())
     st.title("Préparer une séance du COPIL")
     layout.filters_line(filters.summary(f))
-    seances_list()
+    manage = access.can_manage(access.current_user())
+    refus = st.session_state.pop("se_refus", None)
+    if refus:
+        st.error(refus, icon=":material/lock:")
+    seances_list(manage)
     st.divider()
-    form(f)
+    form(f, manage)
     st.divider()
-    views_block()
+    views_block(manage)
 
 
 main()

@@ -29,6 +29,13 @@ echo "== pip install -r requirements-dev.txt"
 echo "== ruff check ."
 "$PY" -m ruff check .
 
-# 4. Tests (exit code 5 = no tests collected is a failure, as pytest reports it).
+# 4. Types (cdv_core, zero errors) and import contracts (cdv_core never imports streamlit/ui; reading modules
+#    never import the writing ones). Configuration in pyproject.toml.
+echo "== mypy"
+"$PY" -m mypy
+echo "== lint-imports"
+"$(dirname "$("$PY" -c "import sys; print(sys.executable)")")/lint-imports"
+
+# 5. Tests (exit code 5 = no tests collected is a failure, as pytest reports it).
 echo "== pytest"
 exec "$PY" -m pytest "$@"

@@ -43,3 +43,32 @@ def demo_app_env(demo_db: Path, monkeypatch):
     """Points the app (AppTest) at a private copy of the demo database."""
     monkeypatch.setenv("CDV_DB", str(demo_db))
     return demo_db
+
+
+TEST_ACCOUNTS = {"marie": ("Marie Dupont", "gestionnaire"), "test": ("Test", "gestionnaire"),
+                 "paul": ("Paul", "lecteur"), "luc": ("Luc", "lecteur")}
+TEST_PASSWORD = "mot-de-passe-de-test"  # 20 characters; hashed with few iterations to keep tests fast
+
+
+def write_secrets(path: Path, accounts: dict[str, tuple[str, str]] | None = None) -> Path:
+    """A secrets.toml declaring `accounts` (login -> (name, role)), all with TEST_PASSWORD."""
+    from cdv_core import auth
+
+    accounts = TEST_ACCOUNTS if accounts is None else accounts
+    digest = auth.hash_password(TEST_PASSWORD, iterations=1000)
+    path.write_text("".join(f'[cdv.comptes.{login}]\nnom = "{name}"\nrole = "{role}"\nmot_de_passe = "{digest}"\n\n'
+                            for login, (name, role) in accounts.items()), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _test_secrets(tmp_path_factory) -> Path:
+    return write_secrets(tmp_path_factory.mktemp("secrets") / "secrets.toml")
+
+
+@pytest.fixture(autouse=True)
+def _access_config(request, _test_secrets, monkeypatch):
+    """Core and AppTest tests run with TEST_ACCOUNTS declared (the core re-reads the access configuration at
+    every write); a test may point CDV_SECRETS elsewhere. End-to-end servers keep their own environment."""
+    if "e2e" not in Path(str(request.node.fspath)).parts:
+        monkeypatch.setenv("CDV_SECRETS", str(_test_secrets))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -27,9 +28,9 @@ def contents(path) -> dict[str, tuple]:
         con.close()
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
+def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "cdv_core", *args], capture_output=True, text=True, cwd=REPO_ROOT,
-                          timeout=300)
+                          timeout=300, env=env)
 
 
 def test_cli_backup_then_restore_round_trip(demo_db, tmp_path):
@@ -48,7 +49,10 @@ def test_cli_backup_then_restore_round_trip(demo_db, tmp_path):
     assert changed != original
     out = cli("restore", "--db", str(demo_db), str(saved[0]))
     assert out.returncode == 0, out.stderr
-    assert contents(demo_db) == original
+    restored = contents(demo_db)
+    # the restore itself is journaled (who restored what), on top of the backup's exact contents
+    assert restored.pop("journal_acces")[0] == 1
+    assert restored == {t: v for t, v in original.items() if t != "journal_acces"}
     kept = list(tmp_path.glob("demo.avant-restauration-*.duckdb"))
     assert len(kept) == 1 and contents(kept[0]) == changed  # the replaced base is kept, not lost
     # the restored base still takes imports (its journal numbering carries on)
@@ -61,16 +65,19 @@ def test_cli_backup_then_restore_round_trip(demo_db, tmp_path):
         con.close()
 
 
-def test_cli_refuses_a_database_the_app_holds(demo_db, tmp_path):
+def test_cli_refuses_a_database_the_app_is_writing(demo_db, tmp_path):
+    """While the app holds the base for a write, the CLI waits, then refuses in French and writes nothing."""
     earlier = backup.backup_file(demo_db, tmp_path / "anciennes")
-    holder = schema.connect(demo_db)  # this process plays the running app
+    holder = schema.connect(demo_db)  # this process plays the app in the middle of a write
+    env = {**os.environ, "CDV_LOCK_WAIT": "1"}
     try:
-        out = cli("backup", "--db", str(demo_db), "--to", str(tmp_path / "b"))
+        out = cli("backup", "--db", str(demo_db), "--to", str(tmp_path / "b"), env=env)
         assert out.returncode == 1
-        assert "Arrêtez l'application" in out.stderr and "Sauvegarder" in out.stderr
+        assert "en cours d'écriture" in out.stderr and "relancez la commande" in out.stderr
         assert "Traceback" not in out.stderr
         assert not (tmp_path / "b").exists() or not list((tmp_path / "b").glob("*.duckdb"))
-        out = cli("restore", "--db", str(demo_db), str(earlier))
+        out = cli("restore", "--db", str(demo_db), str(earlier), env=env)
+        # replacing the file under a running app is refused: the person is told to stop it first
         assert out.returncode == 1 and "Arrêtez l'application" in out.stderr and "Traceback" not in out.stderr
     finally:
         holder.close()
@@ -150,7 +157,9 @@ def test_backup_while_a_reader_blocks_the_checkpoint(demo_db, tmp_path):
         reader.execute("COMMIT")
         assert not (tmp_path / "sauvegardes" / (saved.name + ".wal")).exists()
         con.execute("CHECKPOINT")
-        assert contents(saved) == contents_of(con)
+        live = contents_of(con)
+        assert live.pop("journal_acces")[0] == 1  # the backup is journaled in the live base, after the copy
+        assert contents(saved) == live
     finally:
         reader.close()
         con.close()

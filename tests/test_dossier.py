@@ -10,12 +10,14 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
-from cdv_core import dossier, fmt, schema, slides, vues
+from cdv_core import auth, dossier, fmt, gestion, schema, slides, vues
 from tests import demo_expect
 
 SEQUENCE = [{"type": "chiffres_cles", "annee": 2022}, {"type": "evolution", "annee": 2022, "annee_ref": 2016},
             {"type": "financeurs", "annee": 2022}, {"type": "piliers", "annee": 2022},
             {"type": "quartiers", "annee": 2025}, {"type": "fiche_qpv", "annee": 2025}, {"type": "cooperation"}]
+
+EDITOR = auth.User("marie", "Marie Dupont", frozenset({auth.GESTIONNAIRE}), "local")  # declared in tests/conftest.py
 
 
 def _n(text: str) -> str:
@@ -34,7 +36,7 @@ def con(demo_db_template, tmp_path_factory):
 @pytest.fixture(scope="module")
 def seance(con):
     s = vues.Seance("COPIL du 12 décembre 2026", dt.date(2026, 12, 12), SEQUENCE, "")
-    vues.save_seance(con, s, set(slides.CATALOGUE))
+    gestion.save_seance(con, s, EDITOR, set(slides.CATALOGUE))
     return vues.load_seance(con, "copil-du-12-decembre-2026")
 
 

@@ -13,7 +13,6 @@ import sys
 import textwrap
 import threading
 
-import duckdb
 import pandas as pd
 import pytest
 import streamlit as st
@@ -22,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 from cdv_core import auth, fmt, gestion, importer, schema, templates
 from cdv_core.formats import IMPORT_ORDER, KINDS
 from tests.conftest import REPO_ROOT
+from ui import data
 
 DEMO = REPO_ROOT / "data" / "demo"
 REF = REPO_ROOT / "data" / "referentiels"
@@ -82,9 +82,14 @@ def original_set() -> set[tuple]:
              r.section) for r in old_rows().itertuples()}
 
 
+def app_base(path) -> data.AppBase:
+    """The app's own handle on the base (same process: the read-only connection and write lock it shares)."""
+    return data._connection(str(path))
+
+
 def app_db_rows(path) -> set[tuple]:
     """The action-year's funding as stored, read while the app (same process) has the file open."""
-    con = duckdb.connect(str(path))
+    con = app_base(path).cursor()
     try:
         return db_rows(con)
     finally:
@@ -203,13 +208,10 @@ def test_upload_preview_commit_then_undo(manager_app, demo_app_env):
 
 def test_undo_refused_names_the_later_import(manager_app, demo_app_env):
     at = manager_app
-    con = duckdb.connect(str(demo_app_env))  # same process as the app: DuckDB shares its open database
-    try:
-        first = gestion.commit_import(con, [gestion.Upload("premier.csv", CP1252_FILE)], MARIE)[0]
-        second = gestion.commit_import(con, [gestion.Upload("second.csv", ERRORS_FILE.split(b"\r\n")[0] + b"\r\n"
-                                                            + f"{ACTION};{YEAR};caf;10\r\n".encode())], MARIE)[0]
-    finally:
-        con.close()
+    base = app_base(demo_app_env)  # same process as the app: write through its base
+    first = gestion.commit_import(base, [gestion.Upload("premier.csv", CP1252_FILE)], MARIE)[0]
+    second = gestion.commit_import(base, [gestion.Upload("second.csv", ERRORS_FILE.split(b"\r\n")[0] + b"\r\n"
+                                                         + f"{ACTION};{YEAR};caf;10\r\n".encode())], MARIE)[0]
     at.switch_page("pages/journal.py")
     at.run()
     at.selectbox(key="jr_choice").set_value(first.import_id)

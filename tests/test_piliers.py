@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cdv_core import auth, charts, fmt, importer, queries, schema
+from cdv_core import auth, charts, fmt, gestion, importer, queries, schema
 from cdv_core import queries_piliers as qp
 from cdv_core.filters import Filtres
 from tests import demo_expect
@@ -146,7 +146,7 @@ def test_target_is_stored_journaled_and_measured(demo_db, demo):
     con = schema.connect(demo_db)
     try:
         before = con.execute("SELECT coalesce(max(import_id), 0) FROM import_journal").fetchone()[0]
-        qp.definir_cible(con, "emploi", "specifique", 20, "20 % des crédits spécifiques pour l'emploi",
+        gestion.definir_cible(con, "emploi", "specifique", 20, "20 % des crédits spécifiques pour l'emploi",
                          actor=MARIE)
         entry = con.execute("SELECT import_id, type_fichier, utilisateur, nb_ajoutees FROM import_journal "
                             "ORDER BY import_id DESC LIMIT 1").fetchone()
@@ -165,9 +165,9 @@ def test_target_is_stored_journaled_and_measured(demo_db, demo):
         assert close(suivi.loc[2025, "ecart"], expected - 20)
 
         # Replacing keeps one row; removing empties the table; both are journaled.
-        qp.definir_cible(con, "emploi", "specifique", 25, actor=MARIE)
+        gestion.definir_cible(con, "emploi", "specifique", 25, actor=MARIE)
         assert qp.cibles(con)["part_cible"].tolist() == [25.0]
-        qp.supprimer_cible(con, "emploi", "specifique", actor=MARIE)
+        gestion.supprimer_cible(con, "emploi", "specifique", actor=MARIE)
         assert qp.cibles(con).empty
         kinds = con.execute("SELECT nb_ajoutees, nb_modifiees, nb_supprimees FROM import_journal "
                             "WHERE type_fichier = 'cible_pilier' ORDER BY import_id").fetchall()
@@ -192,10 +192,10 @@ def test_invalid_targets_are_refused_in_french(demo_db, args, words):
     con = schema.connect(demo_db)
     try:
         with pytest.raises(qp.CibleInvalide, match=words):
-            qp.definir_cible(con, *args, actor=MARIE)
+            gestion.definir_cible(con, *args, actor=MARIE)
         assert qp.cibles(con).empty
         with pytest.raises(qp.CibleInvalide, match="Aucune cible"):
-            qp.supprimer_cible(con, "emploi", "tous", actor=MARIE)
+            gestion.supprimer_cible(con, "emploi", "tous", actor=MARIE)
     finally:
         con.close()
 
@@ -206,10 +206,10 @@ def test_only_gestionnaires_set_targets(demo_db, actor):
     try:
         n = con.execute("SELECT count(*) FROM import_journal").fetchone()[0]
         with pytest.raises(auth.AccessDenied, match="réservée aux gestionnaires"):
-            qp.definir_cible(con, "emploi", "tous", 20, actor=actor)
-        qp.definir_cible(con, "emploi", "tous", 20, actor=MARIE)
+            gestion.definir_cible(con, "emploi", "tous", 20, actor=actor)
+        gestion.definir_cible(con, "emploi", "tous", 20, actor=MARIE)
         with pytest.raises(auth.AccessDenied):
-            qp.supprimer_cible(con, "emploi", "tous", actor=actor)
+            gestion.supprimer_cible(con, "emploi", "tous", actor=actor)
         assert qp.cibles(con)["part_cible"].tolist() == [20.0]
         assert con.execute("SELECT count(*) FROM import_journal").fetchone()[0] == n + 1
     finally:
@@ -331,7 +331,7 @@ def test_page_target_editor_is_for_gestionnaires_only(demo_app_env):
 def test_page_target_set_by_staff_is_shown(manager, demo, demo_app_env):
     con = schema.connect(demo_app_env)
     try:  # a target with a label already stored; the one set in the page has none
-        qp.definir_cible(con, "inclusion", "tous", 30, "Engagement du COPIL", actor=MARIE)
+        gestion.definir_cible(con, "inclusion", "tous", 30, "Engagement du COPIL", actor=MARIE)
     finally:
         con.close()
     at = _page(session=manager, annees="2024-2025")

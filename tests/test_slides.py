@@ -6,9 +6,11 @@ import datetime as dt
 
 import pytest
 
-from cdv_core import fmt, schema, slides, vues
+from cdv_core import auth, fmt, gestion, schema, slides, vues
 from cdv_core.filters import Filtres
 from tests import demo_expect
+
+EDITOR = auth.User("marie", "Marie Dupont", frozenset({auth.GESTIONNAIRE}), "local")  # declared in tests/conftest.py
 
 
 @pytest.fixture
@@ -94,13 +96,13 @@ def test_seance_round_trip_and_slug(con):
     s = vues.Seance("COPIL du 12 décembre 2026", dt.date(2026, 12, 12),
                     [{"type": "piliers", "annee": 2022}, {"type": "fiche_qpv", "qpv": "QN06229M"}],
                     "annees=2016-2022&financeurs=caf")
-    nom = vues.save_seance(con, s, set(slides.CATALOGUE))
+    nom = gestion.save_seance(con, s, EDITOR, set(slides.CATALOGUE))
     assert nom == "copil-du-12-decembre-2026"
     back = vues.load_seance(con, nom)
     assert back.titre == "COPIL du 12 décembre 2026" and back.date == dt.date(2026, 12, 12)
     assert back.slides == s.slides and back.filtres_query_string == "annees=2016-2022&financeurs=caf"
     assert list(vues.list_seances(con)["nom"]) == [nom]
-    vues.delete_seance(con, nom)
+    gestion.delete_seance(con, nom, EDITOR)
     assert vues.load_seance(con, nom) is None
 
 
@@ -111,7 +113,7 @@ def test_seance_round_trip_and_slug(con):
 ])
 def test_bad_seance_is_refused_in_french(con, titre, slides_, message):
     with pytest.raises(vues.VueInvalide, match=message):
-        vues.save_seance(con, vues.Seance(titre, None, slides_), set(slides.CATALOGUE))
+        gestion.save_seance(con, vues.Seance(titre, None, slides_), EDITOR, set(slides.CATALOGUE))
 
 
 def test_filters_from_query_string():
@@ -125,11 +127,11 @@ def test_filters_from_query_string():
 
 
 def test_saved_view_reopens_by_url(con):
-    vues.save_view(con, "Financements CAF", "vue-ensemble", "annees=2016-2022&financeurs=caf")
+    gestion.save_view(con, "Financements CAF", "vue-ensemble", "annees=2016-2022&financeurs=caf", EDITOR)
     views = vues.list_views(con)
     assert list(views["url"]) == ["/vue-ensemble?annees=2016-2022&financeurs=caf"]
     with pytest.raises(vues.VueInvalide):
-        vues.save_view(con, "x", "../etc", "")
+        gestion.save_view(con, "x", "../etc", "", EDITOR)
 
 
 # --- the pages under AppTest -----------------------------------------------------------------------------
@@ -149,9 +151,9 @@ def _markdown(at) -> str:
 
 def test_presentation_opens_a_saved_seance_on_the_slide_of_the_url(demo_app_env):
     c = schema.connect(demo_app_env)
-    vues.save_seance(c, vues.Seance("COPIL du 12 décembre 2026", dt.date(2026, 12, 12),
-                                    [{"type": "chiffres_cles", "annee": 2022}, {"type": "piliers", "annee": 2022},
-                                     {"type": "financeurs", "annee": 2022}]))
+    gestion.save_seance(c, vues.Seance("COPIL du 12 décembre 2026", dt.date(2026, 12, 12),
+                                       [{"type": "chiffres_cles", "annee": 2022}, {"type": "piliers", "annee": 2022},
+                                        {"type": "financeurs", "annee": 2022}]), EDITOR)
     c.close()
     at = _app()
     at.run()
@@ -180,7 +182,10 @@ def test_presentation_of_an_unknown_seance_says_so(demo_app_env):
 
 
 def test_seance_page_saves_a_seance(demo_app_env):
+    from ui import data
+
     at = _app()
+    at.session_state["cdv_user"] = EDITOR  # signed in (tests/conftest.py declares the account)
     at.run()
     at.switch_page("pages/seance.py")
     at.run()
@@ -189,7 +194,7 @@ def test_seance_page_saves_a_seance(demo_app_env):
     at.button(key="se_save").click().run()
     assert not at.exception, at.exception
     assert any("enregistrée" in s.value for s in at.success)
-    c = schema.connect(demo_app_env)
+    c = data._connection(str(demo_app_env)).cursor()  # the app (same process) holds the base read-only
     saved = vues.load_seance(c, "copil-du-12-decembre-2026")
     c.close()
     assert [s["type"] for s in saved.slides] == list(slides.DEFAULT_SEQUENCE)

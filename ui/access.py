@@ -39,7 +39,7 @@ def current_user(cfg: auth.AccessConfig | None = None) -> auth.User:
         if user.via == "local" and user.login not in cfg.accounts:  # account removed since: log out
             st.session_state.pop(SESSION_KEY, None)
         else:
-            return user
+            return auth.refresh(user, cfg)  # the roles of the configuration as it is now
     if cfg.oidc:
         identity = _oidc_identity()
         if identity is not None:
@@ -70,18 +70,45 @@ def visible_pages(pages: dict[str, list], user: auth.User, cfg: auth.AccessConfi
     return {**pages, **management_pages(user)}
 
 
+@st.cache_resource
+def _throttle() -> auth.SignInThrottle:
+    """Failed sign-ins of this server process, per account and per address (see auth.SignInThrottle)."""
+    return auth.SignInThrottle()
+
+
+def _address() -> str | None:
+    try:
+        return st.context.ip_address
+    except Exception:  # noqa: BLE001 - no request context (tests): counted per account only
+        return None
+
+
+def _record(login: str, ok: bool, detail: str = "") -> None:
+    """Journal a sign-in attempt; a busy base only loses the journal line, never the sign-in itself."""
+    from cdv_core import gestion
+    from ui import data
+
+    try:
+        gestion.record_sign_in(data.base(), login, _address(), ok, detail)
+    except Exception:  # noqa: BLE001 - the server log keeps it
+        logging.getLogger("cdv").exception("Connexion non inscrite au journal")
+
+
 def _local_login(cfg: auth.AccessConfig, container) -> None:
     with container.form("cdv_login", clear_on_submit=True, border=False):
         login = st.text_input("Identifiant", key="cdv_login_id")
         password = st.text_input("Mot de passe", type="password", key="cdv_login_pwd")
         submitted = st.form_submit_button("Se connecter", icon=":material/login:", width="stretch")
     if submitted:
-        user = auth.authenticate(cfg, login, password)
-        if user is None:
+        result = auth.sign_in(cfg, login, password, _throttle(), _address())
+        if result.user is None:
             logging.getLogger("cdv").warning("Échec de connexion pour l'identifiant %r", login)
-            container.error("Identifiant ou mot de passe incorrect.", icon=":material/error:")
+            if not (result.message or "").startswith("Trop"):  # refused before any check: log only
+                _record(login, False)
+            container.error(result.message or "Identifiant ou mot de passe incorrect.", icon=":material/error:")
         else:
-            st.session_state[SESSION_KEY] = user
+            _record(result.user.login, True)
+            st.session_state[SESSION_KEY] = result.user
             st.rerun()
 
 

@@ -1,26 +1,160 @@
-"""The app's access to the database: one cached connection, a cursor per use, cached query results."""
+"""The app's access to the database: read-only cursors, a write lock lent to `gestion`, cached query results."""
 
 from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import duckdb
 import streamlit as st
 
-from cdv_core import demo, schema
+from cdv_core import demo, errors, schema
+
+
+class _ReadWriteLock:
+    """Many readers or one writer; a waiting writer stops new readers from starting."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+        self._waiting = 0
+        self._local = threading.local()
+
+    def held_for_reading(self) -> bool:
+        return getattr(self._local, "reads", 0) > 0
+
+    def acquire_read(self) -> None:
+        with self._cond:
+            # a thread already reading may open another cursor even while a writer waits (no self-deadlock)
+            while self._writer or (self._waiting and not self.held_for_reading()):
+                self._cond.wait()
+            self._readers += 1
+        self._local.reads = getattr(self._local, "reads", 0) + 1
+
+    def release_read(self) -> None:
+        self._local.reads = getattr(self._local, "reads", 1) - 1
+        with self._cond:
+            self._readers -= 1
+            self._cond.notify_all()
+
+    def acquire_write(self, timeout: float) -> bool:
+        with self._cond:
+            self._waiting += 1
+            try:
+                if not self._cond.wait_for(lambda: not self._writer and self._readers == 0, timeout):
+                    return False
+                self._writer = True
+                return True
+            finally:
+                self._waiting -= 1
+                self._cond.notify_all()
+
+    def release_write(self) -> None:
+        with self._cond:
+            self._writer = False
+            self._cond.notify_all()
+
+
+class _Cursor:
+    """A cursor on the app's read-only connection; closing it lets a write proceed."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection, release: Callable[[], None]):
+        self._cur, self._release = cur, release
+
+    def __getattr__(self, name: str):
+        return getattr(self._cur, name)
+
+    def close(self) -> None:
+        release, self._release = self._release, None
+        if release is not None:
+            try:
+                self._cur.close()
+            finally:
+                release()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # a cursor forgotten by a page must not block writes forever
+        if getattr(self, "_release", None) is not None:
+            self.close()
+
+
+class AppBase:
+    """The app's database: read-only for every page, read-write only while one write lasts.
+
+    DuckDB lets several programs open a file read-only, or one program read-write. The app keeps it
+    read-only, so the command line can read it (`summary`, `journal`, `check`, `backup`) while the app
+    runs; for a write (`gestion`), the app waits for its own readers to finish, closes its read-only
+    connection, opens the file read-write, writes, closes, and reads again. `gestion.Base` protocol.
+    """
+
+    WAIT = 30.0  # seconds a write waits for the pages being drawn to finish reading
+
+    def __init__(self, path: str):
+        self.path = path
+        self._lock = _ReadWriteLock()
+        self._guard = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        self._lock.acquire_read()
+        try:
+            with self._guard:
+                if self._con is None:
+                    self._con = schema.connect_read(self.path)
+                cur = self._con.cursor()
+        except BaseException:
+            self._lock.release_read()
+            raise
+        return _Cursor(cur, self._lock.release_read)  # type: ignore[return-value]
+
+    @contextmanager
+    def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self._lock.held_for_reading():
+            raise RuntimeError("a cursor of this thread is still open: close it before writing")
+        if not self._lock.acquire_write(self.WAIT):
+            raise errors.DatabaseBusy("La base est très sollicitée en ce moment : rien n'a été écrit. Réessayez "
+                                      "dans un instant.")
+        try:
+            with self._guard:
+                if self._con is not None:
+                    self._con.close()
+                    self._con = None
+            con = schema.connect_write(self.path)
+            try:
+                yield con
+            finally:
+                con.close()
+        finally:
+            self._lock.release_write()
 
 
 @st.cache_resource(show_spinner="Préparation de la base de données…")
-def _connection(path: str) -> duckdb.DuckDBPyConnection:
+def _connection(path: str) -> AppBase:
     demo.ensure_database(path)
-    return schema.connect(path)
+    try:  # bring the schema up to date once (skipped if the command line is reading the file right now)
+        schema.connect(path).close()
+    except duckdb.Error as exc:
+        if not errors.is_lock_error(exc):
+            raise
+    return AppBase(path)
+
+
+def base() -> AppBase:
+    """The app's database, for `gestion`'s writes (never write through a cursor: it is read-only)."""
+    return _connection(str(demo.database_path()))
 
 
 def cursor() -> duckdb.DuckDBPyConnection:
-    """A cursor on the shared connection (DuckDB connections are not thread-safe, cursors are per use)."""
-    return _connection(str(demo.database_path())).cursor()
+    """A read-only cursor (DuckDB connections are not thread-safe, cursors are per use): close it after use."""
+    return base().cursor()
 
 
 def _read_version() -> int:

@@ -18,9 +18,11 @@ Fixtures
 
 Helper
 ------
-``wait_for_app(page, timeout=60_000)``: block until Streamlit has finished running the script.
+``wait_for_app(page, timeout=60_000)``: block until the script run asked for last has finished (read from
+Streamlit's websocket messages, see ``RunTracker``; no race with a slow server).
 ``goto_app(page, url, timeout=60_000)``: ``page.goto(url)`` then ``wait_for_app``.
-``app_exceptions(page) -> list[str]``: texts of the exception boxes shown by the app (expect ``[]``).
+``app_exceptions(page) -> list[str]``: exception boxes, app.py's French error banner and "page not found"
+messages shown by the app (expect ``[]``).
 Import them with ``from tests.e2e.conftest import app_exceptions, goto_app, wait_for_app``.
 """
 
@@ -228,10 +230,80 @@ def page(browser) -> Iterator:
     context = browser.new_context(viewport=VIEWPORT, locale="fr-FR", timezone_id="Europe/Paris")
     context.set_default_timeout(30_000)
     pg = context.new_page()
+    track_runs(pg)
     try:
         yield pg
     finally:
         context.close()
+
+
+class RunTracker:
+    """Script runs of one page, read from Streamlit's websocket (its protobuf messages), in order.
+
+    The browser asks for a run (`rerun_script`, sent), the server starts it (`new_session`) and ends it
+    (`script_finished`). The app is idle when a run started after the last request and that run finished
+    (not cut short for another run). No guessing from the DOM, so no race under load.
+    """
+
+    def __init__(self) -> None:
+        self.seq = 0
+        self.requested = -1
+        self.started = -1
+        self.finished = -1
+        self.runs = 0
+        self.page_not_found: list[str] = []
+
+    def _next(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def sent(self, payload) -> None:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        if isinstance(payload, (bytes, bytearray)):
+            try:
+                msg = BackMsg.FromString(bytes(payload))
+            except Exception:  # noqa: BLE001 - not a BackMsg
+                return
+            if msg.WhichOneof("type") == "rerun_script":
+                self.requested = self._next()
+
+    def received(self, payload) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        if not isinstance(payload, (bytes, bytearray)):
+            return
+        try:
+            msg = ForwardMsg.FromString(bytes(payload))
+        except Exception:  # noqa: BLE001 - not a ForwardMsg
+            return
+        kind = msg.WhichOneof("type")
+        if kind == "new_session":
+            self.started = self._next()
+        elif kind == "script_finished" and msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+            self.finished = self._next()
+            self.runs += 1
+        elif kind == "page_not_found":
+            self.page_not_found.append(msg.page_not_found.page_name or "?")
+
+    def idle(self) -> bool:
+        return self.started > self.requested and self.finished > self.started
+
+
+def track_runs(page) -> RunTracker:
+    """Follow the script runs of `page` (call before its first navigation; `page` fixture and goto_app do)."""
+    tracker = getattr(page, "_cdv_runs", None)
+    if tracker is None:
+        tracker = RunTracker()
+        page._cdv_runs = tracker
+
+        def on_socket(ws) -> None:
+            if "/_stcore/stream" in ws.url:
+                ws.on("framesent", tracker.sent)
+                ws.on("framereceived", tracker.received)
+
+        page.on("websocket", on_socket)
+    return tracker
 
 
 _APP_IDLE_JS = """
@@ -251,26 +323,50 @@ _APP_IDLE_JS = """
 
 
 def wait_for_app(page, timeout: float = 60_000, settle_ms: int = 250) -> None:
-    """Wait (bounded, ms) until the Streamlit app is connected and its script finished running.
+    """Wait (bounded, ms) until the script run asked for last has finished and the page shows it.
 
-    ``settle_ms`` first lets a rerun triggered by a just-made interaction start, so we do not see the
-    previous idle state. Raises Playwright's ``TimeoutError`` past ``timeout``.
+    With a tracked page (the `page` fixture, or `goto_app`), waits for Streamlit's own "script finished"
+    message of a run started after the last request the browser sent; otherwise falls back on the DOM.
+    ``settle_ms`` lets a rerun triggered by a just-made interaction be sent first. Raises Playwright's
+    ``TimeoutError`` (or AssertionError for a tracked page) past ``timeout``.
     """
     if settle_ms:
         page.wait_for_timeout(settle_ms)
+    tracker = getattr(page, "_cdv_runs", None)
+    deadline = time.monotonic() + timeout / 1000
+    if tracker is not None:
+        while not tracker.idle():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the app's script run did not finish within {timeout / 1000:.0f} s "
+                                     f"(requested={tracker.requested}, started={tracker.started}, "
+                                     f"finished={tracker.finished})")
+            page.wait_for_timeout(50)
     page.wait_for_selector('[data-testid="stApp"]', state="attached", timeout=timeout)
-    page.wait_for_function(_APP_IDLE_JS, timeout=timeout, polling=100)
+    page.wait_for_function(_APP_IDLE_JS, timeout=max(1_000, (deadline - time.monotonic()) * 1000), polling=100)
 
 
 def goto_app(page, url: str, timeout: float = 60_000) -> None:
     """Open ``url`` and wait for the first script run to finish."""
+    track_runs(page)
     page.goto(url, wait_until="domcontentloaded", timeout=timeout)
     wait_for_app(page, timeout=timeout)
 
 
+ERROR_BANNER = "Une erreur inattendue"  # app.py's French banner for an exception raised by a page
+
+
 def app_exceptions(page) -> list[str]:
-    """Texts of the Streamlit exception boxes (``st.exception`` / uncaught errors) on the page."""
-    return [el.inner_text() for el in page.locator('[data-testid="stException"]').all()]
+    """Errors the app shows: Streamlit's exception boxes, app.py's French error banner, "page not found".
+
+    Expect ``[]``. app.py turns any exception of a page into a French banner (no traceback for people), so
+    looking for Streamlit's exception box alone would never fail.
+    """
+    found = [el.inner_text() for el in page.locator('[data-testid="stException"]').all()]
+    found += [el.inner_text() for el in page.locator('[data-testid="stAlert"]').filter(has_text=ERROR_BANNER).all()]
+    tracker = getattr(page, "_cdv_runs", None)
+    if tracker is not None:
+        found += [f"page introuvable : {name}" for name in tracker.page_not_found]
+    return found
 
 
 @pytest.hookimpl(hookwrapper=True)
