@@ -116,7 +116,7 @@ def _parse_where(parser, items: list[str]) -> dict[str, tuple]:
             except ValueError:
                 parser.error(f"année invalide dans --where : {item}")
         if dim == "statut":
-            unknown = [v for v in values if v not in STATUTS]
+            unknown = [str(v) for v in values if v not in STATUTS]
             if unknown:
                 parser.error(f"statut inconnu dans --where : {', '.join(unknown)} (possibles : {', '.join(STATUTS)})")
         where.setdefault(dim, []).extend(values)

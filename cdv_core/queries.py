@@ -149,7 +149,7 @@ def dossiers(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict[str, int]:
                        for s, name in STATUTS_DOSSIERS.items())
     table = "fait_qpv" if f.split_qpv else "fait"
     row = con.execute(f"SELECT count(DISTINCT x.cle) AS nb_dossiers, {counts} FROM {table} x {sql.where()}",
-                      sql.params).fetchone()
+                      sql.params).fetchall()[0]
     return dict(zip(["nb_dossiers", *STATUTS_DOSSIERS.values()], (int(v or 0) for v in row), strict=True))
 
 
@@ -158,8 +158,8 @@ def depots_en_instruction(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict:
     {"annee", "nb", "montant_demande"}; `nb` is 0 when that year has none. Never counted as financed."""
     sql = Sql()
     action_conditions(f.with_(statut=()), sql)
-    row = con.execute(f"SELECT max(a.annee) FROM action a {sql.where()}", sql.params).fetchone()
-    if row is None or row[0] is None:
+    row = con.execute(f"SELECT max(a.annee) FROM action a {sql.where()}", sql.params).fetchall()[0]
+    if row[0] is None:
         return {"annee": None, "nb": 0, "montant_demande": 0.0}
     annee = int(row[0])
     fy = f.with_(annees=(annee,), statut=())
@@ -167,7 +167,7 @@ def depots_en_instruction(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict:
     sql.add("x.statut = 'deposee'")
     table = "fait_qpv" if fy.split_qpv else "fait"
     nb, dem = con.execute(f"SELECT count(DISTINCT x.cle), coalesce(sum(x.montant_demande), 0) FROM {table} x "
-                          f"{sql.where()}", sql.params).fetchone()
+                          f"{sql.where()}", sql.params).fetchall()[0]
     return {"annee": annee, "nb": int(nb), "montant_demande": float(dem)}
 
 

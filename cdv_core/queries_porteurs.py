@@ -103,8 +103,8 @@ def liste(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
     df = df.merge(ref, on="porteur_id", how="left").merge(dep, on="porteur_id", how="left")
     df["part_specifique"] = 100 * df["montant_specifique"] / df["montant_total"].where(df["montant_total"] > 0)
     labels = _financeurs_labels(con)
-    df["financeurs"] = [", ".join(sorted(labels.get(c, c) for c in codes)) if isinstance(codes, (list, tuple))
-                        or hasattr(codes, "__len__") and not isinstance(codes, str) else ""
+    df["financeurs"] = [", ".join(sorted(str(labels.get(c) or c) for c in codes))
+                        if hasattr(codes, "__len__") and not isinstance(codes, str) else ""
                         for codes in df["codes_financeurs"]]
     df = df.drop(columns=["codes_financeurs", "montant_total"])
     return df.sort_values(["montant_accorde", "porteur"], ascending=[False, True], ignore_index=True)
@@ -131,7 +131,7 @@ def nouveaux(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
         "sum(montant) AS montant_accorde, "
         "coalesce(sum(montant) FILTER (WHERE p.premiere_annee = per.annee), 0) AS montant_nouveaux "
         "FROM per LEFT JOIN premiere p USING (porteur_id) GROUP BY per.annee ORDER BY per.annee", params).df()
-    first = con.execute(f"SELECT min(x.annee) FROM fait x WHERE {queries.financee()}").fetchone()[0]
+    first = con.execute(f"SELECT min(x.annee) FROM fait x WHERE {queries.financee()}").fetchall()[0][0]
     df["part_nouveaux"] = 100 * df["nb_nouveaux"] / df["nb_porteurs"].where(df["nb_porteurs"] > 0)
     df["part_montant_nouveaux"] = (100 * df["montant_nouveaux"]
                                    / df["montant_accorde"].where(df["montant_accorde"] > 0))
@@ -238,10 +238,10 @@ def resoudre(con: duckdb.DuckDBPyConnection, cle: str | None) -> str | None:
     if not cle:
         return None
     cle = cle.strip()
-    row = con.execute(
+    rows = con.execute(
         _with() + "SELECT porteur_id FROM ident WHERE porteur_id = ? OR siret = ? OR lower(trim(porteur)) = ? "
-        "ORDER BY porteur_id = ? DESC LIMIT 1", [cle, cle, cle.lower(), cle]).fetchone()
-    return row[0] if row else None
+        "ORDER BY porteur_id = ? DESC LIMIT 1", [cle, cle, cle.lower(), cle]).fetchall()
+    return str(rows[0][0]) if rows else None
 
 
 def cle_url(porteur_id: str, porteur: str) -> str:

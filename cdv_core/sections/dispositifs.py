@@ -3,6 +3,8 @@ and year, adultes-relais and FONJEP posts, the abattement TFPB by bailleur and q
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from cdv_core import charts, fmt, queries
@@ -18,6 +20,12 @@ from cdv_core.sections.base import (
     register,
     source,
 )
+
+
+def _section(*args: Any, **kwargs: Any) -> Section:
+    """A Section from (label, value[, help, delta]) pairs and an Altair chart: `Section` turns them into
+    `Chiffre`s and a plain Vega-Lite dict."""
+    return Section(*args, **kwargs)
 
 NOTE_DISPOSITIF = ("Dispositif : la colonne « dispositif » des financements. Une action financée par plusieurs "
                    "dispositifs compte dans chacun ; les lignes sans dispositif sont regroupées sous "
@@ -50,7 +58,7 @@ def dispositifs(con, f: Filtres, annee: int | None = None, **_) -> Section:
                 (f"{top['dispositif']}", fmt.euros(top["montant_accorde"])),
                 ("Actions financées", fmt.nombre(int(top["nb_actions"]))),
                 ("Quartiers", fmt.nombre(int(top["nb_qpv"])))]
-    return Section("dispositifs", titre, chiffres, chart, table, "Dispositifs par année",
+    return _section("dispositifs", titre, chiffres, chart, table, "Dispositifs par année",
                    source(con, FUNDING_SOURCES, years), [NOTE_DISPOSITIF, SPLIT_NOTE, queries.REGLE_ACTIONS],
                    params={"annee": annee},
                    formats={"Année": "annee", "Actions financées": "nombre", "Quartiers": "nombre"})
@@ -76,7 +84,7 @@ def dispositifs_postes(con, f: Filtres, annee: int | None = None, **_) -> Sectio
     table = df.rename(columns={"annee": "Année", "dispositif": "Dispositif", "nb_postes": "Postes",
                                "montant_accorde": "Montant accordé", "nb_porteurs": "Porteurs"})
     chiffres = [(f"Postes {r.dispositif} {annee}", fmt.nombre(int(r.nb_postes))) for r in year.itertuples(index=False)]
-    return Section("dispositifs_postes", titre, chiffres, chart, table, "Postes adultes-relais et FONJEP",
+    return _section("dispositifs_postes", titre, chiffres, chart, table, "Postes adultes-relais et FONJEP",
                    source(con, FUNDING_SOURCES, tuple(int(y) for y in df["annee"].unique())),
                    ["Un poste = une action financée de ce dispositif pour l'année (un financement de poste)."],
                    params={"annee": annee}, formats={"Année": "annee", "Postes": "nombre", "Porteurs": "nombre"})
@@ -87,7 +95,7 @@ def dispositifs_tfpb(con, f: Filtres, annee: int | None = None, **_) -> Section:
     """Abattement TFPB of one year by bailleur and quartier (equal shares per quartier)."""
     annee = annee_affichee(con, f, annee)
     df = qd.tfpb(con, f.with_(annees=(annee,))) if annee else pd.DataFrame()
-    if df.empty or df["montant_accorde"].sum() == 0:
+    if annee is None or df.empty or df["montant_accorde"].sum() == 0:
         return empty("dispositifs_tfpb", "Abattement TFPB",
                      "Aucune contrepartie d'abattement TFPB dans la sélection pour cette année.")
     by = df.groupby("porteur", as_index=False)["montant_accorde"].sum().sort_values("montant_accorde",
@@ -103,7 +111,7 @@ def dispositifs_tfpb(con, f: Filtres, annee: int | None = None, **_) -> Section:
     table = df.rename(columns={"porteur": "Bailleur", "nom_qpv": "Quartier", "code_qpv": "Code",
                                "montant_accorde": "Montant accordé", "nb_actions": "Actions financées"})
     table = table[["Bailleur", "Quartier", "Code", "Montant accordé", "Actions financées"]]
-    return Section("dispositifs_tfpb", titre, [(f"Abattement TFPB {annee}", fmt.euros(tot)),
+    return _section("dispositifs_tfpb", titre, [(f"Abattement TFPB {annee}", fmt.euros(tot)),
                                                ("Bailleurs", fmt.nombre(len(by)))], chart, table,
                    f"Abattement TFPB {annee}", source(con, FUNDING_SOURCES, (annee,)), [SPLIT_NOTE],
                    params={"annee": annee}, formats={"Actions financées": "nombre", "Code": "texte"})

@@ -7,6 +7,8 @@ The rules (porteur identity, first year, renewal, concentration, dependence) are
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from cdv_core import charts, fmt, queries
@@ -24,6 +26,12 @@ from cdv_core.sections.base import (
     register,
     source,
 )
+
+
+def _section(*args: Any, **kwargs: Any) -> Section:
+    """A Section from (label, value[, help, delta]) pairs and an Altair chart: `Section` turns them into
+    `Chiffre`s and a plain Vega-Lite dict."""
+    return Section(*args, **kwargs)
 
 NOTE_IDENTITE = ("Un porteur est identifié par son SIRET : les différentes graphies d'un même SIRET sont "
                  "regroupées sous la plus récente.")
@@ -76,7 +84,7 @@ def porteurs_liste(con, f: Filtres, **_) -> Section:
                         "qui n'ont que des dossiers non financés) sont dans l'onglet Tableau.")
     if f.split_qpv:
         notes.append(SPLIT_NOTE)
-    return Section("porteurs_liste", titre,
+    return _section("porteurs_liste", titre,
                    [("Porteurs financés", fmt.nombre(len(funded))),
                     ("Actions financées", fmt.nombre(int(funded["nb_actions"].sum()))),
                     ("Montant accordé", fmt.euros(tot)),
@@ -120,7 +128,7 @@ def porteurs_nouveaux(con, f: Filtres, annee: int | None = None, **_) -> Section
     if not first.empty:
         notes.append(f"{int(first.iloc[0])}, première année des données, n'a pas d'« avant » : elle n'est pas "
                      "dans le graphique.")
-    return Section("porteurs_nouveaux", titre, chiffres, chart, table, "Nouveaux porteurs",
+    return _section("porteurs_nouveaux", titre, chiffres, chart, table, "Nouveaux porteurs",
                    source(con, FUNDING_SOURCES, _years(df)), notes, params={"annee": annee},
                    formats={"Année": "annee", "Porteurs financés": "nombre", "Nouveaux porteurs": "nombre",
                             "Montant des nouveaux": "euros"})
@@ -156,7 +164,7 @@ def porteurs_renouvellement(con, f: Filtres, annee: int | None = None, **_) -> S
     chiffres = [(f"Reconduites {int(r['annee'])}", fmt.pourcent(r["part_reconduites"], 0)),
                 ("Déclarées reconduites", fmt.pourcent(r["part_declarees_reconduites"], 0)),
                 ("Par intitulé proche", fmt.nombre(r["nb_par_intitule"]))]
-    return Section("porteurs_renouvellement", titre, chiffres, chart, table, "Actions reconduites",
+    return _section("porteurs_renouvellement", titre, chiffres, chart, table, "Actions reconduites",
                    source(con, FUNDING_SOURCES, _years(df)), [NOTE_RECONDUCTION, queries.REGLE_ACTIONS],
                    params={"annee": int(r["annee"])},
                    formats={"Année": "annee", "Actions financées": "nombre", "Reconduites": "nombre",
@@ -195,7 +203,7 @@ def porteurs_concentration(con, f: Filtres, annee: int | None = None, **_) -> Se
                      "ses chiffres ne se comparent pas encore aux années closes.")
     if f.split_qpv:
         notes.append(SPLIT_NOTE)
-    return Section("porteurs_concentration", titre, chiffres, chart, table, "Concentration",
+    return _section("porteurs_concentration", titre, chiffres, chart, table, "Concentration",
                    source(con, FUNDING_SOURCES, _years(df)), notes, params={"annee": int(r["annee"])},
                    formats={"Année": "annee", "Porteurs financés": "nombre", "Indice de Herfindahl": "nombre"})
 
@@ -217,7 +225,7 @@ def porteurs_dependance(con, f: Filtres, **_) -> Section:
             layer["encoding"]["x"]["sort"] = [c[2] for c in qp.CLASSES_DEPENDANCE]
     table = df.rename(columns={"classe": "Part des crédits spécifiques", "nb_porteurs": "Porteurs",
                                "part": "Part des porteurs (%)", "montant_accorde": "Montant accordé"})
-    return Section("porteurs_dependance", titre,
+    return _section("porteurs_dependance", titre,
                    [("Porteurs à 50 % ou plus", fmt.nombre(plus_moitie)), ("Porteurs financés", fmt.nombre(n))],
                    chart, table, "Dépendance aux crédits spécifiques",
                    source(con, FUNDING_SOURCES, tuple(f.annees)), [NOTE_DEPENDANCE],
@@ -227,9 +235,9 @@ def porteurs_dependance(con, f: Filtres, **_) -> Section:
 # --- one porteur's fiche ----------------------------------------------------------------------------------
 
 
-def _nom(con, porteur: str | None) -> tuple[str | None, dict | None]:
+def _nom(con, porteur: str | None) -> tuple[str, dict | None]:
     pid = qp.resoudre(con, porteur)
-    return pid, (qp.identite(con, pid) if pid else None)
+    return (pid or ""), (qp.identite(con, pid) if pid else None)
 
 
 INCONNU = "Ce porteur n'est pas dans les données (lien ancien ou nom mal orthographié)."
@@ -264,7 +272,7 @@ def fiche_porteur(con, f: Filtres, porteur: str | None = None, **_) -> Section:
         notes.append(f"Graphies regroupées sous ce SIRET : {ident['graphies']}.")
     if f.split_qpv:
         notes.append(SPLIT_NOTE)
-    return Section("fiche_porteur", titre, chiffres, chart, table, f"Financeurs {ident['porteur']}"[:80],
+    return _section("fiche_porteur", titre, chiffres, chart, table, f"Financeurs {ident['porteur']}"[:80],
                    source(con, FUNDING_SOURCES, _years(years)), notes,
                    vide=None if chart is not None else "Aucun financement accordé pour ces filtres.",
                    params={"porteur": porteur}, formats={"Actions financées": "nombre"})
@@ -290,7 +298,7 @@ def porteur_piliers(con, f: Filtres, porteur: str | None = None, **_) -> Section
     chart = charts.horizontal_bars(df, "pilier_libelle", "montant_accorde", height=bars_height(len(df)) // 2 + 60)
     table = df[["pilier_libelle", "montant_accorde", "nb_actions"]].rename(columns={
         "pilier_libelle": "Pilier", "montant_accorde": "Montant accordé", "nb_actions": "Actions financées"})
-    return Section("porteur_piliers", titre, [], chart, table, "Par pilier", params={"porteur": porteur},
+    return _section("porteur_piliers", titre, [], chart, table, "Par pilier", params={"porteur": porteur},
                    formats={"Actions financées": "nombre"})
 
 
@@ -312,7 +320,7 @@ def porteur_quartiers(con, f: Filtres, porteur: str | None = None, **_) -> Secti
         "nb_actions": "Actions financées"})
     notes = [SPLIT_NOTE] + (["Le graphique montre les 15 premiers quartiers ; tous sont dans l'onglet Tableau."]
                             if len(df) > 15 else [])
-    return Section("porteur_quartiers", titre, [], chart, table, "Par quartier", notes=notes,
+    return _section("porteur_quartiers", titre, [], chart, table, "Par quartier", notes=notes,
                    params={"porteur": porteur}, formats={"Actions financées": "nombre", "Code": "texte"})
 
 
@@ -335,7 +343,7 @@ def porteur_actions(con, f: Filtres, porteur: str | None = None, **_) -> Section
         "Public visé": df["public_cible"].fillna("—"),
         "Bénéficiaires déclarés": [fmt.nombre(v) if pd.notna(v) else "—" for v in df["nb_beneficiaires"]],
         "Dispositifs": df["dispositifs"].fillna("")})
-    return Section("porteur_actions", titre, [], None, table, "Actions", notes=[NOTE_DECLARE, queries.REGLE_ACTIONS],
+    return _section("porteur_actions", titre, [], None, table, "Actions", notes=[NOTE_DECLARE, queries.REGLE_ACTIONS],
                    params={"porteur": porteur},
                    formats={"Année": "annee", "Bénéficiaires déclarés": "texte", "N° dossier": "texte"})
 
@@ -367,7 +375,7 @@ def beneficiaires(con, f: Filtres, annee: int | None = None, **_) -> Section:
         notes.append(f"Publics visés les plus fréquents en {annee} : "
                      + ", ".join(f"{p} ({fmt.nombre(k)} actions)" for p, k in
                                  zip(pub["public_cible"].head(4), pub["nb_actions"].head(4), strict=True)) + ".")
-    return Section("beneficiaires", titre, [(f"Bénéficiaires déclarés {annee}", fmt.nombre(n)),
+    return _section("beneficiaires", titre, [(f"Bénéficiaires déclarés {annee}", fmt.nombre(n)),
                                             ("Actions qui les déclarent", f"{fmt.nombre(renseignees)} / {fmt.nombre(actions)}")],
                    chart, table, "Bénéficiaires déclarés", source(con, ("programmation",), _years(df)), notes,
                    params={"annee": annee},
