@@ -110,8 +110,12 @@ def porteurs_nouveaux(con, f: Filtres, annee: int | None = None, **_) -> Section
         chiffres = []
     else:
         r = row.iloc[0]
-        titre = (f"En {annee}, {fmt.nombre(r['nb_nouveaux'])} nouveaux porteurs sur {fmt.nombre(r['nb_porteurs'])}, "
-                 f"qui reçoivent {fmt.pourcent(r['part_montant_nouveaux'], 1)} des financements")
+        if r["nb_nouveaux"] == 0:
+            titre = f"En {annee}, aucun nouveau porteur parmi les {fmt.nombre(r['nb_porteurs'])} porteurs financés"
+        else:
+            titre = (f"En {annee}, {fmt.nombre(r['nb_nouveaux'])} nouveau(x) porteur(s) sur "
+                     f"{fmt.nombre(r['nb_porteurs'])}, qui reçoivent {fmt.pourcent(r['part_montant_nouveaux'], 1)} "
+                     "des financements")
         chiffres = [(f"Nouveaux porteurs {annee}", fmt.nombre(r["nb_nouveaux"])),
                     ("Part des porteurs", fmt.pourcent(r["part_nouveaux"], 1)),
                     ("Montant des nouveaux", fmt.euros(r["montant_nouveaux"])),
