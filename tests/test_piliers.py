@@ -305,8 +305,9 @@ def test_page_drill_down_to_another_pillar(demo_app_env, demo):
     assert f"« {demo['pilier_libelle']['habitat']} » : {norm(fmt.euros(lines['montant_accorde'].sum()))}" in detail
     assert f"première thématique : {them.index[0]} " in detail
     at.selectbox(key="pil_theme").select(them.index[0]).run()
-    n = demo["prog"].query("annee == 2022 and pilier == 'habitat' and thematique == @them.index[0]").shape[0]
-    assert any(f"{n} actions en 2022" in m.value for m in at.markdown)
+    fin = demo["financees"]  # the counting rule: granted or paid with a granted amount > 0
+    n = fin.query("annee == 2022 and pilier == 'habitat' and thematique == @them.index[0]").shape[0]
+    assert any(f"{n} actions financées en 2022" in m.value for m in at.markdown)
 
 
 @pytest.fixture
