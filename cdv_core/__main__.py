@@ -1,4 +1,5 @@
-"""Command line: `python -m cdv_core import|check|summary|undo|demo|journal|survey|backup|restore|hash-password ...`.
+"""Command line: `python -m cdv_core import|check|summary|engagements|undo|demo|journal|survey|backup|restore|
+hash-password ...`.
 
 Exit codes: 0 done, 1 a file was rejected (or an undo refused), 2 usage error.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from cdv_core import auth, demo, errors, gestion, importer, queries, schema
+from cdv_core import auth, demo, errors, exports, gestion, importer, queries, schema
 from cdv_core.errors import CdvError
 from cdv_core.filters import Filtres
 from cdv_core.formats import KINDS, STATUTS
@@ -27,6 +28,20 @@ def _read_files(parser: argparse.ArgumentParser, files: list[str]) -> list[tuple
             parser.error(f"fichier introuvable : {name}")
         out.append((name, path.read_bytes()))
     return out
+
+
+class _NeutralCsv:
+    """CSV on standard output whose text cells cannot run as spreadsheet formulas (see exports.neutralise)."""
+
+    def __init__(self):
+        self._writer = csv.writer(sys.stdout, lineterminator="\n")
+
+    def writerow(self, row) -> None:
+        self._writer.writerow([exports.neutralise(v) for v in row])
+
+
+def _csv_out() -> _NeutralCsv:
+    return _NeutralCsv()
 
 
 def _existing_db(parser: argparse.ArgumentParser, db: str) -> str:
@@ -89,9 +104,7 @@ def cmd_check(args, parser) -> int:
             report = gestion.check(con, data, name, kind, pending_actions=pending, max_bytes=CLI_MAX_BYTES)
             _print_report(report)
             if report.ok:
-                if "action" in report.tables:
-                    act = report.tables["action"]
-                    pending |= set(zip(act["action_id"], act["annee"].astype(int), strict=True))
+                pending |= importer.pending_keys(report)
                 print(f"{name} : valide ({report.kind.code if report.kind else '?'}, {report.n_rows} lignes, "
                       f"{len(report.warnings)} avertissement(s)).")
             else:
@@ -136,13 +149,28 @@ def cmd_summary(args, parser) -> int:
         df = queries.aggregate(con, Filtres(), dims, extra_where=where)
     finally:
         con.close()
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer = _csv_out()
     # nb_actions: financed actions (granted or paid, granted amount > 0); nb_dossiers: every file, any statut.
     writer.writerow([*dims, "nb_actions", "montant_accorde", "nb_dossiers"])
     for row in df.itertuples(index=False):
         values = [getattr(row, d) for d in dims]
         writer.writerow([*("" if v is None else v for v in values), int(row.nb_actions),
                          f"{float(row.montant_accorde):.2f}", int(row.nb_dossiers)])
+    return 0
+
+
+def cmd_engagements(args, parser) -> int:
+    from cdv_core import engagements
+
+    con = schema.connect(_existing_db(parser, args.db), read_only=True)
+    try:
+        rows = engagements.lignes_cli(con, args.annee)
+    finally:
+        con.close()
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["engagement_id", "signataire", "statut", "valeur", "valeur_cible", "montant_engage",
+                     "montant_realise_cumule"])
+    writer.writerows(rows)
     return 0
 
 
@@ -182,7 +210,7 @@ def cmd_journal(args, parser) -> int:
         df = importer.journal(con)
     finally:
         con.close()
-    df.to_csv(sys.stdout, index=False)
+    exports.neutralise_frame(df).to_csv(sys.stdout, index=False)
     return 0
 
 
@@ -197,7 +225,7 @@ def cmd_survey(args, parser) -> int:
     try:
         if args.list:
             qs = surveys.questions(con, args.enquete)
-            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer = _csv_out()
             writer.writerow(["question", "libelle_question", "forme", "echelle", "items", "nb_repondants"])
             for r in qs.itertuples(index=False):
                 echelle = r.echelle if isinstance(r.echelle, str) else ""
@@ -210,7 +238,7 @@ def cmd_survey(args, parser) -> int:
         return 1
     finally:
         con.close()
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer = _csv_out()
     writer.writerow(["item", "reponse", "n", "pct"])
     for r in res.itertuples(index=False):
         if r.masque:
@@ -290,6 +318,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", required=True)
     p.add_argument("--where", action="append")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("engagements", help="où en est chaque engagement une année donnée, en CSV")
+    p.add_argument("--db", required=True)
+    p.add_argument("--annee", required=True, type=int, help="année du suivi, ex. 2022")
+    p.set_defaults(func=cmd_engagements)
 
     p = sub.add_parser("undo", help="annuler un import (le dernier par défaut)")
     p.add_argument("--db", required=True)

@@ -154,6 +154,8 @@ class AccessConfig:
     oidc: bool = False  # an [auth] section is present: st.login can be used
     oidc_provider: str | None = None  # name of an [auth.<provider>] section, if several
     problem: str | None = None  # a French sentence when the file exists but cannot be used
+    session_key: str | None = None  # [cdv] cle_session: signs the session cookies (else one key per process)
+    session_hours: float = 8.0  # [cdv] duree_session_heures: how long a local sign-in lasts
 
     @property
     def management_enabled(self) -> bool:
@@ -230,7 +232,17 @@ def load_config(path: Path | str | None = None) -> AccessConfig:
         oidc=isinstance(auth, dict) and bool(auth),
         oidc_provider=str(provider) if provider else None,
         problem=("Configuration des accès : " + " ; ".join(problems) + ".") if problems else None,
+        session_key=str(cdv["cle_session"]) if cdv.get("cle_session") else None,
+        session_hours=_hours(cdv.get("duree_session_heures")),
     )
+
+
+def _hours(value: object) -> float:
+    try:
+        hours = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 8.0
+    return hours if 0 < hours <= 24 * 90 else 8.0
 
 
 # --------------------------------------------------------------------------- identities

@@ -9,13 +9,18 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from cdv_core import palette
+
 # Altair's debug mode validates every sub-object as it is built (thousands of JSON-schema checks per page);
 # the whole chart is still validated once when Streamlit serialises it.
 alt.utils.schemapi.disable_debug_mode()
 
-# Okabe-Ito, then darker/lighter companions: distinguishable with the common colour-vision deficiencies.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
-           "#8C6D31", "#7F7F7F", "#AD494A", "#393B79", "#637939", "#BD9E39"]
+# Every colour comes from `cdv_core.palette` (one mapping for pages, slides, PDF and PPTX). `PALETTE` keeps
+# the Okabe-Ito order for the few single-series marks that index it.
+PALETTE = list(palette.AUTRES)
+# Long labels (quartiers, funders) take at most this share of the chart's width, so bars always have room;
+# 420 px where the container is unknown (PDF rendering).
+LABEL_LIMIT = {"expr": "containerSize()[0] > 0 ? max(120, containerSize()[0] * 0.36) : 420"}
 
 # d3 locale: `1 234 567 €`, `12,5 %` on axes and tooltips.
 LOCALE_FR: dict[str, Any] = {
@@ -41,31 +46,41 @@ def _style(chart: alt.Chart | alt.LayerChart | alt.FacetChart, height: int = 420
         chart.properties(height=height, usermeta={"embedOptions": {"formatLocale": LOCALE_FR["number"],
                                                                     "timeFormatLocale": LOCALE_FR["time"]}})
         .configure(locale=LOCALE_FR, font="Marianne, Arial, sans-serif")
-        .configure_axis(labelFontSize=15, titleFontSize=16, labelLimit=360, labelColor="#1e1e1e", titleColor="#1e1e1e")
+        .configure_axis(labelFontSize=15, titleFontSize=16, labelLimit=360, labelColor=palette.TEXTE_AXES,
+                        titleColor=palette.TEXTE_AXES)
         .configure_legend(labelFontSize=15, titleFontSize=15, labelLimit=360, orient="bottom", columns=2,
-                          labelColor="#1e1e1e", titleColor="#1e1e1e")
+                          labelColor=palette.TEXTE_AXES, titleColor=palette.TEXTE_AXES)
         .configure_view(strokeWidth=0)
     )
 
 
 def color_scale(domain: list[str]) -> alt.Scale:
-    """Stable colours for a list of labels."""
-    return alt.Scale(domain=domain, range=[PALETTE[i % len(PALETTE)] for i in range(len(domain))])
+    """The palette's colour of each label (a funder, a pillar, a nature, a family keeps its colour everywhere)."""
+    return alt.Scale(domain=list(domain), range=palette.couleurs(domain))
 
 
 def stacked_by_year(df: pd.DataFrame, category: str, category_title: str, value: str = "montant_accorde",
-                    order: list[str] | None = None, height: int = 440) -> alt.Chart:
-    """Stacked columns of `value` per year (`annee`), one colour per `category`."""
-    domain = order or (df.groupby(category)[value].sum().sort_values(ascending=False).index.tolist())
-    chart = alt.Chart(df).mark_bar().encode(
-        x=alt.X("annee:O", title=None, axis=alt.Axis(labelAngle=0, labelFontSize=15)),
+                    order: list[str] | None = None, height: int = 440, partielle: int | None = None) -> alt.Chart:
+    """Stacked columns of `value` per year (`annee`), one colour per `category` (the palette's); the year
+    `partielle` (in progress) is pale and labelled "en cours"."""
+    present = set(df[category].dropna())
+    domain = ([c for c in order if c in present] if order else
+              df.groupby(category)[value].sum().sort_values(ascending=False).index.tolist())
+    partial = partielle if partielle is not None and partielle in set(df["annee"]) else None
+    label_expr = (f"datum.value == {partial} ? ['{partial}', '(en cours)'] : datum.label" if partial is not None
+                  else "datum.label")
+    enc = dict(
+        x=alt.X("annee:O", title=None, axis=alt.Axis(labelAngle=0, labelFontSize=15, labelExpr=label_expr)),
         y=alt.Y(f"sum({value}):Q", axis=EURO_AXIS, stack="zero"),
         color=alt.Color(f"{category}:N", title=category_title, scale=color_scale(domain),
                         sort=domain),
         order=alt.Order("rang:Q"),
         tooltip=[alt.Tooltip("annee:O", title="Année"), alt.Tooltip(f"{category}:N", title=category_title),
-                 alt.Tooltip(f"{value}:Q", title="Montant", format="$,.0f")],
-    ).transform_calculate(
+                 alt.Tooltip(f"sum({value}):Q", title="Montant", format="$,.0f")],
+    )
+    if partial is not None:
+        enc["opacity"] = alt.condition(f"datum.annee == {partial}", alt.value(0.45), alt.value(1.0))
+    chart = alt.Chart(df).mark_bar().encode(**enc).transform_calculate(
         rang=f"indexof({domain!r}, datum['{category}'])"
     )
     return _style(chart, height)
@@ -73,16 +88,22 @@ def stacked_by_year(df: pd.DataFrame, category: str, category_title: str, value:
 
 def horizontal_bars(df: pd.DataFrame, label: str, value: str, value_title: str = "Montant accordé",
                     euros: bool = True, height: int | None = None, selection: str | None = None,
-                    extra_tooltip: list[alt.Tooltip] | None = None) -> alt.Chart:
-    """Horizontal bars of `value` per `label`, longest first, with the value written at the end of the bar."""
+                    extra_tooltip: list[alt.Tooltip] | None = None, colour_by_label: bool = False) -> alt.Chart:
+    """Horizontal bars of `value` per `label`, longest first, with the value written at the end of the bar;
+    `colour_by_label`: each bar in its label's palette colour (funders' families, pillars), no legend."""
     fmt = "$,.0f" if euros else ",.0f"
+    # An explicit order: "-x" is lost when a layer adds its own encodings (colour by label).
+    order = df.sort_values(value, ascending=False, kind="stable")[label].tolist()
     base = alt.Chart().encode(
-        y=alt.Y(f"{label}:N", sort="-x", title=None, axis=alt.Axis(labelFontSize=15, labelLimit=420)),
+        y=alt.Y(f"{label}:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=LABEL_LIMIT)),
         x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=fmt, labelFontSize=14)),
         tooltip=[alt.Tooltip(f"{label}:N", title="Libellé"),
                  alt.Tooltip(f"{value}:Q", title=value_title, format=fmt), *(extra_tooltip or [])],
     )
-    bars = base.mark_bar(color=PALETTE[0])
+    bars = base.mark_bar(color=palette.SERIE)
+    if colour_by_label:
+        labels = df[label].dropna().tolist()
+        bars = base.mark_bar().encode(color=alt.Color(f"{label}:N", legend=None, scale=color_scale(labels)))
     if selection:
         sel = alt.selection_point(name=selection, fields=[label], on="click")
         bars = bars.add_params(sel).encode(
@@ -152,7 +173,7 @@ def stacked_columns(df: pd.DataFrame, category: str, category_title: str, value:
 
 
 def value_columns(df: pd.DataFrame, x: str, value: str, value_title: str, kind: str = "euros",
-                  x_title: str | None = None, height: int = 380, color: str = PALETTE[0]) -> alt.Chart:
+                  x_title: str | None = None, height: int = 380, color: str = palette.SERIE) -> alt.Chart:
     """Vertical columns of `value` per `x` (ordinal), the value written above each column."""
     field, fmt = _measure(df, value, kind)
     data = _prepared(df, value, kind)
@@ -175,21 +196,21 @@ def change_bars(df: pd.DataFrame, label: str, value: str = "evolution", value_ti
     data = data.assign(sens=["Hausse" if v >= 0 else "Baisse" for v in data[value]], zero=0.0)
     order = data.sort_values(value, ascending=False)[label].tolist()
     base = alt.Chart().encode(
-        y=alt.Y(f"{label}:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=420)),
+        y=alt.Y(f"{label}:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=LABEL_LIMIT)),
         x=alt.X(f"{field}:Q", title=value_title, axis=alt.Axis(format=fmt, labelFontSize=14)),
         tooltip=[alt.Tooltip(f"{label}:N", title="Libellé"),
                  alt.Tooltip(f"{field}:Q", title=value_title, format=fmt)],
     )
     bars = base.mark_bar().encode(color=alt.Color("sens:N", title=None, legend=None,
                                                   scale=alt.Scale(domain=["Hausse", "Baisse"],
-                                                                  range=[PALETTE[0], PALETTE[5]])))
+                                                                  range=[palette.HAUSSE, palette.BAISSE])))
     text_enc = alt.Text(f"{field}:Q", format=fmt)
     right = base.mark_text(align="left", dx=6, fontSize=15).encode(text=text_enc).transform_filter(
         f"datum['{field}'] >= 0")
     # A decrease is written right of the zero line, so it never runs into the axis labels.
     left = base.mark_text(align="left", dx=6, fontSize=15).encode(x=alt.X("zero:Q"), text=text_enc).transform_filter(
         f"datum['{field}'] < 0")
-    zero = base.mark_rule(color="#333").encode(x=alt.X("zero:Q"))
+    zero = base.mark_rule(color=palette.INK).encode(x=alt.X("zero:Q"))
     return _style(alt.layer(bars, right, left, zero, data=data), height or max(160, 44 * len(df)))
 
 
@@ -201,7 +222,7 @@ def paired_bars(df: pd.DataFrame, label: str, values: dict[str, str], kind: str 
     titles = list(values.values())
     order = df.sort_values(list(values)[0], ascending=False)[label].tolist()
     chart = alt.Chart(long).mark_bar().encode(
-        y=alt.Y(f"{label}:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=420)),
+        y=alt.Y(f"{label}:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=LABEL_LIMIT)),
         yOffset=alt.YOffset("mesure:N", sort=titles),
         x=alt.X("valeur:Q", title=None, axis=alt.Axis(format=FORMATS[kind], labelFontSize=14, grid=True)),
         color=alt.Color("mesure:N", title=None, sort=titles, scale=color_scale(titles)),
@@ -229,16 +250,16 @@ def heatmap(df: pd.DataFrame, x: str, y: str, value: str, x_title: str, y_title:
         x=alt.X(f"{x}:N", title=None, axis=alt.Axis(orient="bottom", labelAngle=0, labelFontSize=14,
                                                    labelLimit=200, labelOverlap=False, labelPadding=8,
                                                    labelExpr=f"{json.dumps(wrapped)}[datum.label] || datum.label")),
-        y=alt.Y(f"{y}:N", title=None, sort=rows, axis=alt.Axis(labelFontSize=15, labelLimit=420)),
+        y=alt.Y(f"{y}:N", title=None, sort=rows, axis=alt.Axis(labelFontSize=15, labelLimit=LABEL_LIMIT)),
         tooltip=[alt.Tooltip(f"{y}:N", title=y_title), alt.Tooltip(f"{x}:N", title=x_title),
                  alt.Tooltip(f"{field}:Q", title="Valeur", format=fmt)],
     )
-    cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
-        color=alt.Color(f"{field}:Q", title=None, scale=alt.Scale(scheme="blues"),
+    cells = base.mark_rect(stroke=palette.BLANC, strokeWidth=2).encode(
+        color=alt.Color(f"{field}:Q", title=None, scale=alt.Scale(range=[palette.BLEUS[0], palette.BLEUS[4]]),
                         legend=alt.Legend(format=fmt, orient="right", direction="vertical", gradientLength=240)))
     text = base.mark_text(fontSize=14).encode(
         text=alt.Text(f"{lfield}:Q", format=lfmt),
-        color=alt.condition(f"datum['{field}'] > {top * 0.55!r}", alt.value("white"), alt.value("#1a1a1a")),
+        color=alt.condition(f"datum['{field}'] > {top * 0.55!r}", alt.value(palette.BLANC), alt.value(palette.INK)),
     )
     n_rows = data[y].nunique() if len(data) else 1
     return _style(alt.layer(cells, text, data=data).properties(width=alt.Step(step)),
@@ -260,12 +281,12 @@ def share_vs_target(df: pd.DataFrame, target: float, value: str = "part", value_
         enc["color"] = alt.Color(f"{category}:N", title=category_title,
                                  scale=color_scale(sorted(df[category].dropna().unique().tolist())))
     line = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=90), strokeWidth=3,
-                                     color=PALETTE[0]).encode(**enc)
+                                     color=palette.SERIE).encode(**enc)
     labels = alt.Chart(data).mark_text(dy=-14, fontSize=14).encode(
         x="annee:O", y="part_ratio:Q", text=alt.Text("part_ratio:Q", format=".1%"))
     goal = pd.DataFrame({"cible": [target / 100], "texte": [f"Cible {target:g} %".replace(".", ",")]})
-    rule = alt.Chart(goal).mark_rule(strokeDash=[8, 6], strokeWidth=2.5, color=PALETTE[5]).encode(y="cible:Q")
-    rule_text = alt.Chart(goal).mark_text(align="left", dx=4, dy=-10, fontSize=15, color=PALETTE[5],
+    rule = alt.Chart(goal).mark_rule(strokeDash=[8, 6], strokeWidth=2.5, color=palette.CIBLE).encode(y="cible:Q")
+    rule_text = alt.Chart(goal).mark_text(align="left", dx=4, dy=-10, fontSize=15, color=palette.CIBLE,
                                           fontWeight="bold").encode(y="cible:Q", x=alt.value(0), text="texte:N")
     return _style(line + labels + rule + rule_text, height)
 
@@ -274,3 +295,53 @@ def measure_bars(df: pd.DataFrame, label: str, value: str, value_title: str, kin
                  height: int | None = None) -> alt.Chart:
     """Horizontal bars of a non-negative measure (count, share, ratio) per `label`, largest first, labelled."""
     return change_bars(df, label, value, value_title, kind, height)
+
+
+# --------------------------------------------------------------------------- projection (COPIL slides)
+
+SLIDE_FONT = 24  # px: the smallest chart text on a projected slide
+
+
+def projection(spec: dict, font: int = SLIDE_FONT, legend: str = "right") -> dict:
+    """A copy of a chart spec for a projected slide: every text at least `font` px, legends beside the chart
+    (one column), the height left to the slide's layout (the spec given is never modified: it is cached)."""
+
+    def walk(node, key: str = ""):
+        if isinstance(node, dict):
+            out: dict[str, Any] = {}
+            for k, v in node.items():
+                if k in ("labelFontSize", "titleFontSize", "fontSize") and isinstance(v, (int, float)):
+                    out[k] = max(v, font)
+                elif k == "symbolSize" and isinstance(v, (int, float)):
+                    out[k] = max(v, font * 12)
+                elif k in ("labelLimit", "titleLimit") and isinstance(v, (int, float)):
+                    out[k] = max(v, 520)
+                elif k == "legend" and isinstance(v, dict):
+                    leg = {**walk(v, k), "orient": legend, "columns": 1, "direction": "vertical"}
+                    if v.get("type") == "gradient" or "gradientLength" in v:
+                        leg.pop("columns")
+                    out[k] = leg
+                elif k in ("height", "width") and key in ("", "layer") and not isinstance(v, dict):
+                    continue  # the slide sizes the chart ("stretch")
+                elif k == "data":
+                    out[k] = v  # never walk the data (values may be called "height"…)
+                elif k == "datasets":
+                    out[k] = v
+                else:
+                    out[k] = walk(v, k if k == "layer" else "-")
+            return out
+        if isinstance(node, list):
+            return [walk(v, key) for v in node]
+        return node
+
+    out = walk(spec)
+    config = dict(out.get("config", {}))
+    config["axis"] = {**config.get("axis", {}), "labelFontSize": font, "titleFontSize": font, "labelLimit": 520}
+    config["legend"] = {**config.get("legend", {}), "labelFontSize": font, "titleFontSize": font,
+                        "orient": legend, "columns": 1, "direction": "vertical", "symbolSize": font * 12,
+                        "labelLimit": 520}
+    config["text"] = {**config.get("text", {}), "fontSize": font}
+    config["title"] = {**config.get("title", {}), "fontSize": font + 4}
+    out["config"] = config
+    out["autosize"] = {"type": "fit", "contains": "padding"}
+    return out

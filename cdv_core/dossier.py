@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,10 +65,16 @@ def chart_png(chart, width: int = 900, ppi: int = PPI) -> bytes:
     _register_fonts()
     # The builders' charts are valid; validation costs seconds on maps. A cached spec is never modified.
     spec = dict(chart) if isinstance(chart, dict) else chart.to_dict(validate=False)
+    # No-break spaces (thousands, before € and %) are drawn double-wide by the renderer's fallback: plain
+    # spaces in the image (a label never wraps there).
+    spec = json.loads(json.dumps(spec).replace("\\u00a0", " ").replace("\\u202f", " "))
     spec["config"] = {**spec.get("config", {}), "font": "Bitstream Vera Sans"}
     if "width" not in spec or spec.get("width") == "container":
         spec["width"] = width
-    return vlc.vegalite_to_png(spec, ppi=ppi, allowed_base_urls=[], format_locale=LOCALE_FR["number"],
+    number = {k: (v.replace("\u00a0", " ") if isinstance(v, str) else [x.replace("\u00a0", " ") for x in v]
+                  if isinstance(v, list) and all(isinstance(x, str) for x in v) else v)
+              for k, v in LOCALE_FR["number"].items()}
+    return vlc.vegalite_to_png(spec, ppi=ppi, allowed_base_urls=[], format_locale=number,
                                time_format_locale=LOCALE_FR["time"])
 
 
@@ -179,9 +186,10 @@ def build_pdf(slides: list[Slide], titre: str, date: dt.date | None, filtres: st
                 cells.append(Paragraph(_text(text), st["cell"]) if j == 0 else _text(text).replace("&amp;", "&"))
             rows.append(cells)
         # Figure columns as wide as their longest text (≈ 5 pt a character at 8.5 pt), labels take the rest.
-        chars = [max([4] + [len(w) + 1 for w in head[j].split()] + [len(str(row[j])) for row in rows[1:]])
-                 for j in range(1, len(cols))]
-        rest_w = [5.2 * n + 8 for n in chars]
+        # A header's longest word in bold (≈ 6.3 pt a character) is never split across lines.
+        chars = [max([4] + [len(str(row[j])) for row in rows[1:]]) for j in range(1, len(cols))]
+        words = [max([0] + [len(w) for w in head[j].split()]) for j in range(1, len(cols))]
+        rest_w = [max(5.2 * n, 6.3 * w) + 8 for n, w in zip(chars, words, strict=True)]
         first = max(width - sum(rest_w), width * 0.22)
         scale = (width - first) / sum(rest_w) if rest_w else 1
         t = Table(rows, colWidths=[first] + [w * scale for w in rest_w], repeatRows=1)
@@ -221,7 +229,7 @@ def build_pdf(slides: list[Slide], titre: str, date: dt.date | None, filtres: st
         story.append(Spacer(1, 8))
         story.append(Paragraph("Sommaire", st["sub"]))
         for i, sl in enumerate(slides, start=1):
-            story.append(Paragraph(_text(f"{i}. {sl.titre}  (page {i + 1})"), st["filtres"]))
+            story.append(Paragraph(_text(f"{i}. {sl.titre} (page {i + 1})"), st["filtres"]))
         if demo:
             story += [Spacer(1, 10), Paragraph(_text(DEMO_NOTICE), st["sub"])]
 
@@ -302,7 +310,7 @@ def seance_slides(con, seance) -> tuple[Filtres, list[Slide]]:
     built = []
     for spec in seance.slides:
         type_, params = slides.spec_args(spec)
-        built.append(slides.build(con, f, type_, **params))
+        built.append(slides.build(con, slides.filtres_of(spec, f, years), type_, **params))
     return f, built
 
 

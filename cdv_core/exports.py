@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+
+
 def neutralise(value: object) -> object:
-    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """A text cell that a spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) gets a leading
+    apostrophe; numbers, and text that is just a signed number ("-12.5"), stay as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value
+
+
+def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `df` whose text cells and column names are neutralised (for any CSV or Excel output)."""
+    return _safe(df)
 
 
 def _safe(df: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,7 @@ NATURES = ("specifique", "droit_commun")
 SECTIONS = ("fonctionnement", "investissement")
 CATEGORIES_FINANCEUR = ("etat", "collectivite", "organisme", "europe", "prive", "porteur")
 GEOGRAPHIES = ("2015", "2024")
+STATUTS_ENGAGEMENT = ("non_engage", "en_cours", "atteint", "partiellement_atteint", "abandonne")
 
 # Labels shown to people for listed values.
 LIBELLES = {
@@ -25,6 +26,8 @@ LIBELLES = {
     "autre": "Autre",
     "specifique": "Crédits spécifiques", "droit_commun": "Droit commun",
     "fonctionnement": "Fonctionnement", "investissement": "Investissement",
+    "non_engage": "Non engagé", "en_cours": "En cours", "atteint": "Atteint",
+    "partiellement_atteint": "Partiellement atteint", "abandonne": "Abandonné",
 }
 
 
@@ -225,12 +228,70 @@ THEMATIQUES = FileKind(
     ),
 )
 
+ENGAGEMENTS = FileKind(
+    code="engagements",
+    libelle="Engagements des signataires et feuilles de route des quartiers",
+    key=("engagement_id",),
+    description="Ce que chaque signataire s'est engagé à faire (protocole d'engagements, droit commun promis) "
+    "et les objectifs de la feuille de route de chaque quartier (un engagement limité à un QPV).",
+    columns=(
+        Column("engagement_id", "text", True, "Identifiant stable de l'engagement", "PERR-07",
+               aliases=("idengagement", "codeengagement", "numeroengagement", "engagement")),
+        Column("intitule", "text", True, "L'engagement tel qu'il est écrit",
+               "Faire bénéficier les habitants des QPV des dispositifs emploi de l'agglomération",
+               aliases=("libelle", "intituleengagement")),
+        Column("signataire", "ref_financeur_list", True, "Qui s'est engagé : code ou libellé du référentiel des "
+               "financeurs ; plusieurs co-pilotes séparés par |, le premier pilote", "epci|france_travail",
+               aliases=("signataires", "pilote", "partenaire")),
+        Column("contrat", "ref_contrat", False, "Code du contrat de ville (nécessaire si la base en compte "
+               "plusieurs)", "CV219", aliases=("contratdeville", "codecontrat")),
+        Column("pilier", "ref_pilier", False, "Code ou libellé du pilier (ou axe) du contrat", "attractivite",
+               aliases=("axe",)),
+        Column("qpv", "qpv_list", False, "Codes QPV séparés par |, ou * (par défaut) pour tout le contrat",
+               "*", aliases=("quartier", "quartiers", "codeqpv")),
+        Column("debut", "year", False, "Année de début", "2019", aliases=("anneedebut",)),
+        Column("echeance", "year", False, "Année d'échéance", "2022", aliases=("anneeecheance", "fin")),
+        Column("indicateur", "text", False, "Code d'indicateur (ses valeurs sont lues dans les indicateurs) "
+               "ou description libre", "Habitants des QPV accompagnés vers l'emploi"),
+        Column("valeur_initiale", "number", False, "Valeur de départ de l'indicateur", "120",
+               aliases=("valeurdepart",)),
+        Column("valeur_cible", "number", False, "Valeur visée à l'échéance", "400", aliases=("cible",)),
+        Column("unite", "text", False, "Unité (%, €, nb…)", "nb"),
+        Column("montant_engage", "amount", False, "Euros promis sur la période, droit commun compris", "150 000",
+               aliases=("montantengage",)),
+        Column("nature", "choice", False, "specifique ou droit_commun ; par défaut celle du signataire",
+               "droit_commun", choices=NATURES),
+    ),
+)
+
+SUIVI_ENGAGEMENTS = FileKind(
+    code="suivi_engagements",
+    libelle="Suivi des engagements (une ligne par engagement et par année)",
+    key=("engagement_id", "annee"),
+    description="Où en est chaque engagement chaque année : statut, valeur mesurée, euros mobilisés. Une année "
+    "sans ligne est « non renseignée », jamais « non engagée ».",
+    columns=(
+        Column("engagement_id", "text", True, "Identifiant de l'engagement (même fichier d'engagements ou déjà "
+               "importé)", "PERR-07", aliases=("idengagement", "codeengagement", "numeroengagement", "engagement")),
+        Column("annee", "year", True, "Année du suivi", "2022", aliases=("exercice",)),
+        Column("statut", "choice", True, "Où en est l'engagement cette année-là", "en_cours",
+               choices=STATUTS_ENGAGEMENT, aliases=("etat", "avancement")),
+        Column("valeur", "number", False, "Valeur mesurée de l'indicateur cette année-là", "310",
+               aliases=("valeurmesuree",)),
+        Column("montant_realise", "amount", False, "Euros effectivement mobilisés cette année-là", "48 000",
+               aliases=("montantmobilise", "mobilise")),
+        Column("commentaire", "text", False, "Commentaire libre", "Deux forums emploi dans les QPV",
+               aliases=("commentaires", "observation")),
+        Column("source", "text", False, "D'où vient le chiffre", "Bilan annuel de la Maison de l'emploi"),
+    ),
+)
+
 KINDS: dict[str, FileKind] = {
     k.code: k
     for k in (PROGRAMMATION, FINANCEMENTS, INDICATEURS, ENQUETE, ENQUETE_DIFFUSION, QPV, PILIERS, FINANCEURS,
-              THEMATIQUES)
+              THEMATIQUES, ENGAGEMENTS, SUIVI_ENGAGEMENTS)
 }
 
 # Import order when several files come together: referentials first, then what depends on them.
 IMPORT_ORDER = ("thematiques", "piliers", "financeurs", "qpv", "programmation", "financements", "indicateurs",
-                "enquete_diffusion", "enquete")
+                "enquete_diffusion", "enquete", "engagements", "suivi_engagements")

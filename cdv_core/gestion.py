@@ -39,10 +39,11 @@ TABLE_LABELS = {
     "indicateur": "Indicateurs", "indicateur_def": "Définitions d'indicateurs", "enquete_reponse": "Réponses d'enquête",
     "enquete_diffusion": "Diffusion des enquêtes", "qpv": "Quartiers (QPV)", "qpv_commune": "Communes des quartiers",
     "pilier": "Piliers", "financeur": "Financeurs", "thematique": "Thématiques", "contrat": "Contrats",
+    "engagement": "Engagements", "suivi_engagement": "Suivi des engagements",
 }
 # Tables shown in the preview (the others are derived from them).
 SHOWN_TABLES = ("action", "financement", "indicateur", "enquete_reponse", "enquete_diffusion", "qpv", "pilier",
-                "financeur", "thematique", "indicateur_def")
+                "financeur", "thematique", "indicateur_def", "engagement", "suivi_engagement")
 
 
 class StalePlan(CdvError):

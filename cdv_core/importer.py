@@ -41,6 +41,8 @@ TABLE_SCOPE: dict[str, tuple[str, ...]] = {
     "thematique": ("code",),
     "contrat": ("code_contrat",),
     "cible_pilier": ("pilier", "nature"),
+    "engagement": ("engagement_id",),
+    "suivi_engagement": ("engagement_id", "annee"),
 }
 
 # What identifies one row of a table, to count rows added, changed and removed.
@@ -63,6 +65,7 @@ MAIN_TABLE = {
     "programmation": "action", "financements": "financement", "indicateurs": "indicateur",
     "enquete": "enquete_reponse", "enquete_diffusion": "enquete_diffusion", "qpv": "qpv", "piliers": "pilier",
     "financeurs": "financeur", "thematiques": "thematique", "cible_pilier": "cible_pilier",
+    "engagements": "engagement", "suivi_engagements": "suivi_engagement",
 }
 
 QPV_2015 = re.compile(r"^QP\d{6}$")
@@ -372,12 +375,12 @@ class _RowChecker:
                     return None
                 return value
             if kind == "number":
-                value = reading.parse_number(raw)
-                if abs(value) > NOMBRE_MAX:
+                number = reading.parse_number(raw)
+                if abs(number) > NOMBRE_MAX:
                     self.error(line, name, raw, f"« {raw} » est hors de portée pour « {name} » (au plus "
                                f"{_nombre_fr(int(NOMBRE_MAX))} en valeur absolue).", "Corrigez la valeur.")
                     return None
-                return value
+                return number
             if kind == "amount":
                 try:
                     amount = reading.parse_amount(raw)
@@ -475,6 +478,8 @@ class _RowChecker:
             return None if unknown else raw.strip()
         if kind == "territoire":
             return raw.strip()
+        if kind == "ref_financeur_list":
+            return _financeur_list(self, raw, line, name)
         raise AssertionError(f"unknown column kind {kind}")
 
 
@@ -659,6 +664,8 @@ def _build_tables(con, kind: FileKind, rows: list[dict], issues: list[Issue],
         "piliers": _tables_simple,
         "financeurs": _tables_simple,
         "thematiques": _tables_thematiques,
+        "engagements": _tables_engagements,
+        "suivi_engagements": _tables_suivi,
     }[kind.code]
     ctx = _context(con)
     tables = builder(con, ctx, kind, rows, issues, pending_actions)
@@ -926,6 +933,121 @@ def _tables_thematiques(con, ctx, kind, rows, issues, pending):
     return {"thematique": pd.DataFrame(out, columns=["code", "libelle", "theme_code", "theme_libelle"])}
 
 
+# --------------------------------------------------------------------------- engagements (FORMATS.md §6-7)
+
+# Year marking an engagement identifier in the set of keys checked earlier in the same upload
+# (`pending_actions` holds (action_id, annee) pairs; a year is never 0).
+PENDING_ENGAGEMENT = 0
+
+
+def pending_keys(report: Report) -> set[tuple[str, int]]:
+    """Keys a checked file brings that later files of the same upload may refer to: its actions
+    (action_id, annee) and its engagements (engagement_id, PENDING_ENGAGEMENT)."""
+    keys: set[tuple[str, int]] = set()
+    act = report.tables.get("action")
+    if act is not None and not act.empty:
+        keys |= set(zip(act["action_id"], act["annee"].astype(int), strict=True))
+    eng = report.tables.get("engagement")
+    if eng is not None and not eng.empty:
+        keys |= {(e, PENDING_ENGAGEMENT) for e in eng["engagement_id"]}
+    return keys
+
+
+def _financeur_list(checker: _RowChecker, raw: str, line: int, name: str) -> str | None:
+    """`code|code` of the funders named in `raw` (codes or labels), or None after an error per unknown one."""
+    codes: list[str] = []
+    ok = True
+    for part in (p.strip() for p in raw.split("|")):
+        if not part:
+            continue
+        code = checker.ctx.financeurs.get(normalize_choice(part))
+        if code is None:
+            known = sorted(set(checker.ctx.financeurs.values()))
+            checker.error(line, name, part, f"Signataire « {part} » inconnu du référentiel des financeurs.",
+                          f"Utilisez un code ou un libellé du référentiel ({_enumeration(known)}), ou ajoutez-le "
+                          "au référentiel des financeurs.")
+            ok = False
+        elif code not in codes:
+            codes.append(code)
+    if not codes and ok:
+        checker.error(line, name, raw, "Aucun signataire indiqué.", "Indiquez le code du signataire.")
+        return None
+    return "|".join(codes) if ok else None
+
+
+def _geography_of_contract(ctx: _Context, contrat: str) -> str:
+    gen = ctx.contrats.get(contrat) or ""
+    return "2015" if gen.startswith("2015") or contrat.startswith("CV") else "2024"
+
+
+def _tables_engagements(con, ctx: _Context, kind, rows, issues, pending):
+    checker = _RowChecker(ctx, issues)
+    used = {r[0] for r in con.execute("SELECT DISTINCT contrat FROM engagement WHERE contrat IS NOT NULL"
+                                      ).fetchall()}
+    candidates = {r["contrat"] for r in rows if r.get("contrat")} | used | ctx.action_contrats
+    for r in rows:
+        line = r["_line"]
+        codes = [c.strip().upper() for c in (r.get("qpv") or "*").split("|") if c.strip() and c.strip() != "*"]
+        contrat = r.get("contrat")
+        if not contrat and codes:
+            found = {ctx.qpv[c][1] for c in codes if c in ctx.qpv and ctx.qpv[c][1]}
+            if len(found) == 1:
+                contrat = next(iter(found))
+        if not contrat and len(candidates) == 1:
+            contrat = next(iter(candidates))
+        if not contrat:
+            checker.error(line, "contrat", None, "Contrat de ville non précisé : la base en compte plusieurs "
+                          f"({_enumeration(sorted(candidates))}).",
+                          "Ajoutez une colonne contrat avec le code CV… ou CN… de l'engagement.")
+            continue
+        r["contrat"] = contrat
+        geo = _geography_of_contract(ctx, contrat)
+        for code in codes:
+            qgeo, qcontrat = ctx.qpv.get(code, (None, None))
+            if qgeo is None:
+                continue  # already reported by the cell check
+            if qgeo != geo:
+                checker.error(line, "qpv", code, f"Le QPV {code} relève de la géographie prioritaire {qgeo} : il "
+                              f"ne peut pas figurer dans le contrat {contrat} (géographie {geo}).",
+                              "Les contrats CV… (2015-2023) utilisent les codes QP…, les contrats CN… "
+                              "(2024-2030) les codes QN….")
+            elif qcontrat and qcontrat != contrat:
+                checker.error(line, "qpv", code, f"Le QPV {code} appartient au contrat {qcontrat}, pas au "
+                              f"contrat {contrat}.", "Corrigez le code du quartier ou celui du contrat.")
+        r["qpv"] = "|".join(dict.fromkeys(codes)) if codes else "*"
+        pgen = ctx.pilier_generation.get(r.get("pilier") or "")
+        cgen = ctx.contrats.get(contrat)
+        if pgen and cgen and pgen != cgen:
+            checker.warn(line, "pilier", r["pilier"], f"Le pilier « {r['pilier']} » relève des contrats {pgen}, "
+                         f"le contrat {contrat} est de la génération {cgen}.", "Vérifiez le pilier ou le contrat.")
+        if r.get("debut") is not None and r.get("echeance") is not None and r["echeance"] < r["debut"]:
+            checker.error(line, "echeance", str(r["echeance"]), f"L'échéance ({r['echeance']}) précède le début "
+                          f"({r['debut']}).", "Corrigez l'une des deux années.")
+        pilote = r["signataire"].split("|")[0]
+        r["nature"] = r.get("nature") or ctx.financeur_nature.get(pilote) or "specifique"
+    return {"engagement": _frame(rows, [c.name for c in kind.columns])}
+
+
+def _tables_suivi(con, ctx: _Context, kind, rows, issues, pending):
+    ids = sorted({r["engagement_id"] for r in rows})
+    known = {k for k, y in pending if y == PENDING_ENGAGEMENT}
+    if ids:
+        con.register("_incoming_ids", pd.DataFrame({"engagement_id": ids}))
+        try:
+            known |= {r[0] for r in con.execute(
+                "SELECT e.engagement_id FROM engagement e SEMI JOIN _incoming_ids i USING (engagement_id)"
+            ).fetchall()}
+        finally:
+            con.unregister("_incoming_ids")
+    for r in rows:
+        if r["engagement_id"] not in known:
+            issues.append(Issue(r["_line"], "engagement_id", r["engagement_id"],
+                                f"L'engagement « {r['engagement_id']} » n'existe pas : il n'est ni dans les "
+                                "engagements importés, ni dans le fichier d'engagements de ce même envoi.", ERREUR,
+                                "Importez d'abord le fichier des engagements, ou corrigez l'identifiant."))
+    return {"suivi_engagement": _frame(rows, [c.name for c in kind.columns])}
+
+
 # --------------------------------------------------------------------------- diff and write
 
 
@@ -1118,6 +1240,7 @@ def _touched_tables(con, import_id: int) -> list[str]:
 DEPENDENT_TABLES: dict[str, tuple[str, ...]] = {
     "action": ("action_qpv", "financement"),
     "qpv": ("qpv_commune",),
+    "engagement": ("suivi_engagement",),
 }
 
 

@@ -11,6 +11,10 @@ import duckdb
 from cdv_core import errors, facts
 
 SCHEMA_VERSION = 1
+# Keys of the `meta` table: the schema version of the base, and a token changed by every restore (so that what
+# the app caches for the replaced base is never shown for the restored one, see `data_version`).
+META_SCHEMA_VERSION = "schema_version"
+META_RESTAURATION = "restauration"
 
 # Tables whose rows an import may touch; each has a mirror `journal_<table>` holding before/after images.
 JOURNALED_TABLES: dict[str, str] = {
@@ -55,6 +59,16 @@ JOURNALED_TABLES: dict[str, str] = {
     "cible_pilier": """
         pilier VARCHAR NOT NULL, nature VARCHAR NOT NULL, part_cible DOUBLE NOT NULL, libelle VARCHAR,
         PRIMARY KEY (pilier, nature)""",
+    # Commitments of the signatories and quartier roadmaps (FORMATS.md §6); `signataire` holds the funder codes
+    # `|`-separated, the first one pilots; `qpv` is `*` (whole contract) or QPV codes `|`-separated.
+    "engagement": """
+        engagement_id VARCHAR PRIMARY KEY, intitule VARCHAR NOT NULL, signataire VARCHAR NOT NULL,
+        contrat VARCHAR, pilier VARCHAR, qpv VARCHAR NOT NULL, debut INTEGER, echeance INTEGER, indicateur VARCHAR,
+        valeur_initiale DOUBLE, valeur_cible DOUBLE, unite VARCHAR, montant_engage DOUBLE, nature VARCHAR""",
+    # Yearly follow-up of each engagement (FORMATS.md §7).
+    "suivi_engagement": """
+        engagement_id VARCHAR NOT NULL, annee INTEGER NOT NULL, statut VARCHAR NOT NULL, valeur DOUBLE,
+        montant_realise DOUBLE, commentaire VARCHAR, source VARCHAR, PRIMARY KEY (engagement_id, annee)""",
 }
 
 # Base geography, loaded once from the shipped files, never uploaded.
@@ -112,6 +126,17 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
         "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (cle) DO NOTHING", [str(SCHEMA_VERSION)]
     )
     facts.create(con)
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
+    """What the app's cached results are keyed on: the journal's last number (changes with every import or undo)
+    and the restore token (changes with every restore, even to a base whose journal ends at the same number)."""
+    last = con.execute("SELECT coalesce(max(import_id), 0) FROM import_journal").fetchone()[0]
+    try:
+        row = con.execute("SELECT valeur FROM meta WHERE cle = ?", [META_RESTAURATION]).fetchone()
+    except duckdb.CatalogException:  # a read-only base of before the meta table
+        row = None
+    return int(last), (row[0] if row and row[0] else "")
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:

@@ -47,4 +47,13 @@ def libelle(spec: dict) -> str:
 
 def spec_args(spec: dict) -> tuple[str, dict]:
     """(type, params) of a séance's slide spec, params hashable (for a cached call)."""
-    return spec.get("type", ""), {k: v for k, v in spec.items() if k != "type"}
+    return spec.get("type", ""), {k: v for k, v in spec.items() if k not in ("type", "filtres")}
+
+
+def filtres_of(spec: dict, f: Filtres, annees: list[int]) -> Filtres:
+    """The filters of one slide: its own (`"filtres": "<query string>"`, chosen when preparing the séance),
+    else the séance's."""
+    from cdv_core import vues
+
+    own = spec.get("filtres")
+    return vues.filtres_from_query(own, annees) if isinstance(own, str) and own else f

@@ -5,18 +5,16 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from cdv_core import fmt
+from cdv_core import fmt, palette
 from cdv_core.charts import PALETTE, _style
 from cdv_core.surveys import Echelle, message_anonymat
 
 # One hue for an intensity scale (light → dark blue); blue (positive) to orange (negative) for two-sided
-# scales, grey in the middle: both read with the common colour-vision deficiencies.
-BLEUS = ["#d4e6f6", "#9ecae1", "#5a9fd0", "#2171b5", "#08306b", "#062a5c", "#041b40"]
-POSITIFS = ["#0072B2", "#56B4E9", "#a6d3ef"]
-NEGATIFS = ["#F5C26B", "#E69F00", "#D55E00"]
-NEUTRE = "#BBBBBB"
-FONCES = {"#2171b5", "#08306b", "#062a5c", "#041b40", "#0072B2", "#D55E00", "#000000", "#393B79", "#637939",
-          "#AD494A", "#8C6D31", "#7F7F7F", "#CC79A7", "#009E73"}
+# scales, grey in the middle: both read with the common colour-vision deficiencies (cdv_core.palette).
+BLEUS = list(palette.BLEUS)
+POSITIFS = list(palette.POSITIFS)
+NEGATIFS = list(palette.NEGATIFS)
+NEUTRE = palette.NEUTRE
 
 
 def couleurs(niveaux: list[str], echelle: Echelle | None) -> list[str]:
@@ -48,7 +46,7 @@ def barres_100(res: pd.DataFrame, niveaux: list[str], echelle: Echelle | None, s
     colours = couleurs(niveaux, echelle)
     # Long labels (agreement scales) one per legend line, so a half-width chart does not cut them.
     legend_cols = min(len(niveaux), 5) if sum(len(n) + 4 for n in niveaux) <= 85 else 1
-    text_colour = {lvl: ("white" if c in FONCES else "#1a1a1a") for lvl, c in zip(niveaux, colours)}
+    text_colour = {lvl: palette.texte_sur(c) for lvl, c in zip(niveaux, colours)}
     data = res.assign(ligne=_ligne(res))
     rows = list(dict.fromkeys(data["ligne"]))
     shown = data[~data["masque"].astype(bool)].copy()
@@ -64,7 +62,7 @@ def barres_100(res: pd.DataFrame, niveaux: list[str], echelle: Echelle | None, s
     shown["couleur_texte"] = shown["reponse"].map(text_colour)
     shown["n"] = shown["n"].astype(int)
     y = alt.Y("ligne:N", sort=rows, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=420))
-    bars = alt.Chart(shown).mark_bar(stroke="white", strokeWidth=1).encode(
+    bars = alt.Chart(shown).mark_bar(stroke=palette.BLANC, strokeWidth=1).encode(
         y=y,
         x=alt.X("x:Q", scale=alt.Scale(domain=[0, 100]), title=None,
                 axis=alt.Axis(values=[0, 25, 50, 75, 100], labelExpr="datum.value + '\u00a0%'")),
@@ -83,7 +81,7 @@ def barres_100(res: pd.DataFrame, niveaux: list[str], echelle: Echelle | None, s
     if not masked.empty:
         masked = masked.assign(x=50.0, texte=message_anonymat(seuil))
         layers.append(alt.Chart(masked[["ligne", "x", "texte"]]).mark_text(fontSize=15, fontStyle="italic",
-                                                                             color="#555").encode(
+                                                                             color=palette.TEXTE_DISCRET).encode(
             y=y, x="x:Q", text="texte:N"))
     # Streamlit sizes the whole chart (axis and legend included) to this height.
     legend_rows = -(-len(niveaux) // legend_cols)
@@ -104,7 +102,7 @@ def barres_choix(res: pd.DataFrame) -> alt.Chart:
                 axis=alt.Axis(values=[0, 25, 50, 75, 100], labelExpr="datum.value + '\u00a0%'")),
         tooltip=[alt.Tooltip("reponse:N", title="Réponse"), alt.Tooltip("etiquette:N", title="Part (réponses)")],
     )
-    bars = base.mark_bar(color=PALETTE[0])
+    bars = base.mark_bar(color=palette.SERIE)
     text = base.mark_text(align="left", dx=6, fontSize=15).encode(text="etiquette:N")
     return _style(alt.layer(bars, text, data=data), 50 * len(data) + 90)
 
@@ -117,7 +115,7 @@ def histogramme(res: pd.DataFrame, titre: str = "Valeur") -> alt.Chart:
     few = data["valeur"].nunique() <= 12
     x = (alt.X("valeur:O", title=titre, sort="ascending", axis=alt.Axis(labelAngle=0, labelFontSize=15))
          if few else alt.X("valeur:Q", bin=alt.Bin(maxbins=12), title=titre, axis=alt.Axis(labelFontSize=15)))
-    chart = alt.Chart(data).mark_bar(color=PALETTE[0]).encode(
+    chart = alt.Chart(data).mark_bar(color=palette.SERIE).encode(
         x=x, y=alt.Y("sum(n):Q", title="Répondants", axis=alt.Axis(format="d", tickMinStep=1)),
         tooltip=[alt.Tooltip("valeur:Q", title=titre, format=",.4~f") if few else
                  alt.Tooltip("valeur:Q", bin=alt.Bin(maxbins=12), title=titre),
@@ -137,7 +135,7 @@ def boites(stats: pd.DataFrame, titre: str = "Valeur") -> alt.Chart:
     tip = [alt.Tooltip("ligne:N", title="Ligne"), alt.Tooltip("minimum:Q", title="Minimum"),
            alt.Tooltip("mediane:Q", title="Médiane"), alt.Tooltip("maximum:Q", title="Maximum")]
     base = alt.Chart().encode(y=y, tooltip=tip)
-    rule = base.mark_rule(strokeWidth=2, color="#555").encode(x=alt.X("minimum:Q", title=titre), x2="maximum:Q")
-    box = base.mark_bar(size=26, color=PALETTE[4]).encode(x="q1:Q", x2="q3:Q")
-    tick = base.mark_tick(size=30, thickness=4, color=PALETTE[0]).encode(x="mediane:Q")
+    rule = base.mark_rule(strokeWidth=2, color=palette.TEXTE_DISCRET).encode(x=alt.X("minimum:Q", title=titre), x2="maximum:Q")
+    box = base.mark_bar(size=26, color=palette.CIEL).encode(x="q1:Q", x2="q3:Q")
+    tick = base.mark_tick(size=30, thickness=4, color=palette.SERIE).encode(x="mediane:Q")
     return _style(alt.layer(rule, box, tick, data=data), 58 * len(data) + 90)

@@ -4,8 +4,13 @@ Answers are stored one per row (`enquete_reponse`, FORMATS.md §4). A question's
 answers (numbers, a known ordered scale, free text, or single choice); a question with `item`s is a grid.
 
 Anonymity: no figure for a group of fewer than `seuil_anonymat()` respondents (default 5, environment
-variable `CDV_SEUIL_ANONYMAT`): such results come back with `masque = True` and no `n`/`pct`; free text is
-never returned when the selected group is that small. Respondent ids never leave this module.
+variable `CDV_SEUIL_ANONYMAT`): such results come back with `masque = True` and no `n`/`pct`. The threshold
+applies to each figure shown: to the respondents of the question (not of the survey), of each item of a grid,
+and of each respondent type. Complementary suppression stops a masked type from being recomputed by subtraction
+("Tous" minus the visible types): per question and item, the types answered by fewer than `seuil` people are
+masked together with the next-smallest types until the masked types total at least `seuil` respondents, and a
+selection of types is shown only if it holds all of the masked types or none of them (see `masques`). Free
+text follows the same rule, on the question's respondents. Respondent ids never leave this module.
 """
 
 from __future__ import annotations
@@ -285,6 +290,42 @@ def _comptes(con, enquete: str, question: str, types: tuple[str, ...]) -> pd.Dat
         "USING (item) ORDER BY b.rang, c.reponse", sql.params).df()
 
 
+def _bases_par_type(con, enquete: str, question: str, par_item: bool = True) -> dict[str, dict[str, int]]:
+    """Respondents of a question per item ('' without items, or for the whole question) and respondent type."""
+    item = "coalesce(nullif(trim(item), ''), '')" if par_item else "''"
+    rows = con.execute(
+        f"SELECT {item} AS item, type_repondant, count(DISTINCT repondant) FROM enquete_reponse "
+        "WHERE enquete = ? AND question = ? GROUP BY 1, 2", [enquete, question]).fetchall()
+    out: dict[str, dict[str, int]] = {}
+    for it, t, n in rows:
+        out.setdefault(it, {})[t] = int(n)
+    return out
+
+
+def masques(bases: dict[str, int], seuil: int) -> set[str]:
+    """The respondent types whose figures are never shown apart, from their numbers of respondents.
+
+    Types answered by fewer than `seuil` people, plus (complementary suppression) the next-smallest types until the
+    masked ones total at least `seuil`: what "all types" minus the visible types reveals is then a group of at
+    least `seuil` respondents, never one of the small types.
+    """
+    masked = {t for t, n in bases.items() if 0 < n < seuil}
+    rest = sorted((n, t) for t, n in bases.items() if n > 0 and t not in masked)
+    while masked and sum(bases[t] for t in masked) < seuil and rest:
+        masked.add(rest.pop(0)[1])
+    return masked
+
+
+def selection_visible(bases: dict[str, int], types: tuple[str, ...], seuil: int) -> bool:
+    """Whether figures over the selected types (all if empty) may be shown for a question or item whose
+    respondents per type are `bases`: at least `seuil` respondents, and all of the masked types or none."""
+    chosen = {t for t in (types or bases) if bases.get(t, 0) > 0}
+    if sum(bases[t] for t in chosen) < seuil:
+        return False
+    hidden = masques(bases, seuil)
+    return not (chosen & hidden) or hidden <= chosen
+
+
 def resultats(con: duckdb.DuckDBPyConnection, enquete: str, question: str, types: tuple[str, ...] = (),
               seuil: int | None = None) -> pd.DataFrame:
     """Answers of one question: `item, reponse, n, pct, base, masque`, one row per item and answer.
@@ -292,12 +333,14 @@ def resultats(con: duckdb.DuckDBPyConnection, enquete: str, question: str, types
     `item` is '' for a question without items. `pct` (one decimal, rounded half up) is over `base`,
     the respondents (of `types`) who answered that item. Scale questions list every level of the scale in its
     order (0 for a level nobody chose); choices are sorted by count; numbers by value. An item answered by
-    fewer than `seuil` respondents is masked: `n` and `pct` are None, `masque` is True, and its answers are
+    fewer than `seuil` respondents, or whose selection of types would let a masked type be recomputed by
+    subtraction (`selection_visible`), is masked: `n` and `pct` are None, `masque` is True, and its answers are
     not listed (one row, `reponse` None).
     """
     seuil = seuil_anonymat() if seuil is None else seuil
     info = question_info(con, enquete, question)
     raw = _comptes(con, enquete, question, tuple(types))
+    par_type = _bases_par_type(con, enquete, question)
     rows: list[dict] = []
     items = list(dict.fromkeys(raw["item"]))
     if info["grille"]:
@@ -305,7 +348,7 @@ def resultats(con: duckdb.DuckDBPyConnection, enquete: str, question: str, types
     for item in items:
         part = raw[raw["item"] == item]
         base = int(part["base"].iloc[0])
-        if base < seuil:
+        if base < seuil or not selection_visible(par_type.get(item, {}), tuple(types), seuil):
             rows.append({"item": item, "reponse": None, "n": None, "pct": None, "base": None, "masque": True})
             continue
         counts = _ordonner(part, info)
@@ -377,7 +420,9 @@ def statistiques(con: duckdb.DuckDBPyConnection, enquete: str, question: str, ty
         f"FROM enquete_reponse {sql.where()}) SELECT item, count(v) AS n, min(v) AS minimum, "
         "quantile_cont(v, 0.25) AS q1, median(v) AS mediane, avg(v) AS moyenne, quantile_cont(v, 0.75) AS q3, "
         "max(v) AS maximum FROM r GROUP BY item ORDER BY min(rid)", sql.params).df()
-    df["masque"] = df["n"] < seuil
+    par_type = _bases_par_type(con, enquete, question)
+    df["masque"] = [bool(n < seuil) or not selection_visible(par_type.get(it, {}), tuple(types), seuil)
+                    for it, n in zip(df["item"], df["n"])]
     stats = ["minimum", "q1", "mediane", "moyenne", "q3", "maximum"]
     df[stats] = df[stats].astype("Float64")
     df.loc[df["masque"], stats] = pd.NA
@@ -404,14 +449,17 @@ def textes_libres(con: duckdb.DuckDBPyConnection, enquete: str, question: str, t
                   recherche: str = "", seuil: int | None = None) -> dict:
     """Free-text answers (sorted, without respondent ids) matching `recherche` (case and accents ignored).
 
-    `masque` is True — and `reponses` empty — when the selected group has fewer than `seuil` respondents.
-    Returns {"masque", "nb_groupe", "nb_total", "reponses": DataFrame[reponse]}.
+    `masque` is True — and `reponses` empty — when fewer than `seuil` respondents of the selected group answered
+    this question, or when the selection would let a masked type be recomputed (`selection_visible`).
+    Returns {"masque", "nb_groupe", "nb_total", "reponses": DataFrame[reponse]}; `nb_groupe` counts the
+    respondents of the selection who answered the question.
     """
     seuil = seuil_anonymat() if seuil is None else seuil
     question_info(con, enquete, question)
-    groupe = nb_repondants(con, enquete, tuple(types))
+    par_type = _bases_par_type(con, enquete, question, par_item=False).get("", {})
+    groupe = sum(n for t, n in par_type.items() if not types or t in types)
     empty = pd.DataFrame({"reponse": pd.Series([], dtype="object")})
-    if groupe < seuil:
+    if groupe < seuil or not selection_visible(par_type, tuple(types), seuil):
         return {"masque": True, "nb_groupe": groupe, "nb_total": None, "reponses": empty}
     sql = Sql()
     sql.add("enquete = ?", enquete)

@@ -16,6 +16,7 @@ _KIND_HINTS = {
     "ref_pilier": "un code ou un libellé du référentiel des piliers",
     "ref_thematique": "un code ou un libellé du référentiel des thématiques (ex. 2.1 ou Santé)",
     "ref_financeur": "un code ou un libellé du référentiel des financeurs",
+    "ref_financeur_list": "codes ou libellés du référentiel des financeurs séparés par | (le premier pilote)",
     "ref_contrat": "un code de contrat de ville (CV… ou CN…)",
     "qpv_list": "codes QPV séparés par |, ou * pour tous les QPV du contrat",
     "qpv_code": "QPdddnnn (géographie 2015) ou QNdddnnX (2024)",

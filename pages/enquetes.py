@@ -59,7 +59,7 @@ def main() -> None:
         elif len(taux) == 1 and pd.notna(taux["taux"].iloc[0]):
             t = taux.iloc[0]
             st.title(f"Enquête {int(info['annee'])} : {fmt.nombre(int(t['nb_repondants']))} "
-                     f"{surveys.libelle_type(t['type_repondant'], int(t['nb_repondants']) > 1)} sur "
+                     f"{layout.texte(surveys.libelle_type(t['type_repondant'], int(t['nb_repondants']) > 1))} sur "
                      f"{fmt.nombre(int(t['nb_sollicites']))} ont répondu ({fmt.pourcent(t['taux'], 0)})")
         else:
             st.title(f"Enquête {int(info['annee'])} : {fmt.nombre(groupe)} répondants")
@@ -79,9 +79,9 @@ def main() -> None:
 
     cols = st.columns(max(1, len(taux)))
     for col, t in zip(cols, taux.itertuples(index=False)):
-        col.metric(f"Taux de réponse — {surveys.libelle_type(t.type_repondant, True)}",
+        col.metric(f"Taux de réponse — {layout.texte(surveys.libelle_type(t.type_repondant, True))}",
                    "—" if pd.isna(t.taux) else fmt.pourcent(t.taux, 0), help=t.phrase)
-        col.markdown(f"**{t.phrase}**")
+        col.markdown(f"**{layout.texte(t.phrase)}**")
     st.divider()
 
     qs = q(surveys.questions, code)
@@ -129,23 +129,27 @@ def _echelle(code: str | None):
 def cooperation(code: str, ref: str | None, row, types: tuple, seuil: int) -> None:
     """The cooperation grid: partner × level chart and table of percentages, both on screen."""
     res = _resultats(code, ref, row.question, types, seuil)
-    st.subheader(f"{row.libelle_question} : part des répondants à chaque degré de coopération")
+    st.subheader(f"{layout.texte(row.libelle_question)} : part des répondants à chaque degré de coopération")
     layout.note("Échelle, du plus faible au plus fort : " + " < ".join(surveys.COOPERATION.niveaux)
                 + ". Pourcentages calculés sur les répondants ayant qualifié chaque partenaire.")
     if res.empty:
         layout.empty("Aucune réponse à cette question pour cette sélection.")
         return
+    if res["masque"].astype(bool).all():
+        layout.empty(f"Moins de {seuil} réponses par partenaire pour cette sélection, ou un autre type de répondant "
+                     "serait déductible par différence : résultat masqué pour préserver l'anonymat.")
+        return
     niveaux = list(surveys.COOPERATION.niveaux)
     chart = survey_charts.barres_100(res, niveaux, surveys.COOPERATION, seuil, legende="Degré de coopération")
     layout.vega(chart, key="chart_enq_cooperation")
     shown = surveys.tableau(res, niveaux, seuil, "Partenaire", texte=True)
-    st.table(shown.set_index(list(shown.columns[:2] if "Année" in shown.columns else shown.columns[:1])))
+    st.table(layout.textes(shown.set_index(list(shown.columns[:2] if "Année" in shown.columns else shown.columns[:1]))))
     layout.downloads(surveys.tableau(res, niveaux, seuil, "Partenaire"), f"Coopération {code}",
                      "enq_cooperation")
 
 
 def question(code: str, ref: str | None, row, types: tuple, seuil: int) -> None:
-    st.subheader(row.libelle_question)
+    st.subheader(layout.texte(row.libelle_question))
     echelle = _echelle(row.echelle)
     key = f"enq_{row.question}"
     if row.forme == surveys.TEXTE:
@@ -220,16 +224,9 @@ def textes(code: str, row, types: tuple, seuil: int) -> None:
                 + (f" sur {fmt.nombre(out['nb_total'])} contenant « {recherche.strip()} »" if recherche.strip()
                    else "") + ", dans l'ordre alphabétique.")
     with st.container(height=min(480, 40 + 36 * len(reps)), border=False):
-        st.markdown("\n".join(f"- {_md(t)}" for t in reps["reponse"]))
+        st.markdown("\n".join(f"- {layout.texte(t)}" for t in reps["reponse"]))
     layout.downloads(reps.rename(columns={"reponse": "Réponse"}), f"{row.question} {code}",
                      f"enq_txt_{row.question}")
-
-
-def _md(text: str) -> str:
-    """Free text shown literally (no Markdown or HTML from a respondent)."""
-    for ch in "\\`*_{}[]<>()#+-.!|~$":
-        text = text.replace(ch, "\\" + ch)
-    return text
 
 
 main()

@@ -65,7 +65,7 @@ def main() -> None:
     ref_default = 2016 if 2016 in ref_choices else ref_choices[0]
     annee_ref = c2.selectbox("Comparer à", ref_choices, index=ref_choices.index(ref_default), key="fin_ref")
     top = q(qf.plus_forte_croissance, f, annee_ref, annee) if annee_ref != annee else None
-    head.title(growth_title(top) if top else f"Financeurs en {annee}")
+    head.title(layout.texte(growth_title(top)) if top else f"Financeurs en {annee}")
     layout.filters_line(filters.summary(f))
 
     year = contrib[contrib["annee"] == annee]
@@ -115,7 +115,7 @@ def contributions(contrib, annee: int, years) -> None:
         st.subheader(f"Contributions des financeurs, de {years[0]} à {years[-1]}")
     else:
         top = year.iloc[0]
-        st.subheader(f"En {annee}, {top['financeur_libelle']} apporte {fmt.pourcent(top['part'], 0)} des "
+        st.subheader(f"En {annee}, {layout.texte(top['financeur_libelle'])} apporte {fmt.pourcent(top['part'], 0)} des "
                      "financements")
     order = (contrib.groupby("financeur_libelle")["montant_accorde"].sum().sort_values(ascending=False)
              .index.tolist())
@@ -146,7 +146,7 @@ def croissance(f: Filtres, annee_ref: int, annee: int) -> None:
     text = f"Entre {annee_ref} et {annee}, {fmt.nombre(len(up))} financeur(s) en hausse, {fmt.nombre(len(down))} en baisse"
     if not down.empty:
         low = down.iloc[-1]
-        text += f" ; la plus forte baisse : {low['financeur_libelle']} (−{fmt.euros(abs(low['evolution']))})"
+        text += f" ; la plus forte baisse : {layout.texte(low['financeur_libelle'])} (−{fmt.euros(abs(low['evolution']))})"
     st.subheader(text)
     chart = charts.change_bars(df, "financeur_libelle", "evolution", f"Évolution {annee_ref}-{annee}")
     table = df[["financeur_libelle", "montant_ref", "montant", "evolution", "evolution_pct"]].rename(columns={
@@ -315,8 +315,8 @@ def matrice(f: Filtres, annee: int) -> None:
         layout.empty(f"Aucun financement en {annee} pour ces filtres.")
         return
     top = df.sort_values("montant_accorde", ascending=False).iloc[0]
-    st.subheader(f"En {annee}, la plus grosse contribution : {top['financeur_libelle']} pour "
-                 f"« {top['pilier_libelle']} » ({fmt.euros(top['montant_accorde'])})")
+    st.subheader(f"En {annee}, la plus grosse contribution : {layout.texte(top['financeur_libelle'])} pour "
+                 f"« {layout.texte(top['pilier_libelle'])} » ({fmt.euros(top['montant_accorde'])})")
     mode = st.segmented_control("Afficher", ["Montants", "Part du budget du financeur (%)"], default="Montants",
                                 key="fin_matrice_mode") or "Montants"
     if mode == "Montants":

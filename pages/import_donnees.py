@@ -49,20 +49,20 @@ def _report(checked: gestion.CheckedFile, idx: int) -> None:
     errors, warnings = report.errors, report.warnings
     kind = KINDS[checked.kind].libelle if checked.kind else "type non reconnu"
     if errors:
-        st.error(f"**{checked.upload.name}** ({kind}) : {len(errors)} erreur(s) à corriger"
+        st.error(f"**{layout.texte(checked.upload.name)}** ({kind}) : {len(errors)} erreur(s) à corriger"
                  + (f", {len(warnings)} avertissement(s)" if warnings else "")
                  + ". Ce fichier ne peut pas être importé en l'état.", icon=":material/error:")
     elif warnings:
-        st.warning(f"**{checked.upload.name}** ({kind}, {fmt.nombre(report.n_rows)} lignes) : prêt à importer, "
+        st.warning(f"**{layout.texte(checked.upload.name)}** ({kind}, {fmt.nombre(report.n_rows)} lignes) : prêt à importer, "
                    f"{len(warnings)} avertissement(s) à vérifier.", icon=":material/warning:")
     else:
-        st.success(f"**{checked.upload.name}** ({kind}, {fmt.nombre(report.n_rows)} lignes) : aucun problème.",
+        st.success(f"**{layout.texte(checked.upload.name)}** ({kind}, {fmt.nombre(report.n_rows)} lignes) : aucun problème.",
                    icon=":material/check_circle:")
     if report.issues:
         issues = report.issues_frame()
         if len(issues) <= 30:  # a static table wraps long sentences; a long report stays scrollable
-            st.table(issues.assign(Ligne=issues["Ligne"].map(lambda v: "" if v is None or v != v else str(int(v))))
-                     .fillna(""), hide_index=True)
+            st.table(layout.textes(issues.assign(Ligne=issues["Ligne"].map(
+                lambda v: "" if v is None or v != v else str(int(v)))).fillna("")), hide_index=True)
         else:
             st.dataframe(issues, hide_index=True, width="stretch", key=f"imp_issues_{idx}",
                          column_config={"Ligne": st.column_config.NumberColumn("Ligne", format="%d")})

@@ -122,7 +122,7 @@ def access_section() -> None:
     if df.empty:
         layout.empty("Aucune opération de ce type n'a encore été faite.")
         return
-    st.dataframe(df, hide_index=True, width="stretch", key="jr_acces", height=None if len(df) <= 10 else 320,
+    st.dataframe(df, hide_index=True, width="stretch", key="jr_acces", height="content" if len(df) <= 10 else 320,
                  column_config={"Date": st.column_config.DatetimeColumn("Date", format="DD/MM/YYYY HH:mm:ss")})
 
 

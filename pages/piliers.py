@@ -56,10 +56,10 @@ def main() -> None:
         head.title(f"En {annee}, aucun financement accordé pour ces filtres")
     else:
         top = funded.iloc[0]
-        titre = f"En {annee}, « {top['pilier_libelle']} » reçoit {fmt.pourcent(top['part'], 0)} des financements"
+        titre = f"En {annee}, « {layout.texte(top['pilier_libelle'])} » reçoit {fmt.pourcent(top['part'], 0)} des financements"
         if len(funded) > 1:
             second = funded.iloc[1]
-            titre += f", devant « {second['pilier_libelle']} » ({fmt.pourcent(second['part'], 0)})"
+            titre += f", devant « {layout.texte(second['pilier_libelle'])} » ({fmt.pourcent(second['part'], 0)})"
         head.title(titre)
     layout.filters_line(filters.summary(f))
 
@@ -160,18 +160,18 @@ def cibles(f: Filtres, annee: int) -> None:
 def cible_bloc(rows, t, annee: int, i: int) -> None:
     nature = qp.NATURES_CIBLE.get(t.nature, t.nature)
     if rows.empty:
-        st.markdown(f"**« {t.pilier_libelle} » : cible de {fmt.pourcent(t.part_cible, 0)} des {nature}** — "
+        st.markdown(f"**« {layout.texte(t.pilier_libelle)} » : cible de {fmt.pourcent(t.part_cible, 0)} des {nature}** — "
                     "aucune année de la sélection ne concerne ce pilier.")
         return
     shown = rows[rows["annee"] == annee]
     row = (shown if not shown.empty else rows.sort_values("annee")).iloc[-1]
     if row["part"] is None or row["montant_total"] == 0:
-        text = f"En {row['annee']}, aucun de ces crédits n'est accordé : la cible de « {t.pilier_libelle} » " \
+        text = f"En {row['annee']}, aucun de ces crédits n'est accordé : la cible de « {layout.texte(t.pilier_libelle)} » " \
                "ne peut pas être mesurée"
     else:
         ecart = row["ecart"]
         where = "atteinte" if ecart >= 0 else f"{fmt.nombre(abs(ecart), 1)} points en dessous"
-        text = (f"En {row['annee']}, « {t.pilier_libelle} » reçoit {fmt.pourcent(row['part'])} des {nature}, "
+        text = (f"En {row['annee']}, « {layout.texte(t.pilier_libelle)} » reçoit {fmt.pourcent(row['part'])} des {nature}, "
                 f"pour une cible de {fmt.pourcent(t.part_cible, 0)} ({where})")
     st.markdown(f"#### {text}")
     if isinstance(t.libelle, str) and t.libelle.strip():
@@ -276,11 +276,11 @@ def detail(f: Filtres, pil, annee: int) -> None:
             layout.empty("Aucune action dans ce pilier pour ces filtres.")
             return
         top = them.iloc[0]
-        st.markdown(f"#### « {labels[pilier]} » : {fmt.euros(row['montant_accorde'])} pour "
-                    f"{fmt.nombre(row['nb_actions'])} actions ; première thématique : {top['thematique_libelle']} "
+        st.markdown(f"#### « {layout.texte(labels[pilier])} » : {fmt.euros(row['montant_accorde'])} pour "
+                    f"{fmt.nombre(row['nb_actions'])} actions ; première thématique : {layout.texte(top['thematique_libelle'])} "
                     f"({fmt.pourcent(top['part'], 0)})")
     # Full width: thématique labels are long, the bars need the room (1366 px screens).
-    st.markdown(f"**Thématiques de « {labels[pilier]} » en {annee}**")
+    st.markdown(f"**Thématiques de « {layout.texte(labels[pilier])} » en {annee}**")
     chart = charts.horizontal_bars(them, "thematique_libelle", "montant_accorde")
     table = them[["thematique_libelle", "montant_accorde", "part", "nb_actions"]].rename(columns={
         "thematique_libelle": "Thématique", "montant_accorde": "Montant accordé", "part": "Part (%)",

@@ -1,7 +1,7 @@
 """Mode présentation: the slides of a séance, full width, large type, one finding each.
 
-`/presentation?seance=<nom>&slide=3` opens a saved séance on its 3rd slide; without `seance`, the default
-sequence on the filters given in the URL. Next/previous by button, arrow keys or a presenter's clicker
+`/presentation?seance=<nom>&slide=3` opens a saved séance on its 3rd slide; `/presentation?types=piliers,
+financeurs` shows those slide types; without either, the default sequence, on the filters given in the URL. Next/previous by button, arrow keys or a presenter's clicker
 (PageDown/PageUp).
 """
 
@@ -21,14 +21,12 @@ CSS = """
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
 [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
 [data-testid="stSidebarNav"], .st-key-pres_clicker { display: none !important; }
-.block-container { padding-top: 1rem !important; max-width: 100% !important; padding-left: 3rem !important;
-                   padding-right: 3rem !important; }
-.cdv-pres-top { display: flex; justify-content: space-between; font-size: 1.2rem; color: #2b2b2b;
-                border-bottom: 2px solid #161616; padding-bottom: .3rem; }
-[data-testid="stMetricValue"] { font-size: clamp(2rem, 2.6vw, 3.2rem) !important; color: #000; }
-[data-testid="stMetricLabel"] p { font-size: 1.25rem !important; color: #1a1a1a; }
-[data-testid="stDataFrame"] { font-size: 1.1rem; }
-.cdv-banner { font-size: .95rem; padding: 4px 12px; margin-bottom: .3rem; }
+.block-container { max-width: 100% !important; padding-left: 2.5rem !important; padding-right: 2.5rem !important; }
+.cdv-pres-top { display: flex; justify-content: space-between; font-size: 1.1rem; color: #2b2b2b;
+                border-bottom: 2px solid #161616; padding-bottom: .2rem; }
+.cdv-banner { font-size: .85rem; padding: 2px 10px; margin-bottom: 0; white-space: nowrap; overflow: hidden;
+              text-overflow: ellipsis; }
+.st-key-pres_nav button { min-height: 2.1rem; padding-top: 0; padding-bottom: 0; }
 </style>
 """
 
@@ -60,7 +58,8 @@ def main() -> None:
             st.page_link("pages/seance.py", label="Préparer une séance", icon=":material/slideshow:")
             return
     if seance is None or not seance.slides:
-        seance = vues.Seance(titre="Présentation", slides=[{"type": t} for t in slides.DEFAULT_SEQUENCE],
+        chosen = [t for t in params.get("types", "").split(",") if t in slides.CATALOGUE]
+        seance = vues.Seance(titre="Présentation", slides=[{"type": t} for t in chosen or slides.DEFAULT_SEQUENCE],
                              filtres_query_string=vues.filters_query_string(params.to_dict()))
     years = [int(y) for y in q(queries.options)["annees"]["annee"]]
     f = vues.filtres_from_query(seance.filtres_query_string, years)
@@ -70,11 +69,13 @@ def main() -> None:
     except ValueError:
         n = 1
     type_, spec = slides.spec_args(seance.slides[n - 1])
-    slide = data.section(type_, f, **spec)
+    f_slide = slides.filtres_of(seance.slides[n - 1], f, years)
+    slide = data.section(type_, f_slide, **spec)
 
     when = f" — {seance.date.day}/{seance.date.month:02d}/{seance.date.year}" if seance.date else ""
     # Navigation on top, always in view whatever the slide's height.
-    top, prev_col, next_col, exit_col = st.columns([6, 1.2, 1.2, 0.8], vertical_alignment="center")
+    nav = st.container(key="pres_nav")
+    top, prev_col, next_col, exit_col = nav.columns([6, 1.2, 1.2, 0.8], vertical_alignment="center")
     top.markdown(f'<div class="cdv-pres-top"><span>{_esc(seance.titre)}{when}</span>'
                  f'<span class="cdv-slide-number">{n} / {total}</span></div>', unsafe_allow_html=True)
     prev_col.button("Précédente", icon=":material/arrow_back:", on_click=_go, args=(n - 1, total),
@@ -88,7 +89,13 @@ def main() -> None:
                   shortcut="PageDown")
         st.button("Précédente (télécommande)", on_click=_go, args=(n - 1, total), key="pres_pgup",
                   shortcut="PageUp")
-    show.slide(slide, q(slides.resume_filtres, f))
+    show.slide(slide, q(slides.resume_filtres, f_slide))
+    # The next slide (and the previous one) built now, while the audience reads this one: going there
+    # draws it from the cache.
+    for m in (n + 1, n - 1):
+        if 1 <= m <= total:
+            type_, spec = slides.spec_args(seance.slides[m - 1])
+            data.section(type_, slides.filtres_of(seance.slides[m - 1], f, years), **spec)
 
 
 main()

@@ -8,8 +8,9 @@ from cdv_core import charts, fmt, maps, queries
 from cdv_core import queries_quartiers as qq
 from cdv_core.filters import Filtres
 from cdv_core.formats import LIBELLES
-from ui import filters, layout, require_app
-from ui.data import q
+from cdv_core.sections.engagements import indicateurs_en_serie
+from ui import filters, layout, require_app, show
+from ui.data import q, section
 
 require_app()
 
@@ -89,9 +90,9 @@ def main() -> None:
         verbe = {"montant_par_habitant": "reçoit le plus par habitant", "montant_accorde": "reçoit le plus",
                  "nb_actions": "compte le plus d'actions"}.get(mesure)
         if verbe:
-            head.title(f"{per}, {top['nom_qpv']} {verbe} : {fmt_value(top[col])}")
+            head.title(f"{per}, {layout.texte(top['nom_qpv'])} {verbe} : {fmt_value(top[col])}")
         else:
-            head.title(f"{top['nom_qpv']} a la valeur la plus élevée de « {label} » : {fmt_value(top[col])}"
+            head.title(f"{layout.texte(top['nom_qpv'])} a la valeur la plus élevée de « {layout.texte(label)} » : {fmt_value(top[col])}"
                        f" ({int(top['indicateur_annee'])})")
     with head:
         layout.filters_line(filters.summary(f) + f" · Géographie {geo}")
@@ -216,13 +217,14 @@ def fiche(f: Filtres, code: str, mesure_row, annees: tuple[int, ...], per: str) 
     if ident is None:
         layout.empty("Ce quartier n'existe pas dans le référentiel.")
         return
-    st.header(f"Fiche du quartier {ident['nom_qpv']} ({code})")
+    st.header(f"Fiche du quartier {layout.texte(ident['nom_qpv'])} ({code})")
     communes = ", ".join(n for _, n in ident["communes"]) or "—"
     epci = ", ".join(n for _, n in ident["epci"]) or "—"
     contrat = (f"{ident['contrat_libelle']} ({ident['contrat']})" if ident["contrat_libelle"]
                else (ident["contrat"] or "—"))
-    st.markdown(f"**Géographie {ident['geographie']}** · Contrat de ville : {contrat} · "
-                f"Commune{'s' if len(ident['communes']) > 1 else ''} : {communes} · Intercommunalité : {epci}")
+    st.markdown(f"**Géographie {ident['geographie']}** · Contrat de ville : {layout.texte(contrat)} · "
+                f"Commune{'s' if len(ident['communes']) > 1 else ''} : {layout.texte(communes)} · "
+                f"Intercommunalité : {layout.texte(epci)}")
     m = st.columns(4)
     m[0].metric("Population", fmt.nombre(ident["population"]))
     m[1].metric(f"Montant accordé ({per.lower()})", fmt.euros(mesure_row["montant_accorde"]),
@@ -239,6 +241,11 @@ def fiche(f: Filtres, code: str, mesure_row, annees: tuple[int, ...], per: str) 
         layout.table(qq.tableau_indicateurs(long), f"Indicateurs {code}", "qp_ind")
         layout.note("Valeur la plus récente jusqu'à la dernière année choisie ; entre parenthèses, l'année "
                     "d'une valeur qui n'est pas celle du quartier. « — » : pas de donnée.")
+    # Engagements (issue 10): the quartier's roadmap, its indicators over time and whether the gaps narrow.
+    show.section(section("feuille_de_route", f, qpv=code), key="qp_fdr")
+    for ind in q(indicateurs_en_serie, code):
+        show.section(section("quartier_serie", f, qpv=code, indicateur=ind), key=f"qp_serie_{ind}")
+    show.section(section("quartier_rattrapage", f, qpv=code), key="qp_ratt")
 
     cols = st.columns(2, gap="large")
     for column, par, title in ((cols[0], "financeur", "Financeur"), (cols[1], "pilier", "Pilier")):

@@ -10,7 +10,7 @@ import json
 
 import streamlit as st
 
-from cdv_core import dossier, fmt, gestion, queries, slides, vues
+from cdv_core import dossier, fmt, gestion, pptx_export, queries, slides, surveys, vues
 from cdv_core.errors import CdvError
 from cdv_core.filters import Filtres
 from ui import access, data, filters, layout, require_app
@@ -20,7 +20,7 @@ require_app()
 
 FILTERED_PAGES = {"vue-ensemble": "Vue d'ensemble", "quartiers": "Quartiers", "piliers": "Piliers",
                   "financeurs": "Financeurs"}
-ORDERABLE = [t for t in slides.CATALOGUE if t != "fiche_qpv"]
+_NO_PARAMS = slides.SectionType("", lambda *a, **k: None)
 
 
 def _storage(fn, *args):
@@ -39,14 +39,40 @@ def _load_into_form(nom: str) -> None:
         return
     st.session_state["se_titre"] = seance.titre
     st.session_state["se_date"] = seance.date or dt.date.today()
-    st.session_state["se_types"] = [s["type"] for s in seance.slides if s["type"] in ORDERABLE]
-    st.session_state["se_fiches"] = [s["qpv"] for s in seance.slides if s["type"] == "fiche_qpv" and s.get("qpv")]
+    st.session_state["se_slides"] = [dict(s) for s in seance.slides]
     years = [s.get("annee") for s in seance.slides if s.get("annee")]
     if years:
         st.session_state["se_annee"] = years[0]
     refs = [s.get("annee_ref") for s in seance.slides if s.get("annee_ref")]
     if refs:
         st.session_state["se_ref"] = refs[0]
+
+
+def _move(i: int, step: int) -> None:
+    """Button callback: move slide `i` up (-1) or down (+1) in the séance."""
+    lst = st.session_state["se_slides"]
+    j = i + step
+    if 0 <= i < len(lst) and 0 <= j < len(lst):
+        lst[i], lst[j] = lst[j], lst[i]
+
+
+def _remove(i: int) -> None:
+    lst = st.session_state["se_slides"]
+    if 0 <= i < len(lst):
+        lst.pop(i)
+
+
+def _add(spec: dict) -> None:
+    st.session_state["se_slides"].append(dict(spec))
+
+
+def _slide_label(spec: dict, qpv_names: dict) -> str:
+    text = slides.libelle({k: v for k, v in spec.items() if k != "qpv"})
+    if spec.get("qpv"):
+        text += f" — {qpv_names.get(spec['qpv'], spec['qpv'])}"
+    if spec.get("filtres"):
+        text += " — filtres propres : " + spec["filtres"].replace("&", ", ").replace("=", " = ")
+    return text
 
 
 def _write(fn, *args, **kwargs):
@@ -75,7 +101,7 @@ def seances_list(manage: bool) -> None:
     for row in saved.itertuples(index=False):
         c1, c2, c3, c4 = st.columns([4, 2, 2, 2], vertical_alignment="center")
         quand = fmt.date_fr(row.date) if row.date is not None and str(row.date) != "NaT" else "sans date"
-        c1.markdown(f"**{row.titre}** — {quand}, {int(row.nb_slides)} diapositive(s)")
+        c1.markdown(f"**{layout.texte(row.titre)}** — {quand}, {int(row.nb_slides)} diapositive(s)")
         c2.page_link("pages/presentation.py", label="Présenter", icon=":material/slideshow:",
                      query_params={"seance": row.nom, "slide": "1"})
         c3.button("Modifier" if manage else "Reprendre", key=f"se_edit_{row.nom}",
@@ -99,14 +125,8 @@ def form(f: Filtres, manage: bool) -> None:
                           max_chars=vues.MAX_NOM)
     st.session_state.setdefault("se_date", dt.date.today())
     date = c2.date_input("Date de la séance", key="se_date", format="DD/MM/YYYY")
-    st.session_state.setdefault("se_types", list(slides.DEFAULT_SEQUENCE))
-    types = st.multiselect("Diapositives, dans l'ordre de la séance (l'ordre est celui du choix : retirez puis "
-                           "rajoutez une diapositive pour la déplacer)", ORDERABLE, key="se_types",
-                           format_func=lambda t: slides.CATALOGUE[t].libelle, placeholder="Choisissez…")
     per_qpv = q(queries.par_qpv, f)
     qpv_names = dict(zip(per_qpv["code_qpv"], per_qpv["nom_qpv"].fillna(per_qpv["code_qpv"]), strict=True))
-    fiches = st.multiselect("Fiches quartier (ajoutées à la fin)", list(qpv_names), key="se_fiches",
-                            format_func=lambda c: f"{qpv_names.get(c, c)} ({c})", placeholder="Aucune")
     c1, c2, _ = st.columns([1, 1, 2])
     if st.session_state.get("se_annee") not in years:
         st.session_state["se_annee"] = default_year if default_year in years else years[-1]
@@ -115,16 +135,65 @@ def form(f: Filtres, manage: bool) -> None:
     if st.session_state.get("se_ref") not in refs:
         st.session_state["se_ref"] = 2016 if 2016 in refs else refs[0]
     annee_ref = c2.selectbox("Comparée à", refs, key="se_ref")
-
-    specs = [{"type": t, "annee": annee, **({"annee_ref": annee_ref} if t == "evolution" else {})} for t in types]
-    specs += [{"type": "fiche_qpv", "annee": annee, "qpv": c} for c in fiches]
     qs = vues.filters_query_string(st.query_params.to_dict())
-    if specs:
-        st.markdown("**Déroulé :** " + " → ".join(f"{i}. {slides.libelle(s)}" for i, s in enumerate(specs, 1)))
+
+    st.session_state.setdefault("se_slides", [{"type": t} for t in slides.DEFAULT_SEQUENCE])
+    lst = st.session_state["se_slides"]
+    st.markdown("**Diapositives, dans l'ordre de la séance**")
+    if not lst:
+        layout.note("Aucune diapositive : ajoutez-en ci-dessous.")
+    for i, spec in enumerate(lst):
+        a, b, c, d = st.columns([8, 1, 1, 1], vertical_alignment="center")
+        a.markdown(f"{i + 1}. {_slide_label(spec, qpv_names)}")
+        b.button("Monter", key=f"se_up_{i}", icon=":material/arrow_upward:", on_click=_move, args=(i, -1),
+                 disabled=i == 0, width="stretch", help="Monter cette diapositive d'un rang")
+        c.button("Descendre", key=f"se_down_{i}", icon=":material/arrow_downward:", on_click=_move,
+                 args=(i, 1), disabled=i == len(lst) - 1, width="stretch",
+                 help="Descendre cette diapositive d'un rang")
+        d.button("Retirer", key=f"se_rm_{i}", icon=":material/close:", on_click=_remove, args=(i,),
+                 type="tertiary", width="stretch", help="Retirer cette diapositive de la séance")
+
+    with st.expander("Ajouter une diapositive", icon=":material/add:", expanded=not lst):
+        kinds = list(slides.CATALOGUE)
+        kind = st.selectbox("Diapositive", kinds, key="se_new_type",
+                            format_func=lambda t: slides.CATALOGUE[t].libelle)
+        params = slides.CATALOGUE[kind].params
+        spec: dict = {"type": kind}
+        cols = st.columns(3)
+        if "annee" in params:
+            y = cols[0].selectbox("Année", [None, *years], key="se_new_annee",
+                                  format_func=lambda v: "Année de la séance" if v is None else str(v))
+            if y is not None:
+                spec["annee"] = y
+        if "annee_ref" in params:
+            r = cols[1].selectbox("Comparée à", [None, *years], key="se_new_ref",
+                                  format_func=lambda v: "Année de la séance" if v is None else str(v))
+            if r is not None:
+                spec["annee_ref"] = r
+        if "qpv" in params:
+            spec["qpv"] = cols[2].selectbox("Quartier", list(qpv_names), key="se_new_qpv",
+                                            format_func=lambda c: f"{qpv_names.get(c, c)} ({c})")
+        if "enquete" in params:
+            liste = q(surveys.enquetes)
+            if not liste.empty:
+                spec["enquete"] = cols[2].selectbox(
+                    "Enquête", list(liste["enquete"]), key="se_new_enquete",
+                    format_func=dict(zip(liste["enquete"], liste["libelle"], strict=True)).get)
+        own = st.checkbox("Filtres propres à cette diapositive : ceux de la barre latérale maintenant ("
+                          + filters.summary(f) + ")", key="se_new_own", disabled=not qs,
+                          help="Sinon, la diapositive suit les filtres de la séance.")
+        if own and qs:
+            spec["filtres"] = qs
+        st.button("Ajouter à la fin", key="se_add", icon=":material/add:", on_click=_add, args=(spec,))
+
+    specs = [{**s_, **({"annee": annee} if "annee" in slides.CATALOGUE.get(s_["type"], _NO_PARAMS).params
+                       and not s_.get("annee") else {}),
+              **({"annee_ref": annee_ref} if "annee_ref" in slides.CATALOGUE.get(s_["type"], _NO_PARAMS).params
+                 and not s_.get("annee_ref") else {})} for s_ in lst]
     layout.note("Les filtres de la barre latérale sont enregistrés avec la séance : "
                 + filters.summary(f) + ".")
 
-    b1, b2, b3 = st.columns(3)
+    b1, b2, b4, b3 = st.columns(4)
     if manage and b1.button("Enregistrer la séance", icon=":material/save:", type="primary", width="stretch",
                             key="se_save"):
         try:
@@ -151,6 +220,16 @@ def form(f: Filtres, manage: bool) -> None:
     if ready and ready[:3] == (slides_json, qs, titre):
         b2.download_button("Télécharger le dossier PDF", ready[3], file_name=f"dossier_{name}.pdf",
                            mime="application/pdf", icon=":material/download:", width="stretch", key="se_pdf_dl")
+    if b4.button("Préparer le diaporama PowerPoint", icon=":material/co_present:", width="stretch", key="se_pptx"):
+        with st.spinner("Préparation du diaporama (graphiques et tableaux)…"):
+            st.session_state["se_pptx_bytes"] = (slides_json, qs, titre, q(
+                pptx_export.pptx_for, titre or "Séance du COPIL", date.isoformat() if date else None, slides_json,
+                qs))
+    ready = st.session_state.get("se_pptx_bytes")
+    if ready and ready[:3] == (slides_json, qs, titre):
+        b4.download_button("Télécharger le diaporama PowerPoint", ready[3], file_name=f"diaporama_{name}.pptx",
+                           mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                           icon=":material/download:", width="stretch", key="se_pptx_dl")
     b3.download_button("Tout exporter en Excel", q(dossier.xlsx_for, slides_json, qs),
                        file_name=f"tableaux_{name}.xlsx", icon=":material/download:", width="stretch",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="se_xlsx")
@@ -177,8 +256,8 @@ def views_block(manage: bool) -> None:
         layout.note("Aucune vue enregistrée. Enregistrer une vue est réservé aux gestionnaires des données.")
     for row in saved.itertuples(index=False):
         a, b, c = st.columns([4, 2, 2], vertical_alignment="center")
-        a.markdown(f"[{row.nom}]({row.url}) — {FILTERED_PAGES.get(row.page, row.page)}")
-        b.caption(row.query_string or "sans filtre")
+        a.markdown(f"[{layout.texte(row.nom)}]({row.url}) — {FILTERED_PAGES.get(row.page, row.page)}")
+        b.caption(layout.texte(row.query_string) if row.query_string else "sans filtre")
         if manage:
             c.button("Supprimer", key=f"vu_del_{row.nom}", icon=":material/delete:", type="tertiary",
                      on_click=_delete_view, args=(row.nom,))

@@ -100,7 +100,7 @@ def piliers(f: Filtres, annee: int) -> None:
     else:
         pil = pil.assign(pilier_libelle=pil["pilier_libelle"].fillna(pil["pilier"]))
         top = pil.iloc[0]
-        st.subheader(f"En {annee}, « {top['pilier_libelle']} » reçoit {fmt.pourcent(top['part'], 0)} "
+        st.subheader(f"En {annee}, « {layout.texte(top['pilier_libelle'])} » reçoit {fmt.pourcent(top['part'], 0)} "
                      "des financements")
         chart = charts.horizontal_bars(pil, "pilier_libelle", "montant_accorde", selection=CLIC_PILIER)
         table = pil[["pilier_libelle", "montant_accorde", "part", "nb_actions"]].rename(columns={
@@ -124,7 +124,7 @@ def carte(f: Filtres, annee: int):
         layout.empty("Aucun quartier ne reçoit de financement pour ces filtres.")
         return None
     top = per_qpv.iloc[0]
-    st.subheader(f"En {annee}, le quartier {top['nom_qpv']} reçoit le plus : {fmt.euros(top['montant_accorde'])}")
+    st.subheader(f"En {annee}, le quartier {layout.texte(top['nom_qpv'])} reçoit le plus : {fmt.euros(top['montant_accorde'])}")
     contours = q(queries.qpv_contours)
     communes = q(queries.commune_contours)
     built = maps.qpv_map(contours, per_qpv, "montant_accorde", f"Montant accordé {annee}", fmt.euros,

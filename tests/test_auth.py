@@ -194,7 +194,9 @@ def _can_open(at: AppTest, script: str) -> bool:
     at.run()
     assert not at.exception
     titles = [t.value for t in at.title]
-    assert "Accès réservé" not in titles
+    if "Accès réservé" in titles:  # registered but hidden (a bookmark lands here, not on "Page not found")
+        assert not [e for e in at.error if "réservée aux gestionnaires" not in e.value]
+        return False
     assert any(t.startswith(("Importer des données", "Journal des imports")) for t in titles), titles
     return True
 

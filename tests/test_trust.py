@@ -194,3 +194,73 @@ def test_session_token_keeps_a_sign_in_until_it_expires_or_the_password_changes(
     assert auth.user_from_token("n'importe quoi", key, 200.0, cfg) is None
     write_secrets(path, {"marie": ("Marie", "gestionnaire")})  # new hash (new salt): old sessions end
     assert auth.user_from_token(token, key, 200.0, auth.load_config(path)) is None
+
+
+def test_hash_password_needs_twelve_characters():
+    import subprocess
+    import sys
+
+    def run(text: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "cdv_core", "hash-password"], input=text + "\n",
+                              capture_output=True, text=True, timeout=120)
+
+    short = run("a" * 11)
+    assert short.returncode == 1 and "12 caractères au moins" in short.stderr and short.stdout == ""
+    ok = run("a" * 12)
+    assert ok.returncode == 0 and ok.stdout.startswith("pbkdf2_sha256$600000$")
+    assert auth.verify_password("a" * 12, ok.stdout.strip())
+
+
+def test_roles_are_those_of_the_configuration_now(tmp_path):
+    path = write_secrets(tmp_path / "s.toml", {"marie": ("Marie Dupont", "gestionnaire"), "paul": ("Paul", "lecteur")})
+    path.write_text('[cdv]\ngestionnaires = ["chef@ville.fr"]\n\n' + path.read_text(encoding="utf-8")
+                    + '[auth]\nredirect_uri = "http://localhost/oauth2callback"\n', encoding="utf-8")
+    cfg = auth.load_config(path)
+    assert auth.refresh(PAUL_STALE, cfg).roles == frozenset({auth.LECTEUR})
+    assert auth.require_current_role(MARIE, config=cfg).roles == frozenset({auth.GESTIONNAIRE})
+    assert auth.require_current_role(auth.cli_user("x"), config=cfg).via == "cli"
+    chef = auth.User("chef@ville.fr", "Chef", frozenset(), "oidc", "chef@ville.fr")
+    assert auth.require_current_role(chef, config=cfg).has_role(auth.GESTIONNAIRE)
+    assert auth.require_current_role(PAUL, auth.LECTEUR, config=cfg).login == "paul"  # a reader may read
+    with pytest.raises(auth.AccessDenied, match="n'a pas le rôle"):
+        auth.require_current_role(PAUL_STALE, config=cfg)
+    with pytest.raises(auth.AccessDenied, match="n'a pas le rôle"):
+        auth.require_current_role(OIDC_LECTEUR, config=cfg)
+    with pytest.raises(auth.AccessDenied, match="pas connecté"):
+        auth.require_current_role(None, config=cfg)
+    with pytest.raises(auth.AccessDenied, match="pas connecté"):
+        auth.require_current_role(auth.ANONYMOUS, config=cfg)
+    gone = auth.User("zoe", "Zoé", frozenset({auth.GESTIONNAIRE}), "local")
+    with pytest.raises(auth.AccessDenied, match="plus déclaré"):
+        auth.require_current_role(gone, config=cfg)
+    assert auth.journal_label(auth.cli_user("camille")) == "camille (ligne de commande, administrateur local)"
+    assert auth.journal_label(MARIE) == "Marie Dupont"
+
+
+def test_role_checks_exactly(tmp_path, monkeypatch):
+    """Written against the mutants mutmut left alive in the role checks (docs/MUTATION.md)."""
+    assert auth.ANONYMOUS.has_role(auth.LECTEUR) is False  # nobody: no role at all
+    assert MARIE.has_role(auth.LECTEUR) is True  # a gestionnaire may also view
+    assert PAUL.has_role(auth.GESTIONNAIRE) is False and PAUL.has_role(auth.LECTEUR) is True
+    assert auth.cli_user("camille") == auth.User("camille", "camille", frozenset({auth.GESTIONNAIRE}), "cli")
+    path = write_secrets(tmp_path / "s.toml", {"paul": ("Paul", "lecteur")})
+    path.write_text('[cdv]\ngestionnaires = ["chef@ville.fr"]\n\n' + path.read_text(encoding="utf-8")
+                    + '[auth]\nredirect_uri = "http://localhost/oauth2callback"\n', encoding="utf-8")
+    cfg = auth.load_config(path)
+    assert auth.refresh(PAUL_STALE, cfg) == auth.User("paul", "Paul", frozenset({auth.LECTEUR}), "local")
+    chef = auth.User("chef@ville.fr", "Chef", frozenset(), "oidc", None)  # no e-mail claim: the login is it
+    assert auth.refresh(chef, cfg) == auth.User("chef@ville.fr", "Chef", frozenset({auth.GESTIONNAIRE}), "oidc",
+                                                "chef@ville.fr")
+    monkeypatch.setenv("CDV_SECRETS", str(path))  # without `config`, the file is read at the time of the check
+    with pytest.raises(auth.AccessDenied) as refused:
+        auth.require_current_role(PAUL_STALE)
+    assert refused.value.message == ("Le compte « Paul » n'a pas le rôle « gestionnaire » : cette opération est "
+                                     "réservée aux gestionnaires des données.")
+    with pytest.raises(auth.AccessDenied) as refused:
+        auth.require_current_role(None)
+    assert refused.value.message == ("Vous n'êtes pas connecté(e) : cette opération est réservée aux "
+                                     "gestionnaires des données.")
+    with pytest.raises(auth.AccessDenied) as refused:
+        auth.require_current_role(MARIE)  # marie is not declared in this file
+    assert refused.value.message == ("Le compte « Marie Dupont » n'est plus déclaré dans la configuration des "
+                                     "accès : cette opération est réservée aux gestionnaires des données.")

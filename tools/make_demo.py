@@ -19,6 +19,8 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
+import make_demo_engagements  # noqa: E402 - a sibling script (tools/ is on sys.path when run)
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SRC = ROOT.parent / "shared" / "data" / "reference"
 SEED = 62_2022
@@ -652,6 +654,7 @@ def write_enquetes(out: Path, rng: random.Random) -> None:
     write_csv(out / "enquete_diffusion.csv", ["enquete", "type_repondant", "nb_sollicites"],
               [dict(enquete="EVAL2022-COMMUNES", type_repondant="commune", nb_sollicites=19),
                dict(enquete="EVAL2022-ASSOCIATIONS", type_repondant="association", nb_sollicites=70)])
+    make_demo_engagements.write(out)  # engagements of the PERR and quartier roadmaps (illustrative follow-up)
 
 
 if __name__ == "__main__":

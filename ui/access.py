@@ -11,8 +11,11 @@ import logging
 import streamlit as st
 
 from cdv_core import auth
+from ui import session
 
 SESSION_KEY = "cdv_user"
+COOKIE_CODE = "cdv_cookie_code"
+COOKIE_DELETE = "cdv_cookie_delete"
 MANAGEMENT_URLS = ("import-donnees", "journal-imports")
 
 
@@ -40,6 +43,11 @@ def current_user(cfg: auth.AccessConfig | None = None) -> auth.User:
             st.session_state.pop(SESSION_KEY, None)
         else:
             return auth.refresh(user, cfg)  # the roles of the configuration as it is now
+    if cfg.accounts:  # a reload or a new tab: the signed session cookie (ui/session.py)
+        remembered = session.user_from_cookie(_cookie(), cfg)
+        if remembered is not None:
+            st.session_state[SESSION_KEY] = remembered
+            return remembered
     if cfg.oidc:
         identity = _oidc_identity()
         if identity is not None:
@@ -47,19 +55,29 @@ def current_user(cfg: auth.AccessConfig | None = None) -> auth.User:
     return auth.ANONYMOUS
 
 
+def _cookie() -> str | None:
+    try:
+        return st.context.cookies.get(session.COOKIE)
+    except Exception:  # noqa: BLE001 - no request context (tests)
+        return None
+
+
 def can_manage(user: auth.User) -> bool:
     return user.has_role(auth.GESTIONNAIRE)
 
 
 def management_pages(user: auth.User) -> dict[str, list]:
-    """The "Gestion des données" section of the navigation, for gestionnaires only."""
-    if not can_manage(user):
-        return {}
+    """The "Gestion des données" section of the navigation: listed for gestionnaires only.
+
+    For anyone else the pages stay registered but hidden, so a bookmark (or a reload after the session
+    ended) lands on « Accès réservé » with the way to sign in, not on Streamlit's English "Page not found".
+    """
+    visibility = "visible" if can_manage(user) else "hidden"
     return {"Gestion des données": [
         st.Page("pages/import_donnees.py", title="Importer des données", icon=":material/upload_file:",
-                url_path="import-donnees"),
+                url_path="import-donnees", visibility=visibility),
         st.Page("pages/journal.py", title="Journal des imports", icon=":material/history:",
-                url_path="journal-imports"),
+                url_path="journal-imports", visibility=visibility),
     ]}
 
 
@@ -109,16 +127,33 @@ def _local_login(cfg: auth.AccessConfig, container) -> None:
         else:
             _record(result.user.login, True)
             st.session_state[SESSION_KEY] = result.user
+            st.session_state[COOKIE_CODE] = session.issue_code(result.user)
             st.rerun()
 
 
 def _logout() -> None:
+    session.revoke(_cookie())
     st.session_state.pop(SESSION_KEY, None)
+    st.session_state[COOKIE_DELETE] = True
+
+
+def _cookie_exchange() -> None:
+    """Hidden: after a sign-in, get the session cookie; after a sign-out, delete it (see ui/session.py)."""
+    import streamlit.components.v1 as components
+
+    code = st.session_state.pop(COOKIE_CODE, None)
+    if code:
+        with st.sidebar:
+            components.html(session.set_cookie_html(code), height=0)
+    if st.session_state.pop(COOKIE_DELETE, False):
+        with st.sidebar:
+            components.html(session.delete_cookie_html(), height=0)
 
 
 def sidebar(user: auth.User, cfg: auth.AccessConfig | None = None) -> None:
     """Connection block at the bottom of the sidebar: who is connected, log in / out, or how to enable import."""
     cfg = cfg or config()
+    _cookie_exchange()
     sb = st.sidebar
     sb.divider()
     if cfg.problem:

@@ -14,37 +14,41 @@ from cdv_core import demo, errors, schema
 
 
 class _ReadWriteLock:
-    """Many readers or one writer; a waiting writer stops new readers from starting."""
+    """Many readers or one writer; a waiting writer stops new readers from starting (except in a thread that
+    already reads, which would otherwise wait for itself)."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._readers = 0
+        self._readers: dict[int, int] = {}  # thread id -> open cursors
         self._writer = False
         self._waiting = 0
-        self._local = threading.local()
 
     def held_for_reading(self) -> bool:
-        return getattr(self._local, "reads", 0) > 0
-
-    def acquire_read(self) -> None:
         with self._cond:
-            # a thread already reading may open another cursor even while a writer waits (no self-deadlock)
-            while self._writer or (self._waiting and not self.held_for_reading()):
+            return self._readers.get(threading.get_ident(), 0) > 0
+
+    def acquire_read(self) -> int:
+        me = threading.get_ident()
+        with self._cond:
+            while self._writer or (self._waiting and not self._readers.get(me)):
                 self._cond.wait()
-            self._readers += 1
-        self._local.reads = getattr(self._local, "reads", 0) + 1
+            self._readers[me] = self._readers.get(me, 0) + 1
+        return me
 
-    def release_read(self) -> None:
-        self._local.reads = getattr(self._local, "reads", 1) - 1
+    def release_read(self, owner: int) -> None:
         with self._cond:
-            self._readers -= 1
+            left = self._readers.get(owner, 1) - 1
+            if left > 0:
+                self._readers[owner] = left
+            else:
+                self._readers.pop(owner, None)
             self._cond.notify_all()
 
     def acquire_write(self, timeout: float) -> bool:
         with self._cond:
             self._waiting += 1
             try:
-                if not self._cond.wait_for(lambda: not self._writer and self._readers == 0, timeout):
+                if not self._cond.wait_for(lambda: not self._writer and not self._readers, timeout):
                     return False
                 self._writer = True
                 return True
@@ -104,16 +108,16 @@ class AppBase:
         self._con: duckdb.DuckDBPyConnection | None = None
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        self._lock.acquire_read()
+        owner = self._lock.acquire_read()
         try:
             with self._guard:
                 if self._con is None:
                     self._con = schema.connect_read(self.path)
                 cur = self._con.cursor()
         except BaseException:
-            self._lock.release_read()
+            self._lock.release_read(owner)
             raise
-        return _Cursor(cur, self._lock.release_read)  # type: ignore[return-value]
+        return _Cursor(cur, lambda: self._lock.release_read(owner))  # type: ignore[return-value]
 
     @contextmanager
     def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -157,10 +161,11 @@ def cursor() -> duckdb.DuckDBPyConnection:
     return base().cursor()
 
 
-def _read_version() -> int:
+def _read_version() -> tuple[int, str]:
+    """The journal's last number and the restore token (schema.data_version): a restore changes it too."""
     con = cursor()
     try:
-        return int(con.execute("SELECT coalesce(max(import_id), 0) FROM import_journal").fetchone()[0])
+        return schema.data_version(con)
     finally:
         con.close()
 
@@ -169,19 +174,19 @@ def _read_version() -> int:
 _run = threading.local()
 
 
-def begin_run() -> int:
+def begin_run() -> tuple[int, str]:
     """Read the data version once for this script run (app.py calls it first; a page that writes calls it
     again after its write)."""
     _run.version = (str(demo.database_path()), _read_version())
     return _run.version[1]
 
 
-def data_version() -> int:
-    """Changes whenever an import or an undo is written: part of every cache key."""
+def data_version() -> tuple[int, str]:
+    """Changes whenever an import, an undo or a restore is written: part of every cache key."""
     return _version()[1]
 
 
-def _version() -> tuple[str, int]:
+def _version() -> tuple[str, tuple[int, str]]:
     version = getattr(_run, "version", None)
     if version is None or version[0] != str(demo.database_path()):
         return (str(demo.database_path()), _read_version())

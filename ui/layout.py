@@ -34,6 +34,12 @@ h3 { font-size: 1.3rem !important; }
 .cdv-filters { color: #3a3a3a; font-size: 1rem; margin: -0.4rem 0 0.8rem 0; }
 .cdv-note { color: #555; font-size: 0.95rem; }
 .block-container { padding-top: 2.2rem; max-width: 1800px; }
+/* Streamlit's main menu is in English: hidden (the app's own links do what it offers). */
+[data-testid="stMainMenu"] { display: none !important; }
+/* Keyboard focus always visible (WCAG 2.4.7). */
+a:focus-visible, button:focus-visible, [role="button"]:focus-visible, [role="tab"]:focus-visible,
+input:focus-visible, [tabindex]:focus-visible, summary:focus-visible {
+  outline: 3px solid #000091 !important; outline-offset: 2px !important; }
 @page { size: A4 landscape; margin: 10mm; }
 @media print {
   [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], .stDownloadButton,
@@ -49,16 +55,80 @@ h3 { font-size: 1.3rem !important; }
 """
 
 
+# French in what Streamlit draws itself: the page's language (`<html lang="fr">`, read by screen readers and
+# browsers' translation offers) and the upload widget's English instructions, with the limit of
+# `server.maxUploadSize`. Kept in place by an observer, as Streamlit redraws its widgets.
+FRENCH_JS = """
+<script>
+(() => {
+  const limit = %(limit)s;
+  const words = [
+    [/^Drag and drop files? here$/, 'Glissez-déposez un fichier ici'],
+    [/^Upload$/, 'Choisir un fichier'],
+    [/^Browse files$/, 'Parcourir'],
+    [/^Limit \\d+\\s?[MG]B per file/, limit + ' Mo au plus par fichier'],
+    [/^\\d+\\s?[MG]B per file/, limit + ' Mo au plus par fichier'],
+  ];
+  // The address first asked for (Streamlit rewrites it to the main page's when it knows no such page).
+  const asked = new URL((performance.getEntriesByType('navigation')[0] || {}).name || location.href).pathname;
+  const overview = /\\/vue-ensemble\\/?$/.test(asked);
+  const notFound = () => {
+    document.querySelectorAll('[role="dialog"]').forEach(dlg => {
+      if (dlg.dataset.cdv || !/Page not found/.test(dlg.textContent)) return;
+      dlg.dataset.cdv = 1;
+      if (overview) {  // the overview is the main page: /vue-ensemble shows it, no message
+        const close = dlg.querySelector('button');
+        if (close) close.click();
+        return;
+      }
+      const walker = document.createTreeWalker(dlg, NodeFilter.SHOW_TEXT);
+      let node;
+      while ((node = walker.nextNode())) {
+        const t = node.nodeValue.trim();
+        if (t === 'Page not found') node.nodeValue = 'Page introuvable ou réservée';
+        else if (/does not seem to exist/.test(t)) node.nodeValue = "Cette adresse ne correspond à aucune page que "
+          + "vous pouvez ouvrir. Si elle est réservée aux gestionnaires, connectez-vous dans la barre latérale "
+          + "(« Se connecter ») puis rouvrez le lien. En attendant, voici la vue d'ensemble.";
+      }
+      dlg.querySelectorAll('button[aria-label="Close"]').forEach(b => b.setAttribute('aria-label', 'Fermer'));
+    });
+  };
+  const fix = () => {
+    if (document.documentElement.lang !== 'fr') document.documentElement.lang = 'fr';
+    notFound();
+    document.querySelectorAll('[data-testid="stFileUploader"]').forEach(box => {
+      const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+      let node;
+      while ((node = walker.nextNode())) {
+        const text = node.nodeValue.trim();
+        for (const [re, fr] of words) {
+          if (re.test(text)) { node.nodeValue = text.replace(re, fr); break; }
+        }
+      }
+    });
+  };
+  fix();
+  if (!window.__cdvFrench) {
+    window.__cdvFrench = new MutationObserver(fix);
+    window.__cdvFrench.observe(document.body, {childList: true, subtree: true, characterData: true});
+  }
+})();
+</script>
+"""
+
+
 def setup() -> None:
-    """Styles common to every page."""
+    """Styles common to every page, and French in Streamlit's own texts."""
     st.markdown(CSS, unsafe_allow_html=True)
+    limit = int(st.get_option("server.maxUploadSize") or 200)
+    st.html(FRENCH_JS % {"limit": limit}, unsafe_allow_javascript=True)
 
 
 def demo_banner() -> None:
     st.markdown(
         '<div class="cdv-banner" role="note"><b>Données de démonstration</b> — territoire de la CA de '
         "Lens-Liévin : communes, quartiers et postes adultes-relais/FONJEP réels ; actions, montants et "
-        "enquêtes inventés mais vraisemblables. Ne pas citer.</div>",
+        "enquêtes inventés mais vraisemblables ; suivi des engagements illustratif. Ne pas citer.</div>",
         unsafe_allow_html=True,
     )
 
@@ -69,7 +139,34 @@ def filters_line(text: str) -> None:
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text for an HTML block: entities escaped, and no blank line (which would end the block and let the rest
+    be read as Markdown)."""
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return " ".join(text.split("\n")) if "\n" in text else text
+
+
+# Every character Markdown, Streamlit's directives (:color[…], :material/…:), LaTeX ($…$) or HTML may read.
+_MARKDOWN_SPECIALS = "\\`*_{}[]()<>#+-.!|~$:=&\""
+
+
+def texte(value: object) -> str:
+    """Data (a label, a name, a title, an answer) as literal text in any Streamlit element that renders Markdown
+    (st.markdown, st.title/subheader, st.caption, st.info, metric labels, tab and expander labels, st.table
+    cells): every Markdown, LaTeX and HTML character is backslash-escaped, line breaks become spaces."""
+    text = " ".join(str(value).split("\n")) if value is not None else ""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in text)
+
+
+def textes(df: pd.DataFrame) -> pd.DataFrame:
+    """A table for st.table (which renders its cells and headers as Markdown): text cells escaped."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: texte(v) if isinstance(v, str) else v)
+    out.columns = [texte(c) if isinstance(c, str) else c for c in out.columns]
+    if out.index.dtype == object:
+        out.index = [texte(v) if isinstance(v, str) else v for v in out.index]
+    return out
 
 
 def note(text: str) -> None:
@@ -77,8 +174,8 @@ def note(text: str) -> None:
 
 
 def empty(message: str) -> None:
-    """A sentence instead of an empty chart."""
-    st.info(message, icon=":material/info:")
+    """A sentence instead of an empty chart (shown literally: it may quote data)."""
+    st.info(texte(message), icon=":material/info:")
 
 
 def slug(text: str) -> str:

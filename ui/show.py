@@ -16,7 +16,7 @@ from ui import layout
 
 
 def _esc(text: str) -> str:
-    return html.escape(str(text), quote=False)
+    return html.escape(" ".join(str(text).split("\n")), quote=False)
 
 
 def column_config(sec: Section, df: pd.DataFrame | None = None) -> dict:
@@ -62,7 +62,8 @@ def chiffres(sec: Section, container=None) -> None:
         return
     where = container or st
     for col, c in zip(where.columns(len(sec.chiffres)), sec.chiffres, strict=True):
-        col.metric(c.libelle, c.valeur, delta=c.delta, help=c.aide)
+        col.metric(layout.texte(c.libelle), c.valeur, delta=c.delta,
+                   help=layout.texte(c.aide) if c.aide else None)
 
 
 def chart(sec: Section, key: str, on_select=None, height: int | None = None):
@@ -91,7 +92,7 @@ def section(sec: Section, key: str, *, heading: bool = True, figures: bool = Tru
     Returns the chart's selection event when `on_select` is given.
     """
     if heading:
-        st.subheader(sec.titre, anchor=False)
+        st.subheader(layout.texte(sec.titre), anchor=False)
     if figures:
         chiffres(sec)
     event = None
@@ -116,38 +117,100 @@ def section(sec: Section, key: str, *, heading: bool = True, figures: bool = Tru
 
 SLIDE_CSS = """
 <style>
-.cdv-pres-title { font-size: clamp(2.2rem, 2.9vw, 3.4rem); font-weight: 800; line-height: 1.15; color: #000;
-                  margin: .2rem 0 .4rem 0; }
-.cdv-pres-filters { font-size: 1.25rem; color: #2b2b2b; margin-bottom: .8rem; }
-.cdv-pres-source { font-size: 1.1rem; color: #2b2b2b; margin-top: .5rem; }
-.cdv-pres-note { font-size: 1.05rem; color: #2b2b2b; }
+/* A slide is one screen: a column as tall as the window, the chart takes what the text leaves. */
+[data-testid="stMainBlockContainer"] { height: 100vh; box-sizing: border-box; padding-top: .5rem !important;
+  padding-bottom: .5rem !important; }
+[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] { height: 100%; gap: .45rem; }
+[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] > * { flex-shrink: 0; }
+[data-testid="stAppIframeResizerAnchor"] { display: none; }
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] { margin-bottom: 0 !important; }
+[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] > .stVegaLiteChart,
+[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(.stVegaLiteChart) {
+  flex: 1 1 0; min-height: 0; }
+[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(style),
+[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(.cdv-hidden) {
+  display: none; }
+/* Going to the next slide never greys the screen: the previous slide stays as it is until replaced. */
+[data-stale="true"], [data-stale="true"] * { opacity: 1 !important; transition: none !important; filter: none !important; }
+.cdv-pres-title { font-size: clamp(2rem, 2.7vw, 3.4rem); font-weight: 800; line-height: 1.12; color: #000;
+                  margin: 0; }
+.cdv-pres-filters { font-size: clamp(1.1rem, 1.25vw, 1.5rem); color: #2b2b2b; }
+.cdv-pres-foot { font-size: clamp(.95rem, 1vw, 1.25rem); color: #2b2b2b; line-height: 1.3; }
+.cdv-pres-foot p { margin: 0; }
+.cdv-figs { display: grid; gap: 12px; grid-template-columns: repeat(var(--n), minmax(0, 1fr)); }
+.cdv-fig { background: #f4f6fb; border-radius: 10px; padding: 6px 16px; border-left: 6px solid #000091; }
+.cdv-fig-v { font-size: clamp(2rem, 2.7vw, 3.4rem); font-weight: 800; color: #000; line-height: 1.15;
+             white-space: nowrap; }
+.cdv-fig-l { font-size: clamp(1.1rem, 1.3vw, 1.6rem); color: #1a1a1a; line-height: 1.2; }
+.cdv-fig-d { font-size: clamp(1.1rem, 1.3vw, 1.6rem); color: #1a1a1a; font-weight: 700; }
+/* A slide of figures only: a few very large figures, readable from the back of the room. */
+.cdv-figs.cdv-big { grid-template-columns: repeat(var(--cols), minmax(0, 1fr)); gap: 2.2vh 2vw; margin-top: 2vh; }
+.cdv-big .cdv-fig { padding: 2.2vh 1.6vw; }
+.cdv-big .cdv-fig-v { font-size: clamp(3rem, 4.6vw, 6rem); }
+.cdv-big .cdv-fig-l { font-size: clamp(1.4rem, 1.9vw, 2.4rem); }
+.cdv-slide-table { border-collapse: collapse; font-size: clamp(1.2rem, 1.45vw, 1.8rem); color: #000; }
+.cdv-slide-table th { text-align: left; border-bottom: 3px solid #161616; padding: 4px 18px 4px 0; }
+.cdv-slide-table td { padding: 3px 18px 3px 0; border-bottom: 1px solid #d0d0d0; }
+.cdv-slide-table td.num, .cdv-slide-table th.num { text-align: right; }
 </style>
 """
 
+# Rows of a table shown alone on a slide (beyond, the dossier has them all).
+SLIDE_ROWS = {768: 6, 1080: 10}
+
+
+def figures_html(sec: Section, big: bool) -> str:
+    """The key figures as large cards (HTML): readable from 10 m on a slide."""
+    cards = []
+    for c in sec.chiffres:
+        delta = f'<div class="cdv-fig-d">{_esc(c.delta)}</div>' if c.delta else ""
+        cards.append(f'<div class="cdv-fig"><div class="cdv-fig-v">{_esc(c.valeur)}</div>'
+                     f'<div class="cdv-fig-l">{_esc(c.libelle)}</div>{delta}</div>')
+    n = len(cards)
+    cols = n if n <= 3 else (2 if n == 4 else 3)
+    cls = "cdv-figs cdv-big" if big else "cdv-figs"
+    return f'<div class="{cls}" style="--n:{n};--cols:{cols}">{"".join(cards)}</div>'
+
+
+def table_html(sec: Section, rows: int) -> str:
+    """A table alone on a slide, formatted in French, its first `rows` rows (the dossier has them all)."""
+    from cdv_core import tables
+
+    df = sec.table
+    shown = tables.formatted(df.head(rows), sec.formats)
+    numeric = [not pd.api.types.is_string_dtype(df[c]) and pd.api.types.is_numeric_dtype(df[c])
+               for c in df.columns]
+    head = "".join(f'<th class="{"num" if n else ""}" scope="col">{_esc(c)}</th>'
+                   for c, n in zip(df.columns, numeric, strict=True))
+    body = "".join("<tr>" + "".join(f'<td class="{"num" if n else ""}">{_esc(v)}</td>'
+                                    for v, n in zip(r, numeric, strict=True)) + "</tr>"
+                   for r in shown.itertuples(index=False))
+    more = (f'<p class="cdv-pres-foot">… et {len(df) - rows} autres lignes dans le dossier de séance.</p>'
+            if len(df) > rows else "")
+    return f'<table class="cdv-slide-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}'
+
 
 def slide(sec: Section, filtres_text: str, key: str = "pres") -> None:
-    """A slide: the finding as title, the filters, big figures, the chart (or its table when there is none)."""
+    """A slide, one screen: the finding as title, the filters, large figures, the chart filling the rest
+    (text at 24 px and more, legend beside it), the notes and the source. No table beside a chart: the
+    table is in the dossier de séance."""
+    from cdv_core import charts
+
     st.markdown(f'<div class="cdv-pres-title" role="heading" aria-level="1">{_esc(sec.titre)}</div>',
                 unsafe_allow_html=True)
     st.markdown(f'<div class="cdv-pres-filters">{_esc(filtres_text)}</div>', unsafe_allow_html=True)
-    chiffres(sec)
+    has_chart = sec.chart is not None and not sec.vide
+    has_table = not has_chart and sec.table is not None and not sec.table.empty and sec.type != "chiffres_cles"
+    if sec.chiffres:
+        st.markdown(figures_html(sec, big=not has_chart and not has_table), unsafe_allow_html=True)
     if sec.vide:
         layout.empty(sec.vide)
-    elif sec.chart is not None:
-        table = sec.table
-        if table is None or len(table.columns) > 6:
-            chart(sec, f"{key}_chart")
-        else:
-            left, right = st.columns([3, 2], gap="large")
-            with left:
-                chart(sec, f"{key}_chart")
-            with right:
-                st.dataframe(table, hide_index=True, width="stretch", height=min(600, 36 * (len(table) + 1) + 4),
-                             column_config=column_config(sec), key=f"{key}_table")
-    elif sec.table is not None and sec.type != "chiffres_cles":  # the figures already say it all
-        st.dataframe(sec.table, hide_index=True, width=1100, column_config=column_config(sec),
-                     key=f"{key}_table")
-    for n in sec.notes:
-        st.markdown(f'<div class="cdv-pres-note">{_esc(n)}</div>', unsafe_allow_html=True)
-    if sec.source:
-        st.markdown(f'<div class="cdv-pres-source">{_esc(sec.source)}</div>', unsafe_allow_html=True)
+    elif has_chart:
+        st.vega_lite_chart(charts.projection(sec.chart), width="stretch", height="stretch", key=f"{key}_chart",
+                           alt=sec.texte_alternatif)
+    elif has_table:
+        st.markdown(table_html(sec, SLIDE_ROWS[768]), unsafe_allow_html=True)
+    foot = [*sec.notes, *([sec.source] if sec.source else [])]
+    if foot:
+        st.markdown('<div class="cdv-pres-foot">' + "".join(f"<p>{_esc(n)}</p>" for n in foot) + "</div>",
+                    unsafe_allow_html=True)

@@ -24,6 +24,8 @@ from cdv_core.sections.base import (  # noqa: F401
 # isort: off
 from cdv_core.sections import vue_ensemble  # noqa: F401, E402
 from cdv_core.sections import enquetes  # noqa: F401, E402
+from cdv_core.sections import engagements  # noqa: F401, E402
+from cdv_core.sections import a_propos  # noqa: F401, E402
 from cdv_core.sections import porteurs  # noqa: F401, E402
 from cdv_core.sections import dispositifs  # noqa: F401, E402
 # isort: on

@@ -9,8 +9,11 @@ section on (filters, params, data version), so an unchanged section costs a dict
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -46,8 +49,8 @@ class Section:
 
     type: str
     titre: str
-    chiffres: list[Chiffre] = field(default_factory=list)
-    chart: dict | None = None  # Vega-Lite spec (plain dict), drawn as is by the page, vl-convert and the PPTX
+    chiffres: list[Any] = field(default_factory=list)  # Chiffre ((label, value) pairs are turned into Chiffre)
+    chart: dict | Any = None  # an Altair chart becomes a Vega-Lite spec (plain dict), drawn as is by the page, vl-convert and the PPTX
     table: pd.DataFrame | None = None
     table_nom: str = ""
     source: str = ""
@@ -149,15 +152,63 @@ def annee_reference(years: list[int], annee_: int, choisie: int | None = None) -
     return 2016 if 2016 in years and annee_ != 2016 else years[0]
 
 
-def source(con: duckdb.DuckDBPyConnection, kinds: tuple[str, ...], annees: tuple[int, ...] = ()) -> str:
+def annee_en_cours() -> int:
+    """The calendar year in progress (its figures are partial); `CDV_ANNEE_EN_COURS` sets it (tests, demos)."""
+    try:
+        return int(os.environ.get("CDV_ANNEE_EN_COURS") or dt.date.today().year)
+    except ValueError:
+        return dt.date.today().year
+
+
+def libelle_annee(annee: int) -> str:
+    """`2026 (en cours)` for the year in progress, else `2025`."""
+    return f"{annee} (en cours)" if annee == annee_en_cours() else str(annee)
+
+
+def annee_de_croissance(years: list[int], annee: int, choisie: int | None) -> int:
+    """The year a growth headline compares: the year in progress (partial) only when chosen."""
+    if choisie is None and annee == annee_en_cours():
+        earlier = [y for y in years if y < annee]
+        if earlier:
+            return earlier[-1]
+    return annee
+
+
+def note_annee(choisie: int | None, annee: int | None) -> list[str]:
+    """A note when the year chosen has no data and another one is shown, or when the year shown is partial."""
+    notes = []
+    if choisie is not None and annee is not None and int(choisie) != annee:
+        notes.append(f"Aucune action en {choisie} pour ces filtres : l'année {annee} est présentée.")
+    if annee is not None and annee == annee_en_cours():
+        notes.append(f"{annee} est en cours : ses montants sont partiels.")
+    return notes
+
+
+def titre_evolution(montant: float, montant_ref: float, annee: int, annee_ref: int,
+                    sujet: str = "Les financements") -> str:
+    """The headline of a change between two years, right in every edge case: one year only (or the reference
+    equal to the year shown), a reference year without money, a partial year in progress."""
+    en_cours = " (année en cours, montants partiels)" if annee == annee_en_cours() else ""
+    if annee == annee_ref or not montant_ref:
+        quand = f"en {annee}" if annee == annee_ref else f"en {annee}, aucun en {annee_ref}"
+        return f"{fmt.euros(montant)} accordés {quand}{en_cours}"
+    pct = 100 * (montant - montant_ref) / montant_ref
+    if round(abs(pct)) == 0:
+        return f"{sujet} sont stables entre {annee_ref} et {annee} ({fmt.euros(montant)}){en_cours}"
+    sens = "augmenté" if pct > 0 else "baissé"
+    return f"{sujet} ont {sens} de {fmt.pourcent(abs(pct), 0)} entre {annee_ref} et {annee}{en_cours}"
+
+
+def source(con: duckdb.DuckDBPyConnection, kinds: tuple[str, ...], annees: tuple[int | None, ...] = ()) -> str:
     """`Source : programmation et financements 2022, import du 3 mars 2026` (latest import of those kinds)."""
     rows = con.execute(
         "SELECT type_fichier, max(horodatage) FROM import_journal WHERE annule_par IS NULL AND annule IS NULL "
         f"AND type_fichier IN ({', '.join('?' for _ in kinds)}) GROUP BY type_fichier", list(kinds)).fetchall()
     labels = [KIND_LABELS.get(k, k) for k in kinds]
     what = " et ".join([", ".join(labels[:-1]), labels[-1]]) if len(labels) > 1 else labels[0]
-    if annees:
-        lo, hi = min(annees), max(annees)
+    years = [a for a in annees if a is not None]
+    if years:
+        lo, hi = min(years), max(years)
         what += f" {lo}" if lo == hi else f" {lo} à {hi}"
     if not rows:
         return f"Source : {what}"

@@ -8,7 +8,7 @@ import json
 import altair as alt
 import pandas as pd
 
-from cdv_core import charts, fmt, maps, queries
+from cdv_core import charts, fmt, maps, palette, queries
 from cdv_core.filters import Filtres
 from cdv_core.sections.base import (
     FUNDING_SOURCES,
@@ -16,11 +16,16 @@ from cdv_core.sections.base import (
     SPLIT_NOTE,
     Section,
     annee_affichee,
+    annee_de_croissance,
+    annee_en_cours,
     annee_reference,
     bars_height,
     empty,
+    libelle_annee,
+    note_annee,
     register,
     source,
+    titre_evolution,
 )
 
 
@@ -69,27 +74,34 @@ def evolution(con, f: Filtres, annee: int | None = None, annee_ref: int | None =
     if fin.empty:
         return empty("evolution", "Évolution des financements", NO_ACTION, {})
     years = sorted(int(y) for y in fin["annee"].unique())
+    choisie = annee
     annee = annee_affichee(con, f, annee) or years[-1]
+    annee = annee_de_croissance(years, annee, choisie if choisie == annee else None)
     annee_ref = annee_reference(years, annee, annee_ref)
     evo = queries.evolution(con, f, annee, annee_ref)
     pct = evo["evolution_pct"]
-    if pct is None or annee == annee_ref:
-        titre = f"{fmt.euros(evo['montant'])} accordés en {annee}"
-    else:
-        sens = "augmenté" if pct >= 0 else "baissé"
-        titre = f"Les financements ont {sens} de {fmt.pourcent(abs(pct), 0)} entre {annee_ref} et {annee}"
-    fin = fin.assign(financeur_libelle=fin["financeur_libelle"].fillna(fin["financeur"]))
-    chart = charts.stacked_by_year(fin, "financeur_libelle", "Financeur", height=520)
-    table = (fin.pivot_table(index="financeur_libelle", columns="annee", values="montant_accorde", aggfunc="sum",
-                             fill_value=0).reset_index().rename(columns={"financeur_libelle": "Financeur"}))
+    titre = titre_evolution(evo["montant"], evo["montant_ref"], annee, annee_ref)
+    fin = fin.assign(financeur_libelle=fin["financeur_libelle"].fillna(fin["financeur"]),
+                     famille=[palette.famille_libelle(c, code)
+                              for c, code in zip(fin["categorie"], fin["financeur"], strict=True)])
+    # Projected and printed: one colour per family of funders (five), the detail per funder in the table.
+    chart = charts.stacked_by_year(fin, "famille", "Financeurs", order=palette.FAMILLE_LIBELLES, height=520,
+                                   partielle=annee_en_cours())
+    table = (fin.pivot_table(index=["financeur_libelle", "famille"], columns="annee", values="montant_accorde",
+                             aggfunc="sum", fill_value=0).reset_index()
+             .rename(columns={"financeur_libelle": "Financeur", "famille": "Famille"}))
     table.columns = [str(c) for c in table.columns]
     table = table.sort_values(str(years[-1]), ascending=False, ignore_index=True)
     chiffres = [(f"Montant accordé {annee_ref}", fmt.euros(evo["montant_ref"])),
-                (f"Montant accordé {annee}", fmt.euros(evo["montant"]))]
+                (f"Montant accordé {libelle_annee(annee)}", fmt.euros(evo["montant"]))]
     if pct is not None and annee != annee_ref:
         chiffres.append(("Évolution", fmt.pourcent(pct, 1, signe=True)))
+    notes = note_annee(choisie, annee)
+    if annee_en_cours() in years and annee != annee_en_cours():
+        notes.append(f"{annee_en_cours()} est en cours : ses montants sont partiels (colonne pâle).")
     return Section("evolution", titre, chiffres, chart, table, "Financements par année et financeur",
-                 source(con, FUNDING_SOURCES, tuple(years)), params={"annee": annee, "annee_ref": annee_ref})
+                 source(con, FUNDING_SOURCES, tuple(years)), notes,
+                 params={"annee": annee, "annee_ref": annee_ref})
 
 
 @register("financeurs", "Financements par financeur", ("annee",), slide=True)
@@ -100,17 +112,23 @@ def financeurs(con, f: Filtres, annee: int | None = None, **_) -> Section:
     if df.empty or df["montant_accorde"].sum() == 0:
         return empty("financeurs", "Financements par financeur", NO_ACTION, {})
     df = df[df["montant_accorde"] > 0].assign(
-        financeur_libelle=lambda d: d["financeur_libelle"].fillna(d["financeur"]))
-    df = df.groupby("financeur_libelle", as_index=False)["montant_accorde"].sum()
+        financeur_libelle=lambda d: d["financeur_libelle"].fillna(d["financeur"]),
+        famille=lambda d: [palette.famille_libelle(c, code) for c, code in zip(d["categorie"], d["financeur"],
+                                                                             strict=True)])
+    df = df.groupby(["financeur_libelle", "famille"], as_index=False)["montant_accorde"].sum()
     tot = df["montant_accorde"].sum()
     df["part"] = 100 * df["montant_accorde"] / tot
     df = df.sort_values("montant_accorde", ascending=False, ignore_index=True)
     top = df.iloc[0]
     titre = (f"En {annee}, « {top['financeur_libelle']} » apporte {fmt.pourcent(top['part'], 0)} "
              f"des {fmt.euros(tot)} accordés")
-    chart = charts.horizontal_bars(df, "financeur_libelle", "montant_accorde", height=bars_height(len(df)))
-    table = df.rename(columns={"financeur_libelle": "Financeur", "montant_accorde": "Montant accordé",
-                               "part": "Part (%)"})
+    # One bar per family of funders (readable projected), the detail per funder in the table.
+    fam = df.groupby("famille", as_index=False)["montant_accorde"].sum()
+    chart = charts.horizontal_bars(fam, "famille", "montant_accorde", height=bars_height(len(fam)),
+                                   colour_by_label=True)
+    table = df[["financeur_libelle", "famille", "montant_accorde", "part"]].rename(columns={
+        "financeur_libelle": "Financeur", "famille": "Famille", "montant_accorde": "Montant accordé",
+        "part": "Part (%)"})
     return Section("financeurs", titre, [(f"Montant accordé {annee}", fmt.euros(tot)),
                                        ("Financeurs", fmt.nombre(len(df)))], chart, table,
                  f"Financements par financeur {annee}", source(con, FUNDING_SOURCES, (annee,)),

@@ -18,9 +18,9 @@ Fixtures
 
 Helper
 ------
-``wait_for_app(page, timeout=60_000)``: block until the script run asked for last has finished (read from
+``wait_for_app(page, timeout=120_000)``: block until the script run asked for last has finished (read from
 Streamlit's websocket messages, see ``RunTracker``; no race with a slow server).
-``goto_app(page, url, timeout=60_000)``: ``page.goto(url)`` then ``wait_for_app``.
+``goto_app(page, url, timeout=120_000)``: ``page.goto(url)`` then ``wait_for_app``.
 ``app_exceptions(page) -> list[str]``: exception boxes, app.py's French error banner and "page not found"
 messages shown by the app (expect ``[]``).
 Import them with ``from tests.e2e.conftest import app_exceptions, goto_app, wait_for_app``.
@@ -198,8 +198,9 @@ def streamlit_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Call
 
 @pytest.fixture(scope="session")
 def streamlit_app(streamlit_factory: Callable[..., StreamlitServer]) -> StreamlitServer:
-    """``app.py`` on a fresh database (built from the demo on first run); generous start-up time."""
-    return streamlit_factory("app.py", timeout=90.0)
+    """The app as `scripts/run.sh` serves it (``serveur.py``: app.py plus its session route) on a fresh database
+    (built from the demo on first run); generous start-up time."""
+    return streamlit_factory("serveur.py", timeout=90.0)
 
 
 @pytest.fixture(scope="session")
@@ -322,7 +323,7 @@ _APP_IDLE_JS = """
 """
 
 
-def wait_for_app(page, timeout: float = 60_000, settle_ms: int = 250) -> None:
+def wait_for_app(page, timeout: float = 120_000, settle_ms: int = 250) -> None:
     """Wait (bounded, ms) until the script run asked for last has finished and the page shows it.
 
     With a tracked page (the `page` fixture, or `goto_app`), waits for Streamlit's own "script finished"
@@ -342,10 +343,10 @@ def wait_for_app(page, timeout: float = 60_000, settle_ms: int = 250) -> None:
                                      f"finished={tracker.finished})")
             page.wait_for_timeout(50)
     page.wait_for_selector('[data-testid="stApp"]', state="attached", timeout=timeout)
-    page.wait_for_function(_APP_IDLE_JS, timeout=max(1_000, (deadline - time.monotonic()) * 1000), polling=100)
+    page.wait_for_function(_APP_IDLE_JS, timeout=max(15_000, (deadline - time.monotonic()) * 1000), polling=100)
 
 
-def goto_app(page, url: str, timeout: float = 60_000) -> None:
+def goto_app(page, url: str, timeout: float = 120_000) -> None:
     """Open ``url`` and wait for the first script run to finish."""
     track_runs(page)
     page.goto(url, wait_until="domcontentloaded", timeout=timeout)

@@ -25,7 +25,7 @@ def running(streamlit_factory, browser):
     server = streamlit_factory("app.py", timeout=120)
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="fr-FR")
     page = context.new_page()
-    goto_app(page, server.url)  # the app has opened the base (read-only between writes)
+    goto_app(page, server.url, timeout=180_000)  # the app has opened the base (read-only between writes)
     assert app_exceptions(page) == []
     yield server, page
     context.close()

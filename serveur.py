@@ -1,0 +1,19 @@
+"""What `scripts/run.sh` starts: the app (app.py) plus the route that sets the HTTP-only session cookie.
+
+    python -m streamlit run serveur.py
+
+(`streamlit run app.py` also works, without sign-ins that survive a reload; see ui/session.py.)
+"""
+
+import streamlit as st
+from starlette.routing import Route
+from streamlit.runtime.pages_manager import PagesManager
+
+from ui import session
+
+# app.py declares every page with st.navigation: never serve the first request in Streamlit's legacy
+# `pages/` folder mode, which answers a deep link such as /import-donnees with an English "Page not found"
+# (ui.require_app only leaves that mode once the first script run has started).
+PagesManager.uses_pages_directory = False
+
+app = st.App("app.py", routes=[Route(session.ROUTE, session.endpoint, methods=["POST", "DELETE"])])

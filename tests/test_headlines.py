@@ -1,0 +1,78 @@
+"""Headlines in the edge cases a COPIL hits: one year only, the reference equal to the year shown, a year
+without data, the year in progress (partial). Built in cdv_core and shown through the app (AppTest)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cdv_core import fmt, schema, sections
+from cdv_core.filters import Filtres
+from tests import demo_expect
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _n(text: str) -> str:
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
+
+
+@pytest.fixture
+def con(demo_db, monkeypatch):
+    monkeypatch.setenv("CDV_ANNEE_EN_COURS", "2099")  # no year of the demo is in progress unless a test says so
+    c = schema.connect(demo_db)
+    yield c
+    c.close()
+
+
+def test_a_single_year_is_never_compared_with_itself(con):
+    sec = sections.build(con, Filtres(annees=(2022,)), "evolution")
+    assert "entre 2022 et 2022" not in sec.titre and "0 %" not in sec.titre
+    assert _n(sec.titre) == _n(f"{fmt.euros(demo_expect.total(2022))} accordés en 2022")
+    assert [c.libelle for c in sec.chiffres if c.libelle == "Évolution"] == []
+
+
+def test_a_reference_equal_to_the_year_shown_is_not_used(con):
+    sec = sections.build(con, Filtres(), "evolution", annee=2022, annee_ref=2022)
+    assert sec.params["annee"] == 2022 and sec.params["annee_ref"] != 2022
+    assert "entre 2022 et 2022" not in sec.titre
+    ref = sec.params["annee_ref"]
+    now, before = demo_expect.total(2022), demo_expect.total(ref)
+    pct = 100 * (now - before) / before
+    assert _n(f"de {fmt.pourcent(abs(pct), 0)} entre {ref} et 2022") in _n(sec.titre)
+
+
+def test_a_year_without_data_says_which_year_is_shown(con):
+    sec = sections.build(con, Filtres(), "evolution", annee=2031)
+    shown = sec.params["annee"]
+    assert shown != 2031
+    assert any("Aucune action en 2031" in n and str(shown) in n for n in sec.notes)
+
+
+def test_the_year_in_progress_is_left_out_of_growth_unless_chosen(con, monkeypatch):
+    default = demo_expect.decided_year()
+    monkeypatch.setenv("CDV_ANNEE_EN_COURS", str(default))
+    sec = sections.build(con, Filtres(), "evolution")
+    assert sec.params["annee"] == default - 1  # the last complete year
+    assert f"et {default - 1}" in sec.titre and "en cours" not in sec.titre
+    chosen = sections.build(con, Filtres(), "evolution", annee=default)
+    assert chosen.params["annee"] == default
+    assert "en cours" in chosen.titre and any("partiels" in n for n in chosen.notes)
+    # The chart marks it: its column is labelled "(en cours)".
+    assert "(en cours)" in str(sec.chart)
+
+
+def test_edge_case_headlines_in_the_app(demo_app_env, monkeypatch):
+    monkeypatch.setenv("CDV_ANNEE_EN_COURS", "2099")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/presentation.py")
+    at.query_params["types"] = "evolution"
+    at.query_params["annees"] = "2022-2022"
+    at.run()
+    assert not at.exception, at.exception
+    text = _n(" ".join(m.value for m in at.markdown))
+    assert _n(f"{fmt.euros(demo_expect.total(2022))} accordés en 2022") in text
+    assert "entre 2022 et 2022" not in text
