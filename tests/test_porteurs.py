@@ -216,23 +216,23 @@ def test_renewal_when_ids_change_every_year(changing_db):
     prog["annee"] = prog["annee"].astype(int)
     fin = pd.read_csv(CHANGING_IDS / "financements.csv", dtype={"action_id": str})
     expected = expected_renewal(prog, fin)
-    # By hand: 2024 has 4 financed actions (D-24-005 is refused); no id is kept. D-24-001 continues D-23-001
-    # (same porteur; "de Lille-Sud 2024" vs "Lille-Sud 2023": similarity 0.89), D-24-002 continues D-23-002
+    # By hand: 2025 has 4 financed actions (D-24-005 is refused); no id is kept. D-24-001 continues D-23-001
+    # (same porteur; "de Lille-Sud 2025" vs "Lille-Sud 2024": similarity 0.89), D-24-002 continues D-23-002
     # (another spelling of the same SIRET, accents dropped); D-24-003 is new; D-24-004 has the title of
     # D-23-003 but another porteur.
-    assert expected == {2024: (4, 0, 2)}
+    assert expected == {2025: (4, 0, 2)}
     c = schema.connect(changing_db, read_only=True)
     try:
         got = qp.renouvellement(c, Filtres()).set_index("annee")
         acts = qp.actions_reconduites(c, Filtres()).set_index("action_id")
     finally:
         c.close()
-    assert got.loc[2024, "nb_actions"] == 4
-    assert got.loc[2024, "nb_par_id"] == 0 and got.loc[2024, "nb_par_intitule"] == 2
-    assert close(got.loc[2024, "part_reconduites"], 50.0)
+    assert got.loc[2025, "nb_actions"] == 4
+    assert got.loc[2025, "nb_par_id"] == 0 and got.loc[2025, "nb_par_intitule"] == 2
+    assert close(got.loc[2025, "part_reconduites"], 50.0)
     assert set(acts.index[acts["reconduite"]]) == {"D-24-001", "D-24-002"}
     # declared: only D-24-001 and D-24-004 say "non" (reconduite); D-24-004 disagrees with the data
-    assert got.loc[2024, "nb_declarees_reconduites"] == 2 and got.loc[2024, "nb_accord"] == 2
+    assert got.loc[2025, "nb_declarees_reconduites"] == 2 and got.loc[2025, "nb_accord"] == 2
 
 
 # --------------------------------------------------------------------------- page (AppTest)
