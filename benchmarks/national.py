@@ -1,16 +1,20 @@
-"""National-scale benchmark: build a large database through the importer, then time each page's queries.
+"""National-scale benchmark: build a large database through the importer, then time each page.
 
     python benchmarks/national.py [--actions 500000] [--years 10] [--db benchmarks/out/national.duckdb]
-                                  [--reuse] [--apptest]
+                                  [--reuse] [--no-pandas]
 
-Prints the time to build, the time each page's queries take to answer a filter change (median of a few runs,
-cold: every run uses filters never asked before), the server-side rerun of each page (AppTest, with --apptest)
-and the process memory. Timings are figures to read, never assertions.
+Prints the time to build, then for each page (app.py and the page under AppTest, five filter changes made in the
+sidebar, each new to the caches): the time its queries take, the server-side rerun (wall clock) and the server
+CPU it costs (process CPU time: the script thread and DuckDB's threads), the rerun with nothing changed, the cost
+of Streamlit's full garbage collection after a run (`runner.postScriptGC`); and, side by side, the CPU time the
+same figures take with pandas on DataFrames already in memory (the fact tables loaded once), with the ratio
+pandas / app. Timings are figures to read, never assertions.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import os
 import resource
@@ -122,7 +126,7 @@ def _apply(at, change: dict) -> None:
         widget.set_value(change[name])
 
 
-def time_pages(db: Path) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, list[float]]]:
+def time_pages(db: Path) -> tuple[dict[str, list[float]], ...]:
     """Server-side rerun of each page after a filter change (AppTest, in this process), and the time of each
     query function it called (cache misses only)."""
     from streamlit.runtime.pages_manager import PagesManager
@@ -163,6 +167,8 @@ def time_pages(db: Path) -> tuple[dict[str, list[float]], dict[str, list[float]]
 
     data._cached = timed
     reruns: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    gc_ms: dict[str, list[float]] = {}
     try:
         for title, page in PAGES.items():
             if not (ROOT / page).exists():
@@ -178,19 +184,158 @@ def time_pages(db: Path) -> tuple[dict[str, list[float]], dict[str, list[float]]
                 _apply(at, change)
                 current[0] = title
                 page_query_ms.setdefault(title, []).append(0.0)
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 at.run()
                 current[0] = None
                 reruns.setdefault(title, []).append((time.perf_counter() - t0) * 1000)
+                cpu.setdefault(title, []).append((time.process_time() - c0) * 1000)
                 if at.exception:
                     print(f"  ! {title} : {at.exception[0].message}")
             # The same page again with nothing changed: what drawing it costs once every query is cached.
+            for _ in range(3):
+                t0, c0 = time.perf_counter(), time.process_time()
+                at.run()
+                reruns.setdefault(f"{title} (sans changement)", []).append((time.perf_counter() - t0) * 1000)
+                cpu.setdefault(f"{title} (sans changement)", []).append((time.process_time() - c0) * 1000)
             t0 = time.perf_counter()
-            at.run()
-            reruns.setdefault(f"{title} (sans changement)", []).append((time.perf_counter() - t0) * 1000)
+            gc.collect(2)
+            gc_ms.setdefault(title, []).append((time.perf_counter() - t0) * 1000)
     finally:
         data._cached = original
-    return reruns, query_times, page_query_ms
+    return reruns, query_times, page_query_ms, cpu, gc_ms
+
+
+# --------------------------------------------------------------------------- the pandas baseline
+
+CATEGORIES = ("pilier", "thematique", "theme", "statut", "porteur_type", "contrat", "financeur", "nature",
+              "dispositif", "section", "code_qpv")
+
+
+def _load_frames(db: Path) -> dict[str, pd.DataFrame]:
+    """The fact tables as pandas DataFrames (codes as categories, as a careful pandas user would load them)."""
+    con = schema.connect(db, read_only=True)
+    try:
+        frames = {name: con.execute(f"SELECT * FROM {name}").df() for name in ("fait", "fait_qpv")}
+        qpv = con.execute("SELECT code_qpv, nom_qpv, geographie, population FROM qpv").df()
+    finally:
+        con.close()
+    for df in frames.values():
+        for col in CATEGORIES:
+            if col in df:
+                df[col] = df[col].astype("category")
+    frames["qpv"] = qpv
+    return frames
+
+
+def _pick(df: pd.DataFrame, change: dict, funding: bool = True) -> pd.DataFrame:
+    lo, hi = change["annees"]
+    mask = df["annee"].between(lo, hi)
+    if change["piliers"]:
+        mask &= df["pilier"].isin(change["piliers"])
+    if funding and change["financeurs"]:
+        mask &= df["financeur"].isin(change["financeurs"])
+    if funding and change["nature"]:
+        mask &= df["nature"].isin(change["nature"])
+    return df[mask]
+
+
+def _decided_year(x: pd.DataFrame) -> int:
+    per = x.drop_duplicates("cle")
+    share = (per["statut"] != "deposee").groupby(per["annee"]).mean()
+    ok = share[share >= 0.5]
+    return int(ok.index.max() if not ok.empty else share.index.max())
+
+
+def _levier(x: pd.DataFrame, by: str) -> pd.DataFrame:
+    total = x.groupby(by, observed=True)["montant_accorde"].sum()
+    bop = x[x["financeur"] == "etat_bop147"].groupby(by, observed=True)["montant_accorde"].sum()
+    return pd.DataFrame({"total": total, "bop": bop}).assign(levier=lambda d: (d["total"] - d["bop"]) / d["bop"])
+
+
+def pandas_page(frames: dict[str, pd.DataFrame], page: str, change: dict) -> None:
+    """The figures `page` shows for `change`, computed with pandas (same rules: equal split, decided year)."""
+    fait, fq = frames["fait"], frames["fait_qpv"]
+    x = _pick(fait, change)
+    year = _decided_year(x)
+    first = int(x["annee"].min())
+    xy = x[x["annee"] == year]
+    if page == "Vue d'ensemble":
+        x.groupby("annee")["montant_accorde"].sum()
+        x.groupby("annee")["cle"].nunique()
+        (xy["montant_accorde"].sum(), xy["cle"].nunique(), xy["porteur"].nunique())
+        xy.groupby("nature", observed=True)["montant_accorde"].sum()
+        qy = _pick(fq, change)
+        qy = qy[qy["annee"] == year]
+        qy["code_qpv"].nunique()
+        x[x["annee"] == first]["montant_accorde"].sum()
+        x.groupby(["annee", "financeur"], observed=True)["montant_accorde"].sum().unstack(fill_value=0)
+        pil = xy.groupby("pilier", observed=True).agg(m=("montant_accorde", "sum"), n=("cle", "nunique"))
+        pil.assign(part=100 * pil["m"] / pil["m"].sum()).sort_values("m")
+        per = qy.groupby("code_qpv", observed=True).agg(m=("montant_accorde", "sum"), n=("cle", "nunique"))
+        per.join(frames["qpv"].set_index("code_qpv")).assign(ph=lambda d: d["m"] / d["population"]).sort_values("m")
+    elif page == "Financeurs":
+        contrib = x.groupby(["annee", "financeur"], observed=True).agg(m=("montant_accorde", "sum"),
+                                                                       n=("cle", "nunique"))
+        contrib["part"] = 100 * contrib["m"] / contrib.groupby(level=0)["m"].transform("sum")
+        for dim in ("nature", "section"):
+            d = x.groupby(["annee", dim], observed=True)["montant_accorde"].sum()
+            (100 * d / d.groupby(level=0).transform("sum"))
+        a = x[x["annee"] == first].groupby("financeur", observed=True)["montant_accorde"].sum()
+        b = xy.groupby("financeur", observed=True)["montant_accorde"].sum()
+        b.sub(a, fill_value=0).sort_values()
+        known = x.dropna(subset=["montant_demande"])
+        known.groupby("financeur", observed=True)[["montant_demande", "montant_accorde"]].sum()
+        everyone = _pick(fait, change, funding=False)  # the levier counts every funder
+        _levier(everyone, "annee")
+        _levier(everyone[everyone["annee"] == year], "pilier")
+        fqe = _pick(fq, change, funding=False)
+        _levier(fqe[fqe["annee"] == year], "code_qpv")
+        funded = xy[xy["montant_accorde"] > 0]
+        nb = funded.groupby("cle")["financeur"].nunique()
+        nb.value_counts()
+        funded.groupby("financeur", observed=True)["cle"].nunique()
+        xy.groupby(["financeur", "pilier"], observed=True)["montant_accorde"].sum().unstack(fill_value=0)
+    elif page == "Piliers":
+        by = x.groupby(["annee", "pilier"], observed=True).agg(m=("montant_accorde", "sum"), n=("cle", "nunique"))
+        by["part"] = 100 * by["m"] / by.groupby(level=0)["m"].transform("sum")
+        pil = xy.groupby("pilier", observed=True).agg(m=("montant_accorde", "sum"), n=("cle", "nunique"))
+        x.drop_duplicates("cle").groupby(["annee", "nouvelle"])["cle"].count()
+        top = pil["m"].idxmax()
+        xt = xy[xy["pilier"] == top]
+        xt.groupby("thematique", observed=True).agg(m=("montant_accorde", "sum"), n=("cle", "nunique"))
+        xt.groupby("cle").agg(m=("montant_accorde", "sum"), f=("financeur", "nunique")).nlargest(2000, "m")
+    elif page == "Quartiers":
+        q = _pick(fq, change)
+        last = int(q["annee"].max())
+        geo = frames["qpv"].set_index("code_qpv")["geographie"]
+        q = q[q["code_qpv"].map(geo).astype(str) == ("2024" if last >= 2024 else "2015")]
+        per = q.groupby("code_qpv", observed=True).agg(m=("montant_accorde", "sum"), n=("cle", "nunique"))
+        per = per.join(frames["qpv"].set_index("code_qpv")).assign(ph=lambda d: d["m"] / d["population"])
+        top = per["ph"].idxmax()
+        one = q[q["code_qpv"] == top]
+        one.groupby(["annee", "financeur"], observed=True)["montant_accorde"].sum()
+        one.groupby(["annee", "pilier"], observed=True)["montant_accorde"].sum()
+        one.groupby("cle").agg(m=("montant_accorde", "sum"))
+
+
+def pandas_baseline(db: Path) -> dict[str, list[float]]:
+    """CPU milliseconds of each filter change per page, pandas on frames already in memory."""
+    t0 = time.perf_counter()
+    frames = _load_frames(db)
+    print(f"  (tables de faits chargées dans pandas en {time.perf_counter() - t0:.0f} s : "
+          f"{len(frames['fait']):,} et {len(frames['fait_qpv']):,} lignes)", flush=True)
+    years = sorted(int(y) for y in frames["fait"]["annee"].unique())
+    fins = sorted(frames["fait"]["financeur"].dropna().unique())
+    piliers = sorted(frames["fait"]["pilier"].dropna().unique())
+    out: dict[str, list[float]] = {}
+    for page in PAGES:
+        for change in filter_changes(years, fins, piliers):
+            c0 = time.process_time()
+            pandas_page(frames, page, change)
+            out.setdefault(page, []).append((time.process_time() - c0) * 1000)
+    del frames
+    gc.collect()
+    return out
 
 
 def main() -> None:
@@ -199,6 +344,7 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--db", default=str(ROOT / "benchmarks" / "out" / "national.duckdb"))
     parser.add_argument("--reuse", action="store_true", help="reuse an existing database")
+    parser.add_argument("--no-pandas", action="store_true", help="skip the pandas baseline")
     args = parser.parse_args()
     db = Path(args.db)
     db.parent.mkdir(parents=True, exist_ok=True)
@@ -215,13 +361,31 @@ def main() -> None:
     con.close()
     print(f"Base : {counts['action']:,} actions, {counts['financement']:,} lignes de financement, "
           f"{n_qpv} QPV et {n_contrats} contrats concernés ; fichier {db.stat().st_size / 1e6:.0f} Mo")
-    reruns, query_times, page_query_ms = time_pages(db)
+    reruns, query_times, page_query_ms, cpu, gc_ms = time_pages(db)
     print("\nRequêtes de chaque page pour un changement de filtre (somme des requêtes non servies par le cache) :")
     for page, times in page_query_ms.items():
         print(f"  {page:<16} médiane {statistics.median(times):7.0f} ms   max {max(times):7.0f} ms")
     print("\nRéexécution côté serveur de chaque page après un changement de filtre (AppTest, 5 filtres) :")
     for page, times in reruns.items():
         print(f"  {page:<16} médiane {statistics.median(times):7.0f} ms   max {max(times):7.0f} ms")
+    print("\nCPU du serveur par changement de filtre (médiane / max) et, à côté, pandas sur des DataFrames déjà en "
+          "mémoire calculant les mêmes chiffres (rapport pandas / application : plus il est grand, mieux c'est) :")
+    baseline = {} if args.no_pandas else pandas_baseline(db)
+    for page in PAGES:
+        if page not in cpu:
+            continue
+        app_ms = statistics.median(cpu[page])
+        line = f"  {page:<16} application {app_ms:6.0f} / {max(cpu[page]):6.0f} ms"
+        if page in baseline:
+            pd_ms = statistics.median(baseline[page])
+            line += f"   pandas {pd_ms:6.0f} ms   rapport pandas/application {pd_ms / app_ms:5.2f}"
+        print(line)
+        same = cpu.get(f"{page} (sans changement)")
+        if same:
+            print(f"  {'':<16} sans changement : {statistics.median(same):6.0f} ms de CPU")
+    print("\nRamasse-miettes complet (gc.collect(2), ce que `runner.postScriptGC` fait après chaque exécution) :")
+    for page, times in gc_ms.items():
+        print(f"  après {page:<16} {statistics.median(times):6.0f} ms")
     print("\nRequêtes (fonctions de cdv_core, hors cache), les plus lentes d'abord :")
     rows = sorted(query_times.items(), key=lambda kv: -statistics.median(kv[1]))
     for name, times in rows:

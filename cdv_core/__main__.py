@@ -162,7 +162,7 @@ def cmd_summary(args, parser) -> int:
 def cmd_engagements(args, parser) -> int:
     from cdv_core import engagements
 
-    con = schema.connect(_existing_db(parser, args.db), read_only=True)
+    con = schema.connect_read(_existing_db(parser, args.db))  # works while the app runs
     try:
         rows = engagements.lignes_cli(con, args.annee)
     finally:
@@ -192,6 +192,35 @@ def cmd_demo(args, parser) -> int:
         parser.error(f"{path} existe déjà (ajoutez --force pour le remplacer)")
     demo.new_database(path, demo=True)
     print(f"Base de démonstration créée : {path}")
+    return 0
+
+
+def cmd_ensure(args, parser) -> int:
+    """The app's database ready before the server starts: built from the demo if missing, else checked."""
+    import time
+
+    path = Path(args.db) if args.db else demo.database_path()
+    if not path.exists():
+        print(f"Construction de la base de démonstration ({path})…", flush=True)
+        t0 = time.perf_counter()
+        demo.new_database(path, demo=True)
+        print(f"Base de démonstration prête en {time.perf_counter() - t0:.0f} s : {path}", flush=True)
+        return 0
+    try:
+        con = schema.connect(path, read_only=True)
+    except duckdb.Error:
+        print(f"La base {path} ne peut pas être ouverte : ce n'est pas une base DuckDB valide, ou un autre "
+              "programme l'utilise (l'application est-elle déjà lancée ?).", file=sys.stderr)
+        return 1
+    try:
+        n_imports = con.execute("SELECT count(*) FROM import_journal").fetchall()[0][0]
+        n_actions = con.execute("SELECT count(*) FROM action").fetchall()[0][0]
+    except duckdb.Error:
+        print(f"{path} n'est pas une base du tableau de bord (tables absentes).", file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    print(f"Base prête : {path} ({n_actions} actions-années, {n_imports} imports au journal)", flush=True)
     return 0
 
 
@@ -334,6 +363,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", required=True)
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("ensure", help="préparer la base de l'application (démonstration si elle n'existe pas)")
+    p.add_argument("--db", help="chemin de la base (par défaut CDV_DB, sinon data/cdv.duckdb)")
+    p.set_defaults(func=cmd_ensure)
 
     p = sub.add_parser("init", help="créer une base vide (référentiels seulement)")
     p.add_argument("--db", required=True)

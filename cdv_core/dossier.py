@@ -323,15 +323,22 @@ def seance_pdf(con, seance, genere_le: dt.datetime | None = None) -> bytes:
                      genere_le)
 
 
-def slides_xlsx(built: list[Slide]) -> bytes:
-    """Every table of the slides in one workbook, one sheet per table (numbered in the séance's order)."""
+def slides_xlsx(built: list[Slide], filtres: str = "") -> bytes:
+    """Every table of the slides in one workbook, one sheet per table (numbered in the séance's order), each
+    sheet headed by the slide's finding, the filters and the source."""
     from cdv_core import exports
 
-    sheets = {f"{i} {sl.table_nom or sl.titre}": sl.table for i, sl in enumerate(built, start=1)
-              if sl.table is not None and not sl.table.empty}
+    sheets, entetes, formats = {}, {}, {}
+    for i, sl in enumerate(built, start=1):
+        if sl.table is None or sl.table.empty:
+            continue
+        name = f"{i} {sl.table_nom or sl.titre}"
+        sheets[name] = sl.table
+        entetes[name] = [sl.titre, f"Filtres : {filtres}" if filtres else "", sl.source]
+        formats[name] = sl.formats
     if not sheets:
         sheets = {"Aucune donnée": pd.DataFrame({"Message": ["Aucun tableau pour ces filtres."]})}
-    return exports.to_xlsx_bytes(sheets)
+    return exports.to_xlsx_bytes(sheets, entetes, formats)
 
 
 def _seance(titre: str, date_iso: str | None, slides_json: str, filtres_qs: str):
@@ -350,5 +357,7 @@ def pdf_for(con, titre: str, date_iso: str | None, slides_json: str, filtres_qs:
 
 def xlsx_for(con, slides_json: str, filtres_qs: str) -> bytes:
     """Every table of a séance's slides in one workbook, from hashable arguments."""
-    _, built = seance_slides(con, _seance("", None, slides_json, filtres_qs))
-    return slides_xlsx(built)
+    from cdv_core import slides
+
+    f, built = seance_slides(con, _seance("", None, slides_json, filtres_qs))
+    return slides_xlsx(built, slides.resume_filtres(con, f))

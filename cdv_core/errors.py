@@ -6,6 +6,8 @@ DuckDB's own errors are wrapped by `from_duckdb` so that no English message reac
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 
 
@@ -28,7 +30,9 @@ class DatabaseError(CdvError):
 def is_lock_error(exc: BaseException) -> bool:
     """Whether a DuckDB error means another process (or another configuration) holds the file."""
     text = str(exc).lower()
-    return isinstance(exc, duckdb.Error) and ("lock" in text or "different configuration" in text)
+    # "lock" as a word: a corrupt file's messages speak of "block"s, which are no lock.
+    return isinstance(exc, duckdb.Error) and (re.search(r"\block", text) is not None
+                                              or "different configuration" in text)
 
 
 def from_duckdb(exc: duckdb.Error, path: object = None) -> CdvError:

@@ -97,7 +97,7 @@ class ImportPlan:
 
     files: list[CheckedFile]
     totals: pd.DataFrame  # annee, actions and montant accordé before/after, for the years concerned
-    version: int  # data version the plan was computed on
+    version: tuple[int, str]  # data version the plan was computed on (schema.data_version)
 
     @property
     def ok(self) -> bool:
@@ -108,9 +108,10 @@ class ImportPlan:
         return any(f.counts() for f in self.files)
 
 
-def data_version(con: duckdb.DuckDBPyConnection) -> int:
-    """Highest journal number: changes with every import, undo or other journaled edit."""
-    return int(con.execute("SELECT coalesce(max(import_id), 0) FROM import_journal").fetchall()[0][0])
+def data_version(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
+    """The journal's last number and the restore token: changes with every import, undo, journaled edit or
+    restore (a plan computed before a restore is stale too)."""
+    return schema.data_version(con)
 
 
 # --------------------------------------------------------------------------- the one write path
@@ -356,7 +357,7 @@ def commit_plan(target: Target, plan: ImportPlan, actor: auth.User) -> list[impo
 
 
 def commit_import(target: Target, uploads: list[Upload], actor: auth.User,
-                  expected_version: int | None = None, max_bytes: int = MAX_BYTES) -> list[importer.ImportResult]:
+                  expected_version: tuple[int, str] | None = None, max_bytes: int = MAX_BYTES) -> list[importer.ImportResult]:
     """Check then write every file of an upload in one transaction (all or nothing), each journaled.
 
     Used by the command line (one transaction for all the files of one command). Raises AccessDenied without

@@ -288,7 +288,11 @@ def options(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
 
 def resume_filtres(con: duckdb.DuckDBPyConnection, f: Filtres) -> str:
     """The active filters in one French sentence ("Années 2016 à 2022 · Financeurs : CAF")."""
-    opts = options(con)
+    return resume_filtres_options(options(con), f)
+
+
+def resume_filtres_options(opts: dict[str, pd.DataFrame], f: Filtres) -> str:
+    """`resume_filtres` from the filter bar's options (`options(con)`), without asking the database again."""
     years = [int(y) for y in opts["annees"]["annee"]]
     names = {
         "contrat": dict(zip(opts["contrats"]["code_contrat"], opts["contrats"]["libelle"], strict=True)),

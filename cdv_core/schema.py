@@ -131,7 +131,7 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
 def data_version(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
     """What the app's cached results are keyed on: the journal's last number (changes with every import or undo)
     and the restore token (changes with every restore, even to a base whose journal ends at the same number)."""
-    last = con.execute("SELECT coalesce(max(import_id), 0) FROM import_journal").fetchone()[0]
+    last = con.execute("SELECT coalesce(max(import_id), 0) FROM import_journal").fetchall()[0][0]
     try:
         row = con.execute("SELECT valeur FROM meta WHERE cle = ?", [META_RESTAURATION]).fetchone()
     except duckdb.CatalogException:  # a read-only base of before the meta table

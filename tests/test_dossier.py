@@ -34,9 +34,12 @@ def con(demo_db_template, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def seance(con):
+def seance(con, _test_secrets):
     s = vues.Seance("COPIL du 12 décembre 2026", dt.date(2026, 12, 12), SEQUENCE, "")
-    gestion.save_seance(con, s, EDITOR, set(slides.CATALOGUE))
+    # a module fixture runs before the per-test access configuration: declare the test accounts for this write
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CDV_SECRETS", str(_test_secrets))
+        gestion.save_seance(con, s, EDITOR, set(slides.CATALOGUE))
     return vues.load_seance(con, "copil-du-12-decembre-2026")
 
 
@@ -90,20 +93,27 @@ def test_charts_are_images_of_at_least_200_dpi(pdf, con):
 
 def test_excel_export_holds_every_table_with_the_figures(con, seance):
     _, built = dossier.seance_slides(con, seance)
-    wb = openpyxl.load_workbook(io.BytesIO(dossier.slides_xlsx(built)))
+    wb = openpyxl.load_workbook(io.BytesIO(dossier.slides_xlsx(built, "Aucun filtre")))
     assert len(wb.sheetnames) == len(SEQUENCE)
     ws = wb[wb.sheetnames[2]]  # funders 2022
-    assert ws.freeze_panes == "A2"
-    header = [c.value for c in ws[1]]
+    # Each sheet says what it shows: the finding, the filters, the source; then the table.
+    assert ws["A1"].value == built[2].titre
+    assert ws["A2"].value == "Filtres : Aucun filtre"
+    assert ws["A3"].value == built[2].source
+    assert ws.freeze_panes == "A6"
+    header = [c.value for c in ws[5]]
     col = header.index("Montant accordé")
-    values = [row[col] for row in ws.iter_rows(min_row=2, values_only=True)]
+    values = [row[col] for row in ws.iter_rows(min_row=6, values_only=True)]
     assert sum(values) == pytest.approx(demo_expect.total(2022))
-    assert ws.cell(row=2, column=col + 1).number_format == '#,##0 "€"'
+    assert ws.cell(row=6, column=col + 1).number_format == '#,##0 "€"'
+    assert ws.cell(row=6, column=header.index("Part (%)") + 1).number_format == '0.0 "%"'
     evo = wb[wb.sheetnames[1]]
-    header = [c.value for c in evo[1]]
+    header = [c.value for c in evo[5]]
     col_2016 = header.index("2016")
-    assert sum(r[col_2016] for r in evo.iter_rows(min_row=2, values_only=True)) == \
+    assert sum(r[col_2016] for r in evo.iter_rows(min_row=6, values_only=True)) == \
         pytest.approx(demo_expect.total(2016))
+    # Readable sheet names: the slide's number and its table's name.
+    assert wb.sheetnames[2].startswith("3 Financements par financeur")
 
 
 def test_cell_formats_are_french():

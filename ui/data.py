@@ -11,6 +11,7 @@ import duckdb
 import streamlit as st
 
 from cdv_core import demo, errors, schema
+from cdv_core.sections import base as sections_base
 
 
 class _ReadWriteLock:
@@ -186,6 +187,11 @@ def data_version() -> tuple[int, str]:
     return _version()[1]
 
 
+def version_key() -> tuple:
+    """(database file, data version) of this script run: the key of anything cached on the data."""
+    return _version()
+
+
 def _version() -> tuple[str, tuple[int, str]]:
     version = getattr(_run, "version", None)
     if version is None or version[0] != str(demo.database_path()):
@@ -197,10 +203,17 @@ def _version() -> tuple[str, tuple[int, str]]:
 def _cached(module: str, name: str, version: tuple[str, int], args: tuple, kwargs: tuple):
     fn = getattr(importlib.import_module(module), name)
     con = cursor()
+    # A section's builder runs its queries through this same cache: sections sharing a figure query it once.
+    token = sections_base.use_query_runner(_shared)
     try:
         return fn(con, *args, **dict(kwargs))
     finally:
+        sections_base.reset_query_runner(token)
         con.close()
+
+
+def _shared(fn: Callable, *args, **kwargs):
+    return _cached(fn.__module__, fn.__name__, _version(), args, tuple(sorted(kwargs.items())))
 
 
 def q(fn: Callable, *args, **kwargs):

@@ -7,7 +7,7 @@ import streamlit as st
 from cdv_core import queries
 from cdv_core.filters import Filtres
 from cdv_core.formats import LIBELLES
-from ui.data import q
+from ui.data import q, version_key
 
 # Multi-valued filters: URL parameter = Filtres field = session key suffix.
 MULTI = ("communes", "qpv", "piliers", "thematiques", "financeurs", "nature", "statut", "porteur_type",
@@ -38,8 +38,15 @@ def _keep_widgets() -> None:
 
 
 def _options() -> dict:
+    """The filter bar's options, built once per data version and shared by every session (read-only)."""
+    return _options_of(version_key())
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _options_of(version: tuple[str, int]) -> dict:
     opts = q(queries.options)
     return {
+        "_frames": opts,
         "annees": [int(y) for y in opts["annees"]["annee"]],
         "contrat": dict(zip(opts["contrats"]["code_contrat"],
                             opts["contrats"]["libelle"] + " — " + opts["contrats"]["generation"], strict=True)),
@@ -207,5 +214,6 @@ def is_default(f: Filtres, years: list[int]) -> bool:
 
 
 def summary(f: Filtres) -> str:
-    """Active filters in one French sentence ("Années 2016 à 2022 · Financeurs : CAF")."""
-    return q(queries.resume_filtres, f)
+    """Active filters in one French sentence ("Années 2016 à 2022 · Financeurs : CAF"), from the options already
+    read for the filter bar (no query)."""
+    return queries.resume_filtres_options(_options()["_frames"], f)

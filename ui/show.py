@@ -40,6 +40,18 @@ def column_config(sec: Section, df: pd.DataFrame | None = None) -> dict:
             config[name] = st.column_config.NumberColumn(name, format="%.1f")
         elif kind == "annee":
             config[name] = st.column_config.NumberColumn(name, format="%d")
+        elif kind == "euros1":
+            config[name] = st.column_config.NumberColumn(name, format="%.1f €")
+        elif kind == "pourcent0":
+            config[name] = st.column_config.NumberColumn(name, format="%.0f %%")
+        elif kind == "evolution_pct":
+            config[name] = st.column_config.NumberColumn(name, format="%+.1f %%")
+        elif kind == "ecart":
+            config[name] = st.column_config.NumberColumn(name, format="%+.1f")
+        elif kind == "texte_large":
+            config[name] = st.column_config.TextColumn(name, width="large")
+        elif kind and kind.startswith("%"):  # a printf format of its own ("%.1f %" for an indicator)
+            config[name] = st.column_config.NumberColumn(name, format=kind)
     return config
 
 
@@ -78,23 +90,53 @@ def chart(sec: Section, key: str, on_select=None, height: int | None = None):
     return None
 
 
-def notes(sec: Section) -> None:
+def notes(sec: Section, source: bool = True) -> None:
     for n in sec.notes:
         layout.note(n)
-    if sec.source:
+    if sec.source and source:
         layout.note(sec.source)
 
 
-def section(sec: Section, key: str, *, heading: bool = True, figures: bool = True, on_select=None,
-            column_config_: dict | None = None, table_height: int | None = None):
-    """A page block: headline (subheader), key figures, chart with its table one tab away, notes and source.
+# In a headline sentence, the characters that would turn data (a name, a label) into markup: emphasis, code, links,
+# HTML, LaTeX, tables. Punctuation of the sentence itself (parentheses, +, :, .) stays as written.
+_MARKUP = "\\`*_[]<>#|~$"
+
+
+def texte_titre(text: str) -> str:
+    """A headline built from data, shown literally without escaping the sentence's own punctuation."""
+    text = " ".join(str(text).split("\n"))
+    return "".join("\\" + ch if ch in _MARKUP else ch for ch in text)
+
+
+def heading(sec: Section, level: str | bool = "subheader", container=None) -> None:
+    """The section's headline as a page title, header, subheader, small heading (`h4`) or bold line (`gras`)."""
+    where = container or st
+    titre = texte_titre(sec.titre)  # data (names, labels) in the sentence shown literally
+    if level in (True, "subheader"):
+        where.subheader(titre, anchor=False)
+    elif level == "title":  # page titles and fiche headers keep their anchor, as before the section model
+        where.title(titre)
+    elif level == "header":
+        where.header(titre)
+    elif level == "h4":
+        where.markdown(f"#### {titre}")
+    elif level == "gras":
+        where.markdown(f"**{titre}**")
+
+
+def section(sec: Section, key: str, *, heading: bool | str = True, figures: bool = True, on_select=None,
+            column_config_: dict | None = None, table_height: int | None = None, source: bool = True,
+            chart_key: str | None = None, **table_kwargs):
+    """A page block: headline (subheader, or the `heading` level), key figures, the intro notes, the chart with
+    its table one tab away, notes and source (`source=False`: not repeated on a page that has it elsewhere).
 
     Returns the chart's selection event when `on_select` is given.
     """
-    if heading:
-        st.subheader(layout.texte(sec.titre), anchor=False)
+    _heading(sec, heading)
     if figures:
         chiffres(sec)
+    for n in sec.intro:
+        layout.note(n)
     event = None
     if sec.vide:
         layout.empty(sec.vide)
@@ -102,17 +144,22 @@ def section(sec: Section, key: str, *, heading: bool = True, figures: bool = Tru
         if sec.table is not None:
             t1, t2 = st.tabs([":material/bar_chart: Graphique", ":material/table: Tableau"])
             with t1:
-                event = chart(sec, f"chart_{key}", on_select=on_select)
+                event = chart(sec, chart_key or f"chart_{key}", on_select=on_select)
             with t2:
                 layout.table(sec.table, sec.table_nom or sec.titre, key,
-                             column_config_ or column_config(sec), height=table_height)
+                             column_config_ or column_config(sec), height=table_height, **table_kwargs)
         else:
-            event = chart(sec, f"chart_{key}", on_select=on_select)
+            event = chart(sec, chart_key or f"chart_{key}", on_select=on_select)
     elif sec.table is not None:
         layout.table(sec.table, sec.table_nom or sec.titre, key, column_config_ or column_config(sec),
-                     height=table_height)
-    notes(sec)
+                     height=table_height, **table_kwargs)
+    notes(sec, source)
     return event
+
+
+def _heading(sec: Section, level: str | bool) -> None:
+    if level:
+        heading(sec, level)
 
 
 SLIDE_CSS = """

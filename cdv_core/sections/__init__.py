@@ -24,6 +24,9 @@ from cdv_core.sections.base import (  # noqa: F401
 # isort: off
 from cdv_core.sections import vue_ensemble  # noqa: F401, E402
 from cdv_core.sections import enquetes  # noqa: F401, E402
+from cdv_core.sections import financeurs  # noqa: F401, E402
+from cdv_core.sections import piliers  # noqa: F401, E402
+from cdv_core.sections import quartiers  # noqa: F401, E402
 from cdv_core.sections import engagements  # noqa: F401, E402
 from cdv_core.sections import a_propos  # noqa: F401, E402
 from cdv_core.sections import porteurs  # noqa: F401, E402

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,10 @@ KIND_LABELS = {"programmation": "programmation", "financements": "financements",
 NO_ACTION = "Aucune action ne correspond aux filtres choisis."
 
 # How a table column is shown (page, PDF, Excel): a column not listed is guessed from its name.
-FORMATS = ("euros", "euros2", "pourcent", "nombre", "decimal", "texte", "annee")
+FORMATS = ("euros", "euros2", "pourcent", "nombre", "decimal", "texte", "annee",
+           # the pages' finer formats: 12,3 € ; 12 % ; +12,5 % ; +1,5 (points) ; a wide text column
+           "euros1", "pourcent0", "evolution_pct", "ecart", "texte_large")
+# (a value starting with "%" is a printf format of its own, e.g. "%.1f %" for an indicator in %)
 
 
 @dataclass
@@ -58,6 +62,7 @@ class Section:
     vide: str | None = None  # a sentence shown instead of the chart when there is nothing to show
     params: dict = field(default_factory=dict)
     formats: dict[str, str] = field(default_factory=dict)
+    intro: list[str] = field(default_factory=list)  # notes a page shows between the headline and the chart
 
     def __post_init__(self) -> None:
         # Builders may hand (label, value) pairs and Altair charts: kept as plain data, so a cached section
@@ -121,18 +126,44 @@ def slide_types() -> dict[str, SectionType]:
     return {k: v for k, v in CATALOGUE.items() if v.slide}
 
 
+# --- queries shared by the sections of a page --------------------------------------------------------------
+
+# How a builder runs a query function of cdv_core: directly by default (tests, CLI, dossier). While the app
+# builds a section it installs its cache (ui.data), so that the sections of one page asking for the same figures
+# run each query once. A context variable: it never leaks to another thread or to a build outside the app.
+_query_runner: ContextVar[Callable | None] = ContextVar("cdv_query_runner", default=None)
+
+
+def use_query_runner(runner: Callable | None) -> Token:
+    """Install `runner(fn, *args, **kwargs)` (returns `fn(con, *args, **kwargs)`, cached) for this context;
+    give the returned token to `reset_query_runner`."""
+    return _query_runner.set(runner)
+
+
+def reset_query_runner(token: Token) -> None:
+    _query_runner.reset(token)
+
+
+def query(con: duckdb.DuckDBPyConnection, fn: Callable, *args, **kwargs):
+    """`fn(con, *args, **kwargs)`, through the app's cache when one is installed (arguments hashable by value)."""
+    runner = _query_runner.get()
+    if runner is not None:
+        return runner(fn, *args, **kwargs)
+    return fn(con, *args, **kwargs)
+
+
 # --- rules shared by the builders (written once) ----------------------------------------------------------
 
 
 def annees_disponibles(con: duckdb.DuckDBPyConnection, f: Filtres) -> list[int]:
     """Years with at least one action for the filters."""
-    df = queries.aggregate(con, f, ("annee",))
+    df = query(con, queries.aggregate, f, ("annee",))
     return [int(y) for y, n in zip(df["annee"], df["nb_actions"], strict=True) if n]
 
 
 def annee_par_defaut(con: duckdb.DuckDBPyConnection, f: Filtres) -> int | None:
     """Last year whose actions are mostly decided (the rule every page and slide follows)."""
-    return queries.annee_decidee(con, f)
+    return query(con, queries.annee_decidee, f)
 
 
 def annee_affichee(con: duckdb.DuckDBPyConnection, f: Filtres, choisie: int | None) -> int | None:
@@ -150,6 +181,13 @@ def annee_reference(years: list[int], annee_: int, choisie: int | None = None) -
     if choisie in years and choisie != annee_:
         return int(choisie)
     return 2016 if 2016 in years and annee_ != 2016 else years[0]
+
+
+def choix_reference(years: list[int], annee_: int, anterieures: bool = False) -> list[int]:
+    """The years a comparison may start from: the others (only the earlier ones when `anterieures` and there
+    are some), else the year itself."""
+    earlier = [y for y in years if y < annee_] if anterieures else []
+    return earlier or [y for y in years if y != annee_] or list(years)
 
 
 def annee_en_cours() -> int:

@@ -14,15 +14,19 @@ from cdv_core.sections.base import (
     FUNDING_SOURCES,
     NO_ACTION,
     SPLIT_NOTE,
+    Chiffre,
     Section,
     annee_affichee,
     annee_de_croissance,
     annee_en_cours,
     annee_reference,
+    annees_disponibles,
     bars_height,
+    choix_reference,
     empty,
     libelle_annee,
     note_annee,
+    query,
     register,
     source,
     titre_evolution,
@@ -251,3 +255,138 @@ def fiche_qpv(con, f: Filtres, annee: int | None = None, qpv: str | None = None,
                  source(con, FUNDING_SOURCES, (annee,)), [SPLIT_NOTE],
                  vide=None if not pil.empty else "Aucun financement accordé cette année-là.",
                  params={"annee": annee, "qpv": qpv})
+
+
+# --- the overview page (vue d'ensemble): its title and figures, funders per year, pillars, quartiers ---------
+
+NO_ACTION_PAGE = ("Aucune action ne correspond aux filtres choisis. Élargissez la sélection ou réinitialisez les "
+                  "filtres.")
+CLIC_PILIER = "clic_pilier"
+
+
+@register("ve_annees", "Années de la vue d'ensemble", ("annee", "annee_ref"))
+def ve_annees(con, f: Filtres, annee: int | None = None, annee_ref: int | None = None, **_) -> Section:
+    """The years with actions, the year shown (chosen, else the default rule) and the reference year."""
+    years = annees_disponibles(con, f)
+    if not years:
+        return empty("ve_annees", "Vue d'ensemble", NO_ACTION_PAGE)
+    default = annee_affichee(con, f, None)
+    annee = annee if annee in years else default
+    if annee is None:
+        annee = years[-1]
+    refs = choix_reference(years, annee)
+    return Section("ve_annees", "Vue d'ensemble", params={
+        "annees": years, "annee": annee, "defaut": default, "references": refs,
+        "annee_ref": annee_reference(refs, annee, annee_ref)})
+
+
+@register("ve_entete", "Vue d'ensemble : chiffres clés", ("annee", "annee_ref"))
+def ve_entete(con, f: Filtres, annee: int | None = None, annee_ref: int | None = None, **_) -> Section:
+    """The change since the reference year and the year's amount in the title; the headline figures."""
+    ctx = ve_annees(con, f, annee, annee_ref)
+    if ctx.vide:
+        return ctx
+    annee, annee_ref = ctx.params["annee"], ctx.params["annee_ref"]
+    k = query(con, queries.kpis, f.with_(annees=(annee,)))
+    evo = query(con, queries.evolution, f, annee, annee_ref)
+    pct = evo["evolution_pct"]
+    if pct is None:
+        titre = f"En {annee}, {fmt.euros(k['montant_accorde'])} accordés à {fmt.nombre(k['nb_actions'])} actions"
+    else:
+        sens = "augmenté" if pct >= 0 else "baissé"
+        titre = (f"Les financements ont {sens} de {fmt.pourcent(abs(pct), 0)} entre {annee_ref} et {annee}"
+                 f" : {fmt.euros(k['montant_accorde'])} accordés en {annee}")
+    chiffres = [
+        Chiffre(f"Montant accordé {annee}", fmt.euros(k["montant_accorde"]),
+                delta=None if pct is None else f"{fmt.pourcent(pct, 1, signe=True)} par rapport à {annee_ref}"
+                .replace("−", "-"),
+                aide="Somme des montants accordés par tous les financeurs aux actions retenues par les filtres."),
+        Chiffre("Actions financées", fmt.nombre(k["nb_actions"])),
+        Chiffre("Porteurs de projet", fmt.nombre(k["nb_porteurs"])),
+        Chiffre("Quartiers concernés", fmt.nombre(k["nb_qpv"])),
+        Chiffre("Crédits spécifiques", fmt.pourcent(k["part_specifique"]),
+                aide=f"Crédits de la politique de la ville : {fmt.euros(k['montant_specifique'])} ; "
+                     f"droit commun : {fmt.euros(k['montant_droit_commun'])}."),
+    ]
+    return Section("ve_entete", titre, chiffres, source=source(con, FUNDING_SOURCES, (annee_ref, annee)),
+                   params={"annee": annee, "annee_ref": annee_ref})
+
+
+@register("ve_financeurs", "Financements par année et par financeur")
+def ve_financeurs(con, f: Filtres, **_) -> Section:
+    """Granted amounts per year and funder, first and last years' totals in a note."""
+    by_year = query(con, queries.aggregate, f, ("annee",))
+    by_year = by_year[by_year["nb_actions"] > 0]
+    if by_year.empty:
+        return empty("ve_financeurs", "Financements par année et par financeur", NO_ACTION)
+    years = [int(y) for y in by_year["annee"]]
+    first, last = years[0], years[-1]
+    tot_first = float(by_year.loc[by_year["annee"] == first, "montant_accorde"].sum())
+    tot_last = float(by_year.loc[by_year["annee"] == last, "montant_accorde"].sum())
+    intro = ([f"{fmt.euros(tot_first)} en {first}, {fmt.euros(tot_last)} en {last}."]
+             if tot_first and first != last else [])
+    fin = query(con, queries.par_annee_financeur, f)
+    fin = fin.assign(financeur_libelle=fin["financeur_libelle"].fillna(fin["financeur"]))
+    chart = charts.stacked_by_year(fin, "financeur_libelle", "Financeur")
+    table = (fin.pivot_table(index="financeur_libelle", columns="annee", values="montant_accorde",
+                             aggfunc="sum", fill_value=0).reset_index()
+             .rename(columns={"financeur_libelle": "Financeur"}))
+    table.columns = [str(c) for c in table.columns]
+    return Section("ve_financeurs", f"Financements par année et par financeur, de {first} à {last}", chart=chart,
+                   table=table, table_nom="Financements par année et financeur",
+                   source=source(con, FUNDING_SOURCES, tuple(years)), intro=intro,
+                   formats={str(y): "euros" for y in years})
+
+
+@register("ve_piliers", "Répartition par pilier (cliquable)", ("annee",))
+def ve_piliers(con, f: Filtres, annee: int | None = None, **_) -> Section:
+    """The pillars' bars of the overview: a click on one narrows the dashboard to it."""
+    annee = annee_affichee(con, f, annee)
+    pil = query(con, queries.par_pilier, f.with_(annees=(annee,))) if annee else pd.DataFrame()
+    pil = pil[pil["montant_accorde"] > 0] if not pil.empty else pil
+    if pil.empty:
+        return empty("ve_piliers", f"Répartition par pilier en {annee}",
+                     f"Aucun financement accordé en {annee} pour ces filtres.", {"annee": annee})
+    pil = pil.assign(pilier_libelle=pil["pilier_libelle"].fillna(pil["pilier"]))
+    top = pil.iloc[0]
+    titre = f"En {annee}, « {top['pilier_libelle']} » reçoit {fmt.pourcent(top['part'], 0)} des financements"
+    chart = charts.horizontal_bars(pil, "pilier_libelle", "montant_accorde", selection=CLIC_PILIER)
+    table = pil[["pilier_libelle", "montant_accorde", "part", "nb_actions"]].rename(columns={
+        "pilier_libelle": "Pilier", "montant_accorde": "Montant accordé", "part": "Part (%)",
+        "nb_actions": "Actions"})
+    return Section("ve_piliers", titre, chart=chart, table=table, table_nom=f"Financements par pilier {annee}",
+                   source=source(con, FUNDING_SOURCES, (annee,)),
+                   notes=["Cliquez sur un pilier pour filtrer tout le tableau de bord sur ce pilier."],
+                   formats={"Montant accordé": "euros", "Part (%)": "pourcent", "Actions": "texte"},
+                   params={"annee": annee, "selection": CLIC_PILIER,
+                           "codes": dict(zip(pil["pilier_libelle"], pil["pilier"], strict=True))})
+
+
+@register("ve_quartiers", "Financements par quartier (carte et tableau)", ("annee",))
+def ve_quartiers(con, f: Filtres, annee: int | None = None, **_) -> Section:
+    """The quartier that receives the most in the title; every quartier in the table (the page draws the map)."""
+    annee = annee_affichee(con, f, annee)
+    per = query(con, queries.par_qpv, f.with_(annees=(annee,))) if annee else pd.DataFrame()
+    per = per[per["montant_accorde"] > 0] if not per.empty else per
+    if per.empty:
+        return empty("ve_quartiers", f"Financements par quartier en {annee}",
+                     "Aucun quartier ne reçoit de financement pour ces filtres.", {"annee": annee})
+    top = per.iloc[0]
+    titre = f"En {annee}, le quartier {top['nom_qpv']} reçoit le plus : {fmt.euros(top['montant_accorde'])}"
+    contours = set(query(con, queries.qpv_contours)["code_qpv"])
+    without = per[~per["code_qpv"].isin(contours)]
+    notes = []
+    if not without.empty:
+        notes.append(f"Sans contour sur la carte ({len(without)}) : "
+                     + ", ".join(f"{n} ({c})" for n, c in zip(without["nom_qpv"], without["code_qpv"], strict=True))
+                     + ".")
+    notes.append(SPLIT_NOTE)
+    table = per[["nom_qpv", "code_qpv", "montant_accorde", "nb_actions", "population",
+                 "montant_par_habitant"]].rename(columns={
+        "nom_qpv": "Quartier", "code_qpv": "Code", "montant_accorde": "Montant accordé", "nb_actions": "Actions",
+        "population": "Population", "montant_par_habitant": "€ par habitant"})
+    return Section("ve_quartiers", titre, table=table, table_nom=f"Financements par quartier {annee}",
+                   source=source(con, FUNDING_SOURCES, (annee,)), notes=notes,
+                   formats={"Montant accordé": "euros", "€ par habitant": "euros1", "Population": "nombre",
+                            "Actions": "texte"},
+                   params={"annee": annee, "sans_contour": len(without) == len(per)})

@@ -25,8 +25,9 @@ def caf_2022() -> tuple[int, int]:
 @pytest.mark.e2e
 def test_bookmarked_url_filtered_on_one_signatory(streamlit_server, page):
     n, marche = caf_2022()
-    goto_app(page, streamlit_server)  # see test_quartiers_e2e: a deep link as very first request of a server
-    goto_app(page, f"{streamlit_server}/engagements?annee=2022&signataire=caf")
+    # The server's first run builds the demo database: on a loaded machine it takes minutes, not seconds.
+    goto_app(page, streamlit_server, timeout=480_000)  # see test_quartiers_e2e: the root first, then the link
+    goto_app(page, f"{streamlit_server}/engagements?annee=2022&signataire=caf", timeout=300_000)
     title = page.get_by_role("heading", level=1).first
     title.wait_for(timeout=60_000)
     text = title.inner_text().replace("\u00a0", " ")

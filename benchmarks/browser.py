@@ -1,0 +1,269 @@
+"""Browser benchmark: a real `streamlit run` on the demo database, driven by Playwright in Debian's chromium.
+
+    python benchmarks/browser.py [--runs 5] [--port 8765]
+    python benchmarks/browser.py --memoire benchmarks/out/national.duckdb   # 3 sessions at national scale
+
+Prints, as figures to read (never assertions):
+- the first page after the server starts (database already built), from the request to the complete render;
+- for each page, the median complete-render time of a deep link opened in a fresh browser context (a link
+  pasted in a new tab): the script finished, every visible chart drawn;
+- the median time from an action to the complete render for a filter change (sidebar), a fiche opened
+  (Quartiers) and a slide changed (presentation mode);
+- with `--memoire DB`: the server's memory with three sessions open on that database (overview, Financeurs,
+  Quartiers), each page completely rendered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CHROMIUM = os.environ.get("CDV_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+PAGES = {
+    "Vue d'ensemble": "/vue-ensemble",
+    "Quartiers": "/quartiers",
+    "Piliers": "/piliers",
+    "Financeurs": "/financeurs",
+    "Enquêtes": "/enquetes",
+    "Présentation": "/presentation?slide=2",
+}
+
+# Complete: connected, the script finished, a title drawn, every visible chart drawn (canvas or svg), no skeleton.
+COMPLETE_JS = """
+() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app) return false;
+  const conn = app.getAttribute('data-test-connection-state');
+  if (conn !== null && conn !== 'CONNECTED') return false;
+  const state = app.getAttribute('data-test-script-state');
+  if (state !== null && state !== 'notRunning') return false;
+  if (document.querySelector('[data-testid="stStatusWidgetRunningIcon"]')) return false;
+  if (document.querySelector('[data-testid="stSkeleton"]')) return false;
+  if (!document.querySelector('h1, .cdv-pres-title')) return false;
+  for (const c of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) {
+    if (c.offsetParent === null) continue;
+    if (!c.querySelector('canvas, svg')) return false;
+  }
+  return true;
+}
+"""
+
+
+def _text(page, selector: str) -> str:
+    loc = page.locator(selector)
+    return loc.first.inner_text() if loc.count() else ""
+
+
+def wait_complete(page, timeout_ms: int = 600_000) -> None:
+    page.wait_for_function(COMPLETE_JS, timeout=timeout_ms, polling=50)
+
+
+def wait_changed(page, selector: str, before: str, timeout_ms: int = 600_000) -> None:
+    """Until the text of `selector` differs from `before`, then until the render is complete."""
+    page.wait_for_function(
+        "([sel, before]) => { const e = document.querySelector(sel); return e && e.innerText !== before; }",
+        arg=[selector, before], timeout=timeout_ms, polling=50)
+    wait_complete(page, timeout_ms)
+
+
+def start_server(db: Path, port: int, preload: bool = False) -> subprocess.Popen:
+    """`streamlit run app.py` (or scripts/serve.py, which imports the app's modules first, as scripts/run.sh)."""
+    env = dict(os.environ, CDV_DB=str(db), PYTHONUNBUFFERED="1")
+    log = open(Path(tempfile.gettempdir()) / f"cdv_bench_{port}.log", "wb")
+    command = ["scripts/serve.py"] if preload else ["-m", "streamlit", "run", "app.py"]
+    proc = subprocess.Popen(
+        [sys.executable, *command, "--server.port", str(port), "--server.address",
+         "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/_stcore/health"
+    for _ in range(600):
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.read().decode().strip() == "ok":
+                    return proc
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("le serveur ne répond pas")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def fresh(browser, base: str, path: str, size=(1920, 1080)) -> tuple[float, object, object]:
+    """A link opened in a fresh context: seconds to the complete render, the context and the page."""
+    ctx = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="fr-FR")
+    page = ctx.new_page()
+    t0 = time.perf_counter()
+    page.goto(base + path, wait_until="commit")
+    wait_complete(page)
+    return time.perf_counter() - t0, ctx, page
+
+
+def med(values: list[float]) -> str:
+    return f"{statistics.median(values):5.2f} s (min {min(values):.2f}, max {max(values):.2f}, n={len(values)})"
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of a process and its children, in MB (Linux /proc)."""
+    now = peak = 0.0
+    pids = [pid] + [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    for p in pids:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                now += int(line.split()[1]) / 1024
+            elif line.startswith("VmHWM:"):
+                peak += int(line.split()[1]) / 1024
+    return now, peak
+
+
+def memory(db: Path, port: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    proc = start_server(db, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            contexts = []
+            for path in ("/vue-ensemble", "/financeurs", "/quartiers"):
+                took, ctx, _page = fresh(browser, base, path)
+                contexts.append(ctx)
+                now, peak = rss_mb(proc.pid)
+                print(f"  session {len(contexts)} ({path}, rendue en {took:.1f} s) : serveur {now:.0f} Mo "
+                      f"(pic {peak:.0f} Mo)", flush=True)
+            now, peak = rss_mb(proc.pid)
+            print(f"Mémoire du serveur avec 3 sessions ouvertes : {now:.0f} Mo (pic {peak:.0f} Mo)")
+            for ctx in contexts:
+                ctx.close()
+            browser.close()
+    finally:
+        stop_server(proc)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--db", help="demo database to copy (built with `python -m cdv_core ensure` if absent)")
+    parser.add_argument("--memoire", help="database (national scale) for the memory measure with 3 sessions")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    if args.memoire:
+        print(f"Machine : {os.cpu_count()} cœurs ; base {args.memoire}", flush=True)
+        memory(Path(args.memoire), args.port)
+        return
+
+    work = Path(tempfile.mkdtemp(prefix="cdv_bench_"))
+    db = work / "demo.duckdb"
+    if args.db:
+        shutil.copy(args.db, db)
+    else:
+        subprocess.run([sys.executable, "-m", "cdv_core", "ensure", "--db", str(db)], cwd=ROOT, check=True)
+    print(f"Machine : {os.cpu_count()} cœurs ; chromium {CHROMIUM} ; base de démonstration {db}", flush=True)
+    base = f"http://127.0.0.1:{args.port}"
+    results: dict[str, list[float]] = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        # First page after the server starts (the base already built), as a person's first visit.
+        firsts, firsts_preload = [], []
+        for attempt in range(max(1, args.runs // 2)):
+            proc = start_server(db, args.port, preload=True)  # as scripts/run.sh starts it
+            try:
+                took, ctx, _page = fresh(browser, base, "/")
+                firsts_preload.append(took)
+                print(f"  première page (scripts/serve.py) : {took:.2f} s", flush=True)
+                ctx.close()
+            finally:
+                stop_server(proc)
+            proc = start_server(db, args.port)
+            try:
+                took, ctx, _page = fresh(browser, base, "/")
+                firsts.append(took)
+                print(f"  première page (streamlit run) : {took:.2f} s", flush=True)
+                ctx.close()
+                if attempt == 0:
+                    # Deep links, each in a fresh context (the server warm, as for the next visitors).
+                    for name, path in PAGES.items():
+                        fresh(browser, base, path)[1].close()  # one visit first: Python modules imported
+                        for _run in range(args.runs):
+                            took, ctx, _page = fresh(browser, base, path)
+                            results.setdefault(f"Lien direct — {name}", []).append(took)
+                            print(f"  lien direct {name} : {took:.2f} s", flush=True)
+                            ctx.close()
+                    interactions(browser, base, args.runs, results)
+            finally:
+                stop_server(proc)
+        browser.close()
+    print(f"\nPremière page après le démarrage du serveur (scripts/run.sh) : {med(firsts_preload)}")
+    print(f"Première page après `streamlit run app.py` seul : {med(firsts)}")
+    print("\nTemps jusqu'au rendu complet (médiane) :")
+    for name, values in results.items():
+        print(f"  {name:<45} {med(values)}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def interactions(browser, base: str, runs: int, results: dict[str, list[float]]) -> None:
+    """A filter change, a fiche opened, a slide changed: from the action to the complete render."""
+    # Filter change: a funder added then removed in the sidebar, on each dashboard page.
+    for name, path in (("Vue d'ensemble", "/vue-ensemble"), ("Financeurs", "/financeurs"),
+                       ("Piliers", "/piliers"), ("Quartiers", "/quartiers")):
+        _, ctx, page = fresh(browser, base, path)
+        funders = ["CAF", "Région", "Département", "Europe (FSE, FEDER)", "ARS", "Communes", "Intercommunalité (EPCI)"]
+        for i in range(runs):
+            before = _text(page, ".cdv-filters")
+            box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]', has_text="Financeurs")
+            box.locator("input").click()
+            t0 = time.perf_counter()
+            page.keyboard.type(funders[i % len(funders)])
+            page.keyboard.press("Enter")
+            wait_changed(page, ".cdv-filters", before)
+            results.setdefault(f"Changement de filtre — {name}", []).append(time.perf_counter() - t0)
+            page.keyboard.press("Escape")
+        ctx.close()
+    # A fiche opened: another quartier chosen in the selectbox of the fiche.
+    _, ctx, page = fresh(browser, base, "/quartiers")
+    for i in range(runs):
+        before = _text(page, "h2")
+        select = page.locator('[data-testid="stSelectbox"]', has_text="Quartier affiché dans la fiche")
+        select.click()
+        options = page.locator('[role="option"]')
+        options.first.wait_for()
+        t0 = time.perf_counter()
+        options.nth((i * 3 + 1) % max(1, options.count())).click()
+        wait_changed(page, "h2", before)
+        results.setdefault("Ouverture d'une fiche quartier", []).append(time.perf_counter() - t0)
+    ctx.close()
+    # A slide changed in presentation mode (next slide button).
+    _, ctx, page = fresh(browser, base, "/presentation?slide=1")
+    for _ in range(min(runs, 4)):
+        before = _text(page, ".cdv-slide-number")
+        t0 = time.perf_counter()
+        page.locator('[data-testid="stButton"]', has_text="Suivante").first.click()
+        wait_changed(page, ".cdv-slide-number", before)
+        results.setdefault("Diapositive suivante", []).append(time.perf_counter() - t0)
+    ctx.close()
+
+
+if __name__ == "__main__":
+    main()
