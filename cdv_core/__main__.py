@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from cdv_core import auth, demo, errors, exports, gestion, importer, queries, schema
 from cdv_core.errors import CdvError
@@ -136,6 +137,29 @@ def _parse_where(parser, items: list[str]) -> dict[str, tuple]:
     return {k: tuple(v) for k, v in where.items()}
 
 
+def _with_labels(con, df, dims: list[str]):
+    """`df` with each dimension's codes replaced by their labels (the code itself when it has none)."""
+    from cdv_core.formats import LIBELLES
+
+    names: dict[str, dict] = {}
+    for dim in dims:
+        if dim in ("pilier", "thematique", "qpv", "contrat", "commune", "financeur"):
+            ref = queries.libelles(con, dim)
+            names[dim] = dict(zip(ref[dim], ref[f"{dim}_libelle"], strict=True))
+        elif dim == "theme":
+            names[dim] = dict(con.execute("SELECT DISTINCT theme_code, theme_libelle FROM thematique "
+                                          "WHERE theme_code IS NOT NULL").fetchall())
+        elif dim in ("statut", "nature", "section", "porteur_type"):
+            names[dim] = LIBELLES
+        elif dim == "nouvelle":
+            names[dim] = {True: "oui", False: "non"}
+    df = df.copy()
+    for dim, mapping in names.items():
+        df[dim] = [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else mapping.get(v, v)
+                   for v in df[dim]]
+    return df
+
+
 def cmd_summary(args, parser) -> int:
     dims = [d.strip() for d in args.by.split(",") if d.strip()]
     bad = [d for d in dims if d not in queries.DIMENSIONS]
@@ -147,6 +171,8 @@ def cmd_summary(args, parser) -> int:
     con = schema.connect_read(args.db)
     try:
         df = queries.aggregate(con, Filtres(), dims, extra_where=where)
+        if args.labels:
+            df = _with_labels(con, df, dims)
     finally:
         con.close()
     writer = _csv_out()
@@ -345,7 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summary", help="totaux en CSV")
     p.add_argument("--db", required=True)
     p.add_argument("--by", required=True)
-    p.add_argument("--where", action="append")
+    p.add_argument("--where", action="append", help="DIM=VALEUR[,VALEUR…], ex. --where contrat=CN06202I")
+    p.add_argument("--labels", action="store_true",
+                   help="libellés au lieu des codes pour chaque dimension (ex. Santé pour la thématique)")
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("engagements", help="où en est chaque engagement une année donnée, en CSV")

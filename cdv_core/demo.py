@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from cdv_core import importer, schema
+from cdv_core import contours, importer, nomenclatures, schema
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
@@ -58,17 +57,41 @@ def load_referentiels(con: duckdb.DuckDBPyConnection) -> None:
             ("taux_chomage", "Taux de chômage", "%"),
             ("part_moins_25", "Part des moins de 25 ans", "%"),
         ], columns=["code", "libelle", "unite"]))
-        for path in sorted(GEO_DIR.glob("*.geojson")):
-            features = json.loads(path.read_text(encoding="utf-8"))["features"]
-            for key, table in (("code_qpv", "qpv_contour"), ("code_insee", "commune_contour")):
-                rows = [(f["properties"][key], json.dumps(f["geometry"])) for f in features
-                        if f.get("geometry") and f["properties"].get(key)]
-                if rows:
-                    _insert(con, table, pd.DataFrame(rows, columns=[key, "geojson"]))
+        load_contours(con)
+        load_nomenclatures(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+# Shipped contours (data/geo, see data/SOURCES.md): file, level, code property, name property.
+SHIPPED_CONTOURS = (
+    ("departements_france.geojson", "departement", "code", "nom"),
+    ("communes_call.geojson", "commune", "code_insee", "nom"),
+    ("communes_qpv2024_france.geojson", "commune", "code_insee", "nom"),
+    ("qpv2024_france.geojson", "qpv", "code_qpv", "nom_qpv"),
+)
+
+
+def load_contours(con: duckdb.DuckDBPyConnection) -> None:
+    """The shipped contours (QPV 2024 of all France, communes hosting one, départements) into `contour`."""
+    for name, niveau, key, name_key in SHIPPED_CONTOURS:
+        path = GEO_DIR / name
+        if path.exists():
+            _insert(con, "contour", contours.shipped_frame(path, niveau, key, name_key, f"data/geo/{name}"))
+
+
+def load_nomenclatures(con: duckdb.DuckDBPyConnection) -> None:
+    """The 2020-2023 thématique nomenclature (beside the current one), the default thématique -> pilier
+    correspondence (the "Non ventilé" pillar is in piliers.csv)."""
+    _insert(con, "thematique", nomenclatures.former_frame())
+    corr = _csv(nomenclatures.CORRESPONDANCE_FILE)  # contrat '' = every contract of the generation
+    con.register("_ref", corr)
+    try:
+        con.execute("INSERT OR REPLACE INTO thematique_pilier BY NAME SELECT * FROM _ref")
+    finally:
+        con.unregister("_ref")
 
 
 def _insert_plain(con, table: str, df: pd.DataFrame) -> None:
@@ -117,7 +140,34 @@ def ensure_database(path: str | Path) -> Path:
     path = Path(path)
     if not path.exists():
         new_database(path, demo=True)
+    else:
+        con = schema.connect(path)
+        try:
+            upgrade(con)
+        finally:
+            con.close()
     return path
+
+
+def upgrade(con: duckdb.DuckDBPyConnection) -> None:
+    """A database built before the national contours and the 2020-2023 nomenclature gets them, once.
+
+    Its existing rows are left as they are (a thématique already stored is never re-read)."""
+    missing_geo = not con.execute("SELECT count(*) FROM contour WHERE source LIKE 'data/geo/%'").fetchone()[0]
+    missing_nom = not con.execute("SELECT count(*) FROM thematique_pilier").fetchone()[0]
+    if not (missing_geo or missing_nom):
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if missing_geo:
+            load_contours(con)
+        if missing_nom:
+            load_nomenclatures(con)
+            _insert(con, "pilier", _csv("piliers.csv").query("code == 'non_ventile'"))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def database_path() -> Path:

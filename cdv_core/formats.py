@@ -228,6 +228,132 @@ THEMATIQUES = FileKind(
     ),
 )
 
+GENERATIONS = ("2015-2023", "2024-2030")
+
+THEMATIQUES_PILIERS = FileKind(
+    code="thematiques_piliers",
+    libelle="Correspondance thématique → pilier (par génération de contrats)",
+    key=("generation", "contrat", "thematique"),
+    referentiel=True,
+    description="Le pilier (ou l'axe) de chaque thématique, pour les fichiers qui n'en ont pas (subventions "
+    "ANCT). Une ligne sans contrat vaut pour tous les contrats de la génération ; une thématique sans "
+    "correspondance va au pilier « Non ventilé ».",
+    columns=(
+        Column("generation", "text", True, "Génération de contrats : 2015-2023 (nomenclature 2020-2023) ou "
+               "2024-2030 (nomenclature 2024)", "2024-2030"),
+        Column("thematique", "ref_thematique", True, "Code ou libellé de la thématique, dans la nomenclature de "
+               "la génération", "2.1", aliases=("soustheme", "theme")),
+        Column("pilier", "ref_pilier", True, "Code ou libellé du pilier (ou axe)", "emancipation"),
+        Column("contrat", "ref_contrat", False, "Code du contrat, si la correspondance lui est propre",
+               "CN06202I"),
+    ),
+)
+
+# FORMATS §8: the files the State publishes, imported as they come (cdv_core/public_files.py).
+SUBVENTIONS_ANCT = FileKind(
+    code="subventions_anct",
+    libelle="Subventions politique de la ville (open data ANCT)",
+    key=("annee", "code_tiers", "lib_action", "code_cv"),
+    description="Le fichier publié par l'ANCT (Dauphin), tel quel : une subvention du BOP 147 par ligne. "
+    "Seules les lignes d'échelle « cdv » sont importées.",
+    columns=(
+        Column("annee", "year", True, "Année de la subvention", "2024"),
+        Column("code_tiers", "text", False, "SIRET du bénéficiaire", "39013274400025"),
+        Column("raison_sociale", "text", True, "Bénéficiaire", "Maison de l'Emploi Lens-Liévin"),
+        Column("lib_action", "text", True, "Intitulé de l'action", "Parcours santé des jeunes"),
+        Column("objectif", "text", False, "Objectif de l'action", "Prévention santé des 16-25 ans"),
+        Column("montant", "amount", True, "Montant accordé (BOP 147), en euros", "12500"),
+        Column("theme", "text", False, "Thème (nomenclature de l'année)", "2"),
+        Column("sous_theme", "text", False, "Sous-thème (nomenclature de l'année)", "2.1"),
+        Column("echelle", "text", True, "nat, reg, dep ou cdv (seules les lignes cdv sont importées)", "cdv"),
+        Column("code_cv", "text", True, "Code du contrat de ville", "CN06202I"),
+        Column("insee_dep", "text", False, "Département", "62"),
+        Column("insee_reg", "text", False, "Région", "32"),
+    ),
+)
+
+POSTES_ANCT = FileKind(
+    code="postes_anct",
+    libelle="Postes adultes-relais et FONJEP (open data ANCT)",
+    key=("id_poste", "annee"),
+    description="Les postes financés par le BOP 147, tels que publiés : une action par poste et par année.",
+    columns=(
+        Column("id_poste", "text", True, "Identifiant du poste", "06213R001102"),
+        Column("code_tiers", "text", False, "SIRET de l'employeur", "43281109900014"),
+        Column("raison_sociale", "text", True, "Employeur", "ACSBM"),
+        Column("annee", "year", True, "Année", "2024"),
+        Column("montant", "amount", True, "Montant (coût théorique du poste), en euros", "21 426"),
+        Column("code_cv", "text", True, "Code du contrat de ville", "CN06202I"),
+        Column("insee_dep", "text", False, "Département", "62"),
+        Column("insee_reg", "text", False, "Région", "32"),
+        Column("dispositif", "text", False, "adulte-relais ou fonjep (sinon reconnu d'après l'identifiant ou le "
+               "nom du fichier)", "adulte-relais"),
+    ),
+)
+
+INSEE_STATS = FileKind(
+    code="insee_stats",
+    libelle="Statistiques INSEE par territoire (fichier large, ex. Filosofi QPV)",
+    key=("codgeo",),
+    description="Une colonne CODGEO puis une colonne par indicateur et année (DISP_MED_A21…). Les marques de "
+    "secret (s, nd, ns, nc, so) et les cellules vides sont des valeurs manquantes, comptées.",
+    columns=(
+        Column("codgeo", "text", True, "Code du territoire (QPV, commune, EPCI, département ou FR)", "QN06224M"),
+        Column("libgeo", "text", False, "Nom du territoire", "Cité 12-14"),
+        Column("DISP_MED_A21", "number", False, "Revenu disponible médian par UC en 2021 (€)", "14520"),
+        Column("DISP_TP60_A21", "number", False, "Taux de pauvreté au seuil de 60 % en 2021 (%)", "41,2"),
+    ),
+)
+
+INSEE_META = FileKind(
+    code="insee_meta",
+    libelle="Métadonnées INSEE (fichier meta_… des colonnes d'un fichier de statistiques)",
+    key=("cod_var",),
+    description="Le libellé de chaque colonne d'un fichier de statistiques INSEE ; à déposer avec lui.",
+    columns=(
+        Column("cod_var", "text", True, "Code de la colonne", "TX_EMPL_A21"),
+        Column("lib_var", "text", True, "Libellé", "Taux d'emploi des 15-64 ans (%)"),
+        Column("lib_var_long", "text", False, "Libellé long", "Taux d'emploi des personnes de 15 à 64 ans"),
+        Column("cod_mod", "text", False, "Code de modalité", ""),
+        Column("lib_mod", "text", False, "Libellé de modalité", ""),
+        Column("type_var", "text", False, "Type", "NUM"),
+        Column("long_var", "text", False, "Longueur", "10"),
+    ),
+)
+
+LISTE_QPV = FileKind(
+    code="liste_qpv",
+    libelle="Liste officielle des QPV (listeqp2024-cog2024.csv)",
+    key=("code_qp", "insee_com"),
+    referentiel=True,
+    description="Une ligne par quartier et par commune, telle que publiée.",
+    columns=(
+        Column("code_qp", "qpv_code", True, "Code du quartier", "QN06224M"),
+        Column("lib_qp", "text", True, "Nom du quartier", "Cité 12-14"),
+        Column("insee_reg", "text", False, "Région", "32"),
+        Column("lib_reg", "text", False, "Nom de la région", "Hauts-de-France"),
+        Column("insee_dep", "text", False, "Département", "62"),
+        Column("lib_dep", "text", False, "Nom du département", "Pas-de-Calais"),
+        Column("insee_com", "text", True, "Code INSEE de la commune", "62498"),
+        Column("lib_com", "text", False, "Nom de la commune", "Lens"),
+        Column("siren_epci", "text", False, "SIREN de l'EPCI", "246200364"),
+        Column("lib_epci", "text", False, "Nom de l'EPCI", "CA de Lens - Liévin"),
+    ),
+)
+
+# Not a table: a GeoJSON or zipped Shapefile, recognised from its content (cdv_core/contours.py).
+CONTOURS = FileKind(
+    code="contours",
+    libelle="Contours (GeoJSON ou Shapefile zippé)",
+    key=("code_qpv",),
+    description="Contours des quartiers (code_qpv, CODE_QP ou code_quartier) ou des communes (code_insee), en "
+    "WGS84 ou en Lambert-93.",
+    columns=(
+        Column("code_qpv", "qpv_code", True, "Code du quartier (propriété de chaque entité)", "QP062024",
+               aliases=("CODE_QP", "code_quartier")),
+    ),
+)
+
 ENGAGEMENTS = FileKind(
     code="engagements",
     libelle="Engagements des signataires et feuilles de route des quartiers",
@@ -289,9 +415,11 @@ SUIVI_ENGAGEMENTS = FileKind(
 KINDS: dict[str, FileKind] = {
     k.code: k
     for k in (PROGRAMMATION, FINANCEMENTS, INDICATEURS, ENQUETE, ENQUETE_DIFFUSION, QPV, PILIERS, FINANCEURS,
-              THEMATIQUES, ENGAGEMENTS, SUIVI_ENGAGEMENTS)
+              THEMATIQUES, ENGAGEMENTS, SUIVI_ENGAGEMENTS, THEMATIQUES_PILIERS, SUBVENTIONS_ANCT, POSTES_ANCT,
+              INSEE_STATS, INSEE_META, LISTE_QPV)
 }
 
 # Import order when several files come together: referentials first, then what depends on them.
-IMPORT_ORDER = ("thematiques", "piliers", "financeurs", "qpv", "programmation", "financements", "indicateurs",
-                "enquete_diffusion", "enquete", "engagements", "suivi_engagements")
+IMPORT_ORDER = ("thematiques", "piliers", "financeurs", "thematiques_piliers", "qpv", "liste_qpv",
+                "programmation", "subventions_anct", "postes_anct", "financements", "insee_meta", "indicateurs",
+                "insee_stats", "enquete_diffusion", "enquete", "engagements", "suivi_engagements")

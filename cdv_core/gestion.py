@@ -27,7 +27,7 @@ import pandas as pd
 from cdv_core import auth, backup, errors, fmt, importer, queries, queries_piliers, reading, schema, vues
 from cdv_core.errors import CdvError
 from cdv_core.filters import Filtres
-from cdv_core.formats import IMPORT_ORDER, KINDS
+from cdv_core.formats import CONTOURS, IMPORT_ORDER, KINDS
 from cdv_core.importer import ERREUR, Issue, Report, TableDiff
 
 MAX_BYTES = 20_000_000  # upload cap per file (the page says it)
@@ -39,11 +39,13 @@ TABLE_LABELS = {
     "indicateur": "Indicateurs", "indicateur_def": "Définitions d'indicateurs", "enquete_reponse": "Réponses d'enquête",
     "enquete_diffusion": "Diffusion des enquêtes", "qpv": "Quartiers (QPV)", "qpv_commune": "Communes des quartiers",
     "pilier": "Piliers", "financeur": "Financeurs", "thematique": "Thématiques", "contrat": "Contrats",
+    "contour": "Contours", "thematique_pilier": "Correspondance thématique → pilier",
     "engagement": "Engagements", "suivi_engagement": "Suivi des engagements",
 }
 # Tables shown in the preview (the others are derived from them).
 SHOWN_TABLES = ("action", "financement", "indicateur", "enquete_reponse", "enquete_diffusion", "qpv", "pilier",
-                "financeur", "thematique", "indicateur_def", "engagement", "suivi_engagement")
+                "financeur", "thematique", "indicateur_def", "engagement", "suivi_engagement", "contour",
+                "thematique_pilier")
 
 
 class StalePlan(CdvError):
@@ -551,7 +553,7 @@ def record_sign_in(target: Target, login: str, address: str | None, ok: bool, de
 def journal_view(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The journal with French column names and a plain state ("annulé par le n° 12"), newest first."""
     df = importer.journal(con)
-    kinds = {k: v.libelle.split(" (")[0] for k, v in KINDS.items()}
+    kinds = {k: v.libelle.split(" (")[0] for k, v in {**KINDS, CONTOURS.code: CONTOURS}.items()}
 
     def state(row) -> str:
         if pd.notna(row["annule_par"]):
@@ -594,6 +596,8 @@ REFERENTIAL_SQL = {
     "financeurs": "SELECT code, libelle, categorie, nature_defaut FROM financeur ORDER BY code",
     "thematiques": "SELECT theme_code, theme_libelle, code AS sous_theme_code, libelle AS sous_theme_libelle "
                    "FROM thematique ORDER BY code",
+    "thematiques_piliers": "SELECT generation, thematique, pilier, nullif(contrat, '') AS contrat "
+                           "FROM thematique_pilier ORDER BY generation, contrat, thematique",
 }
 
 

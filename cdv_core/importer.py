@@ -16,9 +16,9 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from cdv_core import facts, reading
+from cdv_core import facts, nomenclatures, reading
 from cdv_core.errors import CdvError
-from cdv_core.formats import IMPORT_ORDER, KINDS, LIBELLES, Column, FileKind
+from cdv_core.formats import GENERATIONS, IMPORT_ORDER, KINDS, LIBELLES, Column, FileKind
 from cdv_core.reading import normalize_choice, normalize_name
 from cdv_core.schema import table_columns
 
@@ -41,6 +41,8 @@ TABLE_SCOPE: dict[str, tuple[str, ...]] = {
     "thematique": ("code",),
     "contrat": ("code_contrat",),
     "cible_pilier": ("pilier", "nature"),
+    "contour": ("niveau", "code"),
+    "thematique_pilier": ("generation", "contrat", "thematique"),
     "engagement": ("engagement_id",),
     "suivi_engagement": ("engagement_id", "annee"),
 }
@@ -65,6 +67,9 @@ MAIN_TABLE = {
     "programmation": "action", "financements": "financement", "indicateurs": "indicateur",
     "enquete": "enquete_reponse", "enquete_diffusion": "enquete_diffusion", "qpv": "qpv", "piliers": "pilier",
     "financeurs": "financeur", "thematiques": "thematique", "cible_pilier": "cible_pilier",
+    # FORMATS §8 (cdv_core/public_files.py, cdv_core/contours.py) and the thématique -> pilier referential
+    "thematiques_piliers": "thematique_pilier", "contours": "contour", "subventions_anct": "action",
+    "postes_anct": "action", "insee_stats": "indicateur", "insee_meta": "indicateur_def", "liste_qpv": "qpv",
     "engagements": "engagement", "suivi_engagements": "suivi_engagement",
 }
 
@@ -152,6 +157,7 @@ class Report:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     n_rows: int = 0
     sheet: str | None = None  # the sheet read, for a workbook
+    resume: list[str] = field(default_factory=list)  # what the rows became, in French sentences
 
     @property
     def errors(self) -> list[Issue]:
@@ -264,6 +270,8 @@ class _Context:
     epci: set[str]
     indicateurs: set[str]
     action_contrats: set[str]
+    nomenclature: nomenclatures.Resolver = field(default_factory=nomenclatures.Resolver)
+    correspondance: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
 
 def _label_map(rows: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -303,6 +311,10 @@ def _context(con: duckdb.DuckDBPyConnection) -> _Context:
         indicateurs={r[0] for r in con.execute("SELECT code FROM indicateur_def").fetchall()},
         action_contrats={r[0] for r in con.execute(
             "SELECT DISTINCT contrat FROM action WHERE contrat IS NOT NULL").fetchall()},
+        nomenclature=nomenclatures.Resolver.from_rows(con.execute(
+            "SELECT code, libelle, theme_code, theme_libelle FROM thematique").fetchall()),
+        correspondance={(g, c, t): p for g, c, t, p in con.execute(
+            "SELECT generation, contrat, thematique, pilier FROM thematique_pilier").fetchall()},
     )
 
 
@@ -336,6 +348,19 @@ class _RowChecker:
 
     def warn(self, line: int, col: str, value: str | None, message: str, fix: str = "") -> None:
         self.issues.append(Issue(line, col, value, message, AVERTISSEMENT, fix))
+
+    def thematique(self, name: str, raw: str, line: int, values: dict) -> str | None:
+        """A thématique read in the nomenclature of the row's year (or of its contract generation)."""
+        if values.get("annee") is not None:
+            nom, year = nomenclatures.nomenclature_of(values["annee"]), values["annee"]
+        else:
+            nom, year = nomenclatures.nomenclature_of_generation(values.get("generation") or ""), None
+            if nom is None:
+                return None  # the generation column says what is wrong
+        code, message = self.ctx.nomenclature.resolve(raw, nom, year)
+        if code is None:
+            self.error(line, name, raw, message, self.ctx.nomenclature.fix(nom))
+        return code
 
     def convert(self, col: Column, raw: str, line: int) -> object:
         """The typed value of a non-empty cell, or None after recording an error."""
@@ -434,10 +459,11 @@ class _RowChecker:
                 self.warn(line, name, raw, f"Le SIRET « {raw} » ne passe pas le contrôle de clé.",
                           "Vérifiez le SIRET sur l'annuaire des entreprises.")
             return digits
-        if kind in ("ref_pilier", "ref_thematique", "ref_financeur"):
+        if kind == "ref_thematique":
+            return raw  # read in the nomenclature of the row's year, once the whole row is read
+        if kind in ("ref_pilier", "ref_financeur"):
             table, label = {
                 "ref_pilier": (self.ctx.piliers, "pilier"),
-                "ref_thematique": (self.ctx.thematiques, "thématique"),
                 "ref_financeur": (self.ctx.financeurs, "financeur"),
             }[kind]
             code = table.get(normalize_choice(raw))
@@ -530,6 +556,11 @@ def _sheet_issue(raw: reading.RawTable) -> Issue | None:
 
 def _check_into(report: Report, con, data: bytes, file_name: str, kind: str | None,
                 pending_actions: set[tuple[str, int]] | None) -> None:
+    from cdv_core import contours, public_files  # they build on this module
+
+    if kind == "contours" or (kind is None and contours.looks_like_contours(data, file_name)):
+        public_files.check_contours(con, data, report)
+        return
     try:
         raw = reading.read_table(data, file_name, sheet_hint=kind)
     except reading.UnreadableFile as exc:
@@ -557,6 +588,10 @@ def _check_into(report: Report, con, data: bytes, file_name: str, kind: str | No
     sheet_issue = _sheet_issue(raw)
     if sheet_issue is not None:
         report.issues.append(sheet_issue)
+    if file_kind.code in public_files.CONVERTED:
+        report.tables = public_files.build(con, raw, file_kind, report)
+        report.issues.sort(key=lambda i: i.line or 0)
+        return
     rows = _validate_rows(con, raw, file_kind, report.issues)
     report.n_rows = len(rows)
     if rows:
@@ -620,6 +655,10 @@ def _validate_rows(con, raw: reading.RawTable, kind: FileKind, issues: list[Issu
             if value is None and col.kind != "bool":
                 ok = False
             values[col.name] = value
+        for col in kind.columns:
+            if col.kind == "ref_thematique" and values.get(col.name) is not None:
+                values[col.name] = checker.thematique(col.name, values[col.name], line, values)
+                ok = ok and values[col.name] is not None
         if ok:
             out.append(values)
     return out
@@ -664,6 +703,7 @@ def _build_tables(con, kind: FileKind, rows: list[dict], issues: list[Issue],
         "piliers": _tables_simple,
         "financeurs": _tables_simple,
         "thematiques": _tables_thematiques,
+        "thematiques_piliers": _tables_thematiques_piliers,
         "engagements": _tables_engagements,
         "suivi_engagements": _tables_suivi,
     }[kind.code]
@@ -931,6 +971,26 @@ def _tables_thematiques(con, ctx, kind, rows, issues, pending):
     out = [{"code": r["sous_theme_code"], "libelle": r["sous_theme_libelle"], "theme_code": r["theme_code"],
             "theme_libelle": r["theme_libelle"]} for r in rows]
     return {"thematique": pd.DataFrame(out, columns=["code", "libelle", "theme_code", "theme_libelle"])}
+
+
+def _tables_thematiques_piliers(con, ctx: _Context, kind, rows, issues, pending):
+    for r in rows:
+        r["contrat"] = r.get("contrat") or ""
+        r["generation"] = r["generation"].strip()
+        if r["generation"] not in GENERATIONS:
+            issues.append(Issue(r["_line"], "generation", r["generation"], f"Génération « {r['generation']} » "
+                                "inconnue.", ERREUR, f"Valeurs possibles : {', '.join(GENERATIONS)}."))
+            continue
+        pgen = ctx.pilier_generation.get(r["pilier"])
+        if pgen and pgen != r["generation"]:
+            issues.append(Issue(r["_line"], "pilier", r["pilier"], f"Le pilier « {r['pilier']} » relève des "
+                                f"contrats {pgen}, la correspondance est pour {r['generation']}.", ERREUR,
+                                "Choisissez un pilier (ou axe) de la même génération de contrats."))
+        if r["contrat"] and ctx.contrats.get(r["contrat"]) not in (None, r["generation"]):
+            issues.append(Issue(r["_line"], "contrat", r["contrat"], f"Le contrat {r['contrat']} est de la "
+                                f"génération {ctx.contrats[r['contrat']]}.", ERREUR,
+                                "Corrigez la génération ou le contrat."))
+    return {"thematique_pilier": _frame(rows, ["generation", "contrat", "thematique", "pilier"])}
 
 
 # --------------------------------------------------------------------------- engagements (FORMATS.md §6-7)

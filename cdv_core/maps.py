@@ -1,11 +1,17 @@
-"""Maps of the quartiers: GeoJSON layers drawn by pydeck (no tiles needed; a basemap is a bonus)."""
+"""Maps of the quartiers: GeoJSON layers drawn by pydeck (no tiles needed; a basemap is a bonus).
+
+Contours live in the `contour` table (QPV, communes, départements; GeoJSON text in WGS84 with a bounding
+box). A map only ever reads and sends the contours of the territory it shows (`territoire`), and frames
+that territory.
+"""
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import duckdb
 import pandas as pd
 import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
@@ -89,23 +95,12 @@ def qpv_map(contours: pd.DataFrame, values: pd.DataFrame, value_col: str, value_
         })
     layers = []
     if communes is not None and not communes.empty:
-        commune_features = [{"type": "Feature", "geometry": json.loads(r.geojson),
-                             "properties": {"nom": r.nom, "code_qpv": "", "valeur": "", "etiquette": "Commune"}}
-                            for r in communes.itertuples(index=False)]
-        layers.append(pdk.Layer(
-            "GeoJsonLayer", {"type": "FeatureCollection", "features": commune_features}, id="communes",
-            stroked=True, filled=True, get_fill_color=[245, 245, 245, 60], get_line_color=[90, 90, 90],
-            line_width_min_pixels=1, pickable=False))
+        layers.append(communes_layer(communes))
     layers.append(pdk.Layer(
         "GeoJsonLayer", {"type": "FeatureCollection", "features": features}, id="qpv",
         stroked=True, filled=True, get_fill_color="properties.couleur", get_line_color=[20, 20, 20],
         line_width_min_pixels=1.5, pickable=True, auto_highlight=True, opacity=0.85))
-    x0, y0, x1, y1 = _bbox([f["geometry"] for f in features])
-    # Fit the box in about 800 x 500 px: at zoom z the world is 256 * 2**z px wide (latitude stretched ~1.5).
-    zx = math.log2(800 * 360 / (256 * max(x1 - x0, 0.005)))
-    zy = math.log2(500 * 360 / (256 * max((y1 - y0) * 1.5, 0.005)))
-    zoom = max(4.0, min(14.0, min(zx, zy) - 1.5))
-    view = pdk.ViewState(longitude=(x0 + x1) / 2, latitude=(y0 + y1) / 2, zoom=zoom, pitch=0)
+    view = view_for(_bbox([f["geometry"] for f in features]))
     deck = Deck(
         layers=layers, initial_view_state=view, map_provider="carto", map_style="light",
         tooltip={"html": "<b>{nom}</b> {code_qpv}<br/>{etiquette} : {valeur}",
@@ -141,3 +136,198 @@ def highlight_layer(contours: pd.DataFrame, code_qpv: str) -> pdk.Layer | None:
     return pdk.Layer(
         "GeoJsonLayer", {"type": "FeatureCollection", "features": [feature]}, id="qpv_choisi",
         stroked=True, filled=False, get_line_color=[213, 94, 0], line_width_min_pixels=4, pickable=False)
+
+
+# --------------------------------------------------------------------------- contours of a territory
+
+
+def contours(con: duckdb.DuckDBPyConnection, niveau: str, codes: list[str] | tuple[str, ...]) -> pd.DataFrame:
+    """Contours of level `niveau` ('qpv', 'commune', 'departement') among `codes`: code, nom, geojson, bbox."""
+    codes = sorted({str(c) for c in codes if c})
+    if not codes:
+        return pd.DataFrame(columns=["code", "nom", "geojson", "xmin", "ymin", "xmax", "ymax"])
+    marks = ", ".join("?" for _ in codes)
+    return con.execute(
+        "SELECT code, nom, geojson, xmin, ymin, xmax, ymax FROM contour "
+        f"WHERE niveau = ? AND code IN ({marks}) ORDER BY code", [niveau, *codes]).df()
+
+
+def qpv_contours(con: duckdb.DuckDBPyConnection, codes: list[str] | tuple[str, ...]) -> pd.DataFrame:
+    """`code_qpv`, `geojson` of the QPV among `codes` that have a contour (the shape the map builders take)."""
+    df = contours(con, "qpv", codes)
+    return df.rename(columns={"code": "code_qpv"})[["code_qpv", "geojson", "xmin", "ymin", "xmax", "ymax"]]
+
+
+def commune_contours(con: duckdb.DuckDBPyConnection, codes: list[str] | tuple[str, ...]) -> pd.DataFrame:
+    """`code_insee`, `nom`, `geojson` of the communes among `codes` that have a contour (name from the COG)."""
+    df = contours(con, "commune", codes)
+    if df.empty:
+        return pd.DataFrame(columns=["code_insee", "nom", "geojson"])
+    names = dict(con.execute(
+        f"SELECT code_insee, nom FROM commune WHERE code_insee IN ({', '.join('?' for _ in df['code'])})",
+        list(df["code"])).fetchall())
+    df["nom"] = [names.get(c) or n or c for c, n in zip(df["code"], df["nom"], strict=True)]
+    return df.rename(columns={"code": "code_insee"})[["code_insee", "nom", "geojson"]]
+
+
+@dataclass
+class Territoire:
+    """What a map of some quartiers needs: their contours, their communes' outlines, what has no contour."""
+
+    qpv: pd.DataFrame        # code_qpv, geojson, bbox of the quartiers that have a contour
+    communes: pd.DataFrame   # code_insee, nom, geojson of the communes they lie in
+    manquants: pd.DataFrame  # code_qpv, nom_qpv of the quartiers without a contour
+    bbox: tuple[float, float, float, float] | None  # lon/lat box framing the quartiers (or their communes)
+    departements: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["code", "nom", "geojson"]))
+
+
+def communes_of(con: duckdb.DuckDBPyConnection, qpv_codes: list[str] | tuple[str, ...]) -> list[str]:
+    """INSEE codes of the communes the quartiers lie in."""
+    codes = sorted(set(qpv_codes))
+    if not codes:
+        return []
+    return [r[0] for r in con.execute(
+        f"SELECT DISTINCT code_insee FROM qpv_commune WHERE code_qpv IN ({', '.join('?' for _ in codes)}) "
+        "ORDER BY 1", codes).fetchall()]
+
+
+def territoire(con: duckdb.DuckDBPyConnection, qpv_codes: list[str] | tuple[str, ...]) -> Territoire:
+    """The contours of the quartiers `qpv_codes` and of their communes, and the quartiers without a contour."""
+    codes = sorted({c for c in qpv_codes if c})
+    qpv = qpv_contours(con, codes)
+    communes = commune_contours(con, communes_of(con, codes))
+    missing = [c for c in codes if c not in set(qpv["code_qpv"])]
+    names = {}
+    if missing:
+        names = dict(con.execute(
+            f"SELECT code_qpv, nom_qpv FROM qpv WHERE code_qpv IN ({', '.join('?' for _ in missing)})",
+            missing).fetchall())
+    manquants = pd.DataFrame({"code_qpv": missing, "nom_qpv": [names.get(c, c) for c in missing]})
+    if not qpv.empty:
+        bbox = (float(qpv["xmin"].min()), float(qpv["ymin"].min()), float(qpv["xmax"].max()),
+                float(qpv["ymax"].max()))
+    elif not communes.empty:
+        bbox = _bbox([json.loads(g) for g in communes["geojson"]])
+    else:
+        bbox = None
+    return Territoire(qpv, communes, manquants, bbox, departements_around(con, bbox))
+
+
+# A map wider than this (degrees of longitude or latitude) shows the départements as landmarks.
+WIDE = 1.5
+
+
+def departements_around(con: duckdb.DuckDBPyConnection, bbox) -> pd.DataFrame:
+    """Outlines of the départements a wide map spans (none for a map of one city or agglomeration)."""
+    if bbox is None or max(bbox[2] - bbox[0], bbox[3] - bbox[1]) < WIDE:
+        return pd.DataFrame(columns=["code", "nom", "geojson"])
+    x0, y0, x1, y1 = bbox
+    return con.execute(
+        "SELECT code, nom, geojson FROM contour WHERE niveau = 'departement' AND xmax >= ? AND xmin <= ? "
+        "AND ymax >= ? AND ymin <= ? ORDER BY code", [x0, x1, y0, y1]).df()
+
+
+def _dots_layer(layers: list) -> pdk.Layer:
+    """A dot on each quartier (same colour, same tooltip), so that quartiers stay visible at national scale."""
+    qpv = next(lay for lay in layers if lay.id == "qpv")
+    dots = []
+    for f in qpv.data["features"]:
+        x0, y0, x1, y1 = _bbox([f["geometry"]])
+        dots.append({"position": [(x0 + x1) / 2, (y0 + y1) / 2], **f["properties"]})
+    return pdk.Layer("ScatterplotLayer", dots, id="qpv_points", get_position="position", get_fill_color="couleur",
+                     get_line_color=[20, 20, 20], stroked=True, line_width_min_pixels=1, radius_min_pixels=5,
+                     radius_max_pixels=9, get_radius=300, pickable=True)
+
+
+def departements_layer(departements: pd.DataFrame) -> pdk.Layer:
+    """Thin outlines of départements (landmarks of a map at national scale)."""
+    features = [{"type": "Feature", "geometry": json.loads(r.geojson),
+                 "properties": {"nom": r.nom, "code_qpv": "", "valeur": "", "etiquette": "Département"}}
+                for r in departements.itertuples(index=False)]
+    return pdk.Layer(
+        "GeoJsonLayer", {"type": "FeatureCollection", "features": features}, id="departements",
+        stroked=True, filled=True, get_fill_color=[250, 250, 250, 40], get_line_color=[150, 150, 150],
+        line_width_min_pixels=0.8, pickable=False)
+
+
+def message_manquants(manquants: pd.DataFrame, total: int) -> str | None:
+    """The sentence naming the quartiers the map cannot draw (None when every quartier has its contour)."""
+    if manquants is None or manquants.empty:
+        return None
+    n = len(manquants)
+    shown = ", ".join(f"{nom} ({code})" for code, nom in
+                      zip(manquants["code_qpv"].head(12), manquants["nom_qpv"].head(12), strict=True))
+    more = f" et {n - 12} autre(s)" if n > 12 else ""
+    if n == total:
+        head = (f"Aucun des {n} quartiers n'a de contour : la carte ne montre que leurs communes"
+                if n > 1 else "Ce quartier n'a pas de contour : la carte ne montre que sa commune")
+    else:
+        head = f"Sans contour sur la carte ({n} sur {total})"
+    return (f"{head} : {shown}{more}. Importez leurs contours (GeoJSON ou Shapefile zippé, page Import) pour "
+            "les dessiner.")
+
+
+def view_for(bbox: tuple[float, float, float, float]) -> pdk.ViewState:
+    """A view framing the lon/lat box `bbox` in about 800 x 500 px."""
+    x0, y0, x1, y1 = bbox
+    # At zoom z the world is 256 * 2**z px wide (latitude stretched ~1.5).
+    zx = math.log2(800 * 360 / (256 * max(x1 - x0, 0.005)))
+    zy = math.log2(500 * 360 / (256 * max((y1 - y0) * 1.5, 0.005)))
+    zoom = max(3.0, min(14.0, min(zx, zy) - 1.5))
+    return pdk.ViewState(longitude=(x0 + x1) / 2, latitude=(y0 + y1) / 2, zoom=zoom, pitch=0)
+
+
+def communes_layer(communes: pd.DataFrame) -> pdk.Layer:
+    """Grey outlines of communes."""
+    features = [{"type": "Feature", "geometry": json.loads(r.geojson),
+                 "properties": {"nom": r.nom, "code_qpv": "", "valeur": "", "etiquette": "Commune"}}
+                for r in communes.itertuples(index=False)]
+    return pdk.Layer(
+        "GeoJsonLayer", {"type": "FeatureCollection", "features": features}, id="communes",
+        stroked=True, filled=True, get_fill_color=[245, 245, 245, 60], get_line_color=[90, 90, 90],
+        line_width_min_pixels=1, pickable=False)
+
+
+@dataclass
+class Carte:
+    """A map of quartiers ready to draw: the deck (None when nothing at all can be drawn), its legend and
+    the sentence naming the quartiers without a contour."""
+
+    deck: pdk.Deck | None
+    legend: Legend | None
+    message: str | None
+    manquants: pd.DataFrame
+
+
+def carte_quartiers(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, value_col: str, value_label: str,
+                    formatter, height: int = 560, selected: str | None = None) -> Carte:
+    """The map of the quartiers of `values` (`code_qpv`, `nom_qpv`, `value_col`), framed on them, with only
+    their contours and their communes'; the quartiers without a contour are named, the map stays a map."""
+    return carte_territoire(territoire(con, tuple(values["code_qpv"])), values, value_col, value_label, formatter,
+                            height, selected)
+
+
+def carte_territoire(terr: Territoire, values: pd.DataFrame, value_col: str, value_label: str, formatter,
+                     height: int = 560, selected: str | None = None) -> Carte:
+    """`carte_quartiers` from an already read `territoire(con, codes)` (which pages cache)."""
+    message = message_manquants(terr.manquants, len(set(values["code_qpv"])))
+    built = qpv_map(terr.qpv, values, value_col, value_label, formatter, communes=terr.communes, height=height)
+    if built is not None:
+        deck, legend = built
+        if not terr.departements.empty:  # national scale: départements as landmarks, quartiers as dots too
+            deck.layers.insert(0, departements_layer(terr.departements))
+            deck.layers.append(_dots_layer(deck.layers))
+        if selected:
+            mark = highlight_layer(terr.qpv, selected)
+            if mark is not None:
+                deck.layers.append(mark)
+        return Carte(deck, legend, message, terr.manquants)
+    if terr.bbox is None:
+        return Carte(None, None, message, terr.manquants)
+    layers = [departements_layer(terr.departements)] if not terr.departements.empty else []
+    deck = Deck(layers=[*layers, communes_layer(terr.communes)], initial_view_state=view_for(terr.bbox),
+                map_provider="carto", map_style="light",
+                tooltip={"html": "<b>{nom}</b>", "style": {"fontSize": "16px", "backgroundColor": "#161616",
+                                                           "color": "white"}},
+                height=height)
+    return Carte(deck, None, message, terr.manquants)

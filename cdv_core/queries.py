@@ -330,15 +330,16 @@ def is_demo(con: duckdb.DuckDBPyConnection) -> bool:
 
 def qpv_contours(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """GeoJSON geometry (text) of each QPV that has one."""
-    return con.execute("SELECT code_qpv, geojson FROM qpv_contour").df()
+    return con.execute("SELECT code AS code_qpv, geojson FROM contour WHERE niveau = 'qpv'").df()
 
 
 def commune_contours(con: duckdb.DuckDBPyConnection, codes: list[str] | None = None) -> pd.DataFrame:
     """GeoJSON geometry (text) and name of communes (all, or `codes`)."""
     sql = Sql()
-    sql.add_in("cc.code_insee", tuple(codes or ()))
+    sql.add("cc.niveau = 'commune'")
+    sql.add_in("cc.code", tuple(codes or ()))
     return con.execute(
-        "SELECT cc.code_insee, c.nom, cc.geojson FROM commune_contour cc JOIN commune c USING (code_insee) "
+        "SELECT cc.code AS code_insee, c.nom, cc.geojson FROM contour cc JOIN commune c ON c.code_insee = cc.code "
         f"{sql.where()}", sql.params).df()
 
 

@@ -55,6 +55,16 @@ JOURNALED_TABLES: dict[str, str] = {
     "enquete_diffusion": """
         enquete VARCHAR NOT NULL, type_repondant VARCHAR NOT NULL, nb_sollicites BIGINT NOT NULL,
         PRIMARY KEY (enquete, type_repondant)""",
+    # Contours (GeoJSON text, WGS84) of QPV (`niveau` 'qpv'), communes ('commune') and départements
+    # ('departement'), with their bounding box; shipped ones loaded at init, others uploaded (FORMATS §8).
+    "contour": """
+        niveau VARCHAR NOT NULL, code VARCHAR NOT NULL, nom VARCHAR, geojson VARCHAR NOT NULL,
+        xmin DOUBLE NOT NULL, ymin DOUBLE NOT NULL, xmax DOUBLE NOT NULL, ymax DOUBLE NOT NULL, source VARCHAR,
+        PRIMARY KEY (niveau, code)""",
+    # Thématique -> pilier correspondence per contract generation ('' = every contract of the generation).
+    "thematique_pilier": """
+        generation VARCHAR NOT NULL, contrat VARCHAR NOT NULL, thematique VARCHAR NOT NULL,
+        pilier VARCHAR NOT NULL, PRIMARY KEY (generation, contrat, thematique)""",
     # Pillar targets set by staff: share (%) of the credits of `nature` (or 'tous') that should go to `pilier`.
     "cible_pilier": """
         pilier VARCHAR NOT NULL, nature VARCHAR NOT NULL, part_cible DOUBLE NOT NULL, libelle VARCHAR,

@@ -12,7 +12,7 @@ from ui import access, data, layout, require_app
 require_app()
 
 AUTO = "auto"
-REFERENTIELS = ("qpv", "piliers", "financeurs", "thematiques")
+REFERENTIELS = ("qpv", "piliers", "financeurs", "thematiques", "thematiques_piliers")
 
 
 def _kind_label(code: str) -> str:
@@ -47,7 +47,7 @@ def _plan(uploads: list[gestion.Upload]) -> gestion.ImportPlan:
 def _report(checked: gestion.CheckedFile, idx: int) -> None:
     report = checked.report
     errors, warnings = report.errors, report.warnings
-    kind = KINDS[checked.kind].libelle if checked.kind else "type non reconnu"
+    kind = report.kind.libelle if report.kind else "type non reconnu"
     if errors:
         st.error(f"**{layout.texte(checked.upload.name)}** ({kind}) : {len(errors)} erreur(s) à corriger"
                  + (f", {len(warnings)} avertissement(s)" if warnings else "")
@@ -58,6 +58,8 @@ def _report(checked: gestion.CheckedFile, idx: int) -> None:
     else:
         st.success(f"**{layout.texte(checked.upload.name)}** ({kind}, {fmt.nombre(report.n_rows)} lignes) : aucun problème.",
                    icon=":material/check_circle:")
+    for sentence in report.resume:  # what the rows of a public file became
+        st.markdown(sentence)
     if report.issues:
         issues = report.issues_frame()
         if len(issues) <= 30:  # a static table wraps long sentences; a long report stays scrollable
@@ -149,8 +151,8 @@ def import_tab(user) -> None:
     if error:
         st.error(error, icon=":material/error:")
     files = st.file_uploader(
-        f"Déposez un ou plusieurs fichiers CSV ou Excel (.xlsx), {fmt.nombre(gestion.MAX_BYTES // 1_000_000)} Mo "
-        "au plus par fichier", accept_multiple_files=True,
+        f"Déposez un ou plusieurs fichiers CSV ou Excel (.xlsx), ou des contours (GeoJSON, Shapefile zippé), "
+        f"{fmt.nombre(gestion.MAX_BYTES // 1_000_000)} Mo au plus par fichier", accept_multiple_files=True,
         key=f"imp_files_{st.session_state.get('imp_uploader', 0)}")
     if not files:
         st.caption("Rien n'est écrit tant que vous n'avez pas cliqué sur « Valider l'import », après avoir lu le "

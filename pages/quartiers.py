@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cdv_core import maps, queries
+from cdv_core import maps
 from cdv_core import queries_quartiers as qq
 from cdv_core.filters import Filtres
 from cdv_core.sections.engagements import indicateurs_en_serie
@@ -89,34 +89,34 @@ def main() -> None:
 
 def carte(f: Filtres, entete, selected: str) -> None:
     st.subheader(entete.params["titre_carte"], anchor=False)
-    if entete.params["carte_vide"]:
-        layout.empty(entete.params["carte_vide"])
-        return
     geo, mesure = entete.params["geographie"], entete.params["mesure"]
     indicateur = mesure[4:] if mesure.startswith("ind:") else None
     df = q(qq.mesures_qpv, f, geo, indicateur)
     col = "indicateur_valeur" if indicateur else mesure
-    contours = q(queries.qpv_contours)
-    commune_codes = tuple(sorted(q(qq.communes_des_qpv, tuple(df["code_qpv"]))))
-    built = maps.qpv_map(contours, df, col, entete.params["libelle"], qq.formateur(mesure, entete.params["unite"]),
-                         communes=q(queries.commune_contours, commune_codes), height=620)
-    if built is None:  # pragma: no cover - excluded by carte_vide
+    # only the contours of these quartiers (and their communes), framed on them; those without one are named
+    terr = q(maps.territoire, tuple(sorted(df["code_qpv"])))
+    built = maps.carte_territoire(terr, df, col, entete.params["libelle"],
+                                  qq.formateur(mesure, entete.params["unite"]), height=620, selected=selected)
+    if built.deck is None:
+        layout.empty(built.message or entete.params["carte_vide"] or "Aucun contour n'est disponible pour ces "
+                     "quartiers (voir le classement).")
         return
-    deck, legend = built
-    mark = maps.highlight_layer(contours, selected)
-    if mark is not None:
-        deck.layers.append(mark)
 
     def on_map() -> None:
         objects = st.session_state["qp_map"].selection.get("objects", {}).get("qpv", [])
         if objects:
             choose((objects[0].get("properties") or {}).get("code_qpv"))
 
-    st.pydeck_chart(deck, width="stretch", height=620, key="qp_map", on_select=on_map,
+    st.pydeck_chart(built.deck, width="stretch", height=620, key="qp_map", on_select=on_map,
                     selection_mode="single-object")
-    st.markdown(maps.legend_html(legend), unsafe_allow_html=True)
-    for note in entete.params["notes_carte"]:
-        layout.note(note)
+    if built.legend is not None:
+        st.markdown(maps.legend_html(built.legend), unsafe_allow_html=True)
+    if built.message:
+        layout.empty(built.message)
+    if built.legend is not None:  # some quartiers drawn
+        for note in entete.params["notes_carte"]:
+            if not note.startswith("Sans contour"):  # said above, with the way to add them
+                layout.note(note)
 
 
 def classement(sec) -> None:

@@ -143,7 +143,7 @@ def form(f: Filtres, manage: bool) -> None:
     if not lst:
         layout.note("Aucune diapositive : ajoutez-en ci-dessous.")
     for i, spec in enumerate(lst):
-        a, b, c, d = st.columns([8, 1, 1, 1], vertical_alignment="center")
+        a, b, c, d = st.columns([5, 1.6, 1.8, 1.6], vertical_alignment="center")
         a.markdown(f"{i + 1}. {_slide_label(spec, qpv_names)}")
         b.button("Monter", key=f"se_up_{i}", icon=":material/arrow_upward:", on_click=_move, args=(i, -1),
                  disabled=i == 0, width="stretch", help="Monter cette diapositive d'un rang")

@@ -66,15 +66,16 @@ def carte(f: Filtres, annee: int) -> None:
     """The map of the quartiers (contours and colours from cdv_core.maps)."""
     per_qpv = q(queries.par_qpv, f.with_(annees=(annee,)))
     per_qpv = per_qpv[per_qpv["montant_accorde"] > 0]
-    built = maps.qpv_map(q(queries.qpv_contours), per_qpv, "montant_accorde", f"Montant accordé {annee}", fmt.euros,
-                         communes=q(queries.commune_contours))
-    if built is None:
-        layout.empty("Aucun contour n'est disponible pour ces quartiers : la carte ne peut pas être "
-                     "dessinée (voir le tableau).")
+    terr = q(maps.territoire, tuple(sorted(per_qpv["code_qpv"])))
+    built = maps.carte_territoire(terr, per_qpv, "montant_accorde", f"Montant accordé {annee}", fmt.euros)
+    if built.deck is None:
+        layout.empty(built.message or "Aucun contour n'est disponible pour ces quartiers (voir le tableau).")
     else:
-        deck, legend = built
-        st.pydeck_chart(deck, width="stretch", height=560)
-        st.markdown(maps.legend_html(legend), unsafe_allow_html=True)
+        st.pydeck_chart(built.deck, width="stretch", height=560)
+        if built.legend is not None:
+            st.markdown(maps.legend_html(built.legend), unsafe_allow_html=True)
+        if built.message:
+            layout.empty(built.message)
 
 
 main()

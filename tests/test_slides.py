@@ -64,9 +64,9 @@ def test_quartiers_slide_shares_add_up_to_the_total(con):
     s = slides.build(con, Filtres(), "quartiers", annee=2025)
     assert s.table["Montant accordé"].sum() == pytest.approx(demo_expect.total(2025))
     assert s.chart is not None and slides.SPLIT_NOTE in s.notes
-    # The 2015 quartiers have no contour in the demo: the slide says so and keeps its table.
+    # The 2015 quartiers have no contour in the demo: the map shows their communes, the slide names them.
     old = slides.build(con, Filtres(), "quartiers", annee=2022)
-    assert old.chart is None and "contour" in old.notes[0]
+    assert old.chart is not None and "Aucun des" in old.notes[0] and "QP062024" in old.notes[0]
     assert old.table["Montant accordé"].sum() == pytest.approx(demo_expect.total(2022))
 
 

@@ -21,6 +21,17 @@ from pathlib import Path
 
 import make_demo_engagements  # noqa: E402 - a sibling script (tools/ is on sys.path when run)
 
+# Nearest sub-theme of the 2020-2023 nomenclature for each current code (same table as
+# cdv_core.nomenclatures.CURRENT_TO_FORMER; repeated so this script needs the standard library only).
+CURRENT_TO_FORMER = {
+    "1.1": "1.1", "1.2": "1.1", "1.3": "1.1", "1.4": "1.1",
+    "2.1": "1.2", "2.2": "1.3", "2.3": "1.5", "2.4": "1.6",
+    "3.1": "3.1", "3.2": "3.2", "3.3": "1.5", "3.4": "3.1",
+    "4.1": "1.5a", "4.2": "1.4", "4.3": "1.5b", "4.4": "1.5b",
+    "5.1": "2.1", "5.2": "2.1", "5.3": "2.2", "5.4": "2.2", "5.5": "2.2",
+    "6.1": "1.5", "6.2": "1.5", "6.3": "4.1", "6.4": "4.2",
+}
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SRC = ROOT.parent / "shared" / "data" / "reference"
 SEED = 62_2022
@@ -456,6 +467,12 @@ def main() -> None:
                             montant_accorde=_num(ln["montant_accorde"]), montant_demande=_num(ln.get("montant_demande")),
                             nature=ln.get("nature") or "", dispositif=ln.get("dispositif") or "",
                             section=ln.get("section") or "fonctionnement"))
+
+    # Thématiques are written in the nomenclature of their year (FORMATS §8): up to 2023 the former one,
+    # stored explicitly as `2020-<code>` (the nearest former sub-theme of the current code chosen above).
+    for r in prog:
+        if r["thematique"] and int(r["annee"]) <= 2023:
+            r["thematique"] = "2020-" + CURRENT_TO_FORMER[r["thematique"]]
 
     out = a.out
     write_csv(out / "programmation.csv",

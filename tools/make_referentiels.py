@@ -288,10 +288,7 @@ def main() -> None:
     # --- contours
     geo = out / "geo"
     geo.mkdir(parents=True, exist_ok=True)
-    g = json.loads((src / "qpv2024_pas-de-calais.geojson").read_text(encoding="utf-8"))
-    assert all("code_qpv" in f["properties"] for f in g["features"])
-    (geo / "qpv2024_62.geojson").write_text(json.dumps(g, ensure_ascii=False, separators=(",", ":")),
-                                           encoding="utf-8")
+    # The QPV 2024 contours of all France (and the communes hosting one) are built by tools/make_geo.py.
     g = json.loads((src / "communes_call.geojson").read_text(encoding="utf-8"))
     for f in g["features"]:
         p = f["properties"]

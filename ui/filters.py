@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cdv_core import queries
+from cdv_core import nomenclatures, queries
 from cdv_core.filters import Filtres
 from cdv_core.formats import LIBELLES
 from ui.data import q, version_key
@@ -55,8 +55,10 @@ def _options_of(version: tuple[str, int]) -> dict:
                         opts["qpv"]["nom_qpv"] + " (" + opts["qpv"]["code_qpv"] + ")", strict=True)),
         "qpv_geo": dict(zip(opts["qpv"]["code_qpv"], opts["qpv"]["geographie"], strict=True)),
         "piliers": dict(zip(opts["piliers"]["code"], opts["piliers"]["libelle"], strict=True)),
-        "thematiques": dict(zip(opts["thematiques"]["code"],
-                                opts["thematiques"]["code"] + " " + opts["thematiques"]["libelle"], strict=True)),
+        # each nomenclature's list in turn, named by period ("1.2 Santé (2020-2023)")
+        "thematiques": dict(sorted(((c, nomenclatures.libelle_periode(c, lib)) for c, lib in
+                                    zip(opts["thematiques"]["code"], opts["thematiques"]["libelle"], strict=True)),
+                                   key=lambda kv: nomenclatures.sort_key(kv[0]))),
         "financeurs": dict(zip(opts["financeurs"]["code"], opts["financeurs"]["libelle"], strict=True)),
         "nature": {k: LIBELLES[k] for k in ("specifique", "droit_commun")},
         "statut": {s: LIBELLES.get(s, s) for s in opts["statuts"]["statut"]},

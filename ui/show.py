@@ -173,7 +173,7 @@ SLIDE_CSS = """
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] { margin-bottom: 0 !important; }
 [data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] > .stVegaLiteChart,
 [data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(.stVegaLiteChart) {
-  flex: 1 1 0; min-height: 0; }
+  flex: 1 1 0; min-height: 0; overflow: hidden; }
 [data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(style),
 [data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(.cdv-hidden) {
   display: none; }

@@ -164,7 +164,7 @@ def qpv_map_chart(contours: pd.DataFrame, per_qpv: pd.DataFrame, communes: pd.Da
                   value: str = "montant_accorde", title: str = "Montant accordé", height: int = 600):
     """Choropleth of the quartiers (Altair geoshape: drawn by vl-convert for the PDF as well as in the page)."""
     merged = contours.merge(per_qpv, on="code_qpv", how="inner")
-    if merged.empty:
+    if merged.empty and (communes is None or communes.empty):
         return None
     bounds = maps.classes(merged[value])
     colours = ["#{:02x}{:02x}{:02x}".format(*c) for c in maps.CLASS_COLOURS[-len(bounds):]] if bounds else []
@@ -179,6 +179,9 @@ def qpv_map_chart(contours: pd.DataFrame, per_qpv: pd.DataFrame, communes: pd.Da
                                                                         strokeWidth=0.8))
     scale = (alt.Scale(type="threshold", domain=bounds[:-1], range=colours) if len(bounds) > 1
              else alt.Scale(range=colours or ["#3b528b"]))
+    if not features:  # no quartier has a contour: their communes still show where they are
+        return alt.layer(*layers).project("mercator").properties(height=height, width=height).configure_view(
+            strokeWidth=0)
     layers.append(alt.Chart(alt.Data(values=features)).mark_geoshape(stroke="#222", strokeWidth=0.7).encode(
         color=alt.Color("properties.valeur:Q", title=title, scale=scale,
                         legend=alt.Legend(format="$,.0f", orient="right", labelFontSize=15, titleFontSize=15,
@@ -203,16 +206,16 @@ def quartiers(con, f: Filtres, annee: int | None = None, **_) -> Section:
                       "Aucun quartier ne reçoit de financement pour ces filtres.", {})
     top = per.iloc[0]
     titre = f"En {annee}, le quartier {top['nom_qpv']} reçoit le plus : {fmt.euros(top['montant_accorde'])}"
-    codes = sorted({c for cs in per["communes_insee"].dropna() for c in str(cs).split("|") if c})
-    chart = qpv_map_chart(queries.qpv_contours(con), per, queries.commune_contours(con, codes),
-                          title=f"Montant accordé {annee}")
+    terr = maps.territoire(con, tuple(per["code_qpv"]))  # only the contours of these quartiers, framed on them
+    chart = qpv_map_chart(terr.qpv, per, terr.communes, title=f"Montant accordé {annee}")
     table = per[["nom_qpv", "code_qpv", "montant_accorde", "nb_actions", "population",
                  "montant_par_habitant"]].rename(columns={
         "nom_qpv": "Quartier", "code_qpv": "Code", "montant_accorde": "Montant accordé", "nb_actions": "Actions",
         "population": "Population", "montant_par_habitant": "€ par habitant"})
     notes = [SPLIT_NOTE]
-    if chart is None:
-        notes.insert(0, "Aucun contour n'est disponible pour ces quartiers : voir le tableau.")
+    missing = maps.message_manquants(terr.manquants, len(per))
+    if missing:
+        notes.insert(0, missing)
     return Section("quartiers", titre, [("Quartiers financés", fmt.nombre(len(per)))], chart, table,
                  f"Financements par quartier {annee}", source(con, FUNDING_SOURCES, (annee,)), notes,
                  params={"annee": annee})
