@@ -21,6 +21,7 @@ PAGES = {
         st.Page("pages/piliers.py", title="Piliers", icon=":material/view_column:", url_path="piliers"),
         st.Page("pages/financeurs.py", title="Financeurs", icon=":material/account_balance:", url_path="financeurs"),
         st.Page("pages/engagements.py", title="Engagements", icon=":material/handshake:", url_path="engagements"),
+        st.Page("pages/porteurs.py", title="Porteurs", icon=":material/groups:", url_path="porteurs"),
     ],
     "Évaluation": [
         st.Page("pages/enquetes.py", title="Enquêtes", icon=":material/fact_check:", url_path="enquetes"),
@@ -33,7 +34,7 @@ PAGES = {
     ],
 }
 # Pages that use the shared filter bar (not "enquetes": survey answers carry no commune, QPV or funder).
-FILTERED = {"vue-ensemble", "quartiers", "piliers", "financeurs", "seance", "engagements"}
+FILTERED = {"vue-ensemble", "quartiers", "piliers", "financeurs", "seance", "engagements", "porteurs"}
 
 access_cfg = access.config()
 user = access.current_user(access_cfg)

@@ -18,7 +18,7 @@ import pandas as pd
 from cdv_core import auth, demo, errors, exports, gestion, importer, queries, schema
 from cdv_core.errors import CdvError
 from cdv_core.filters import Filtres
-from cdv_core.formats import KINDS
+from cdv_core.formats import KINDS, STATUTS
 
 
 def _read_files(parser: argparse.ArgumentParser, files: list[str]) -> list[tuple[str, bytes]]:
@@ -129,6 +129,10 @@ def _parse_where(parser, items: list[str]) -> dict[str, tuple]:
                 values = [int(v) for v in values]
             except ValueError:
                 parser.error(f"année invalide dans --where : {item}")
+        if dim == "statut":
+            unknown = [str(v) for v in values if v not in STATUTS]
+            if unknown:
+                parser.error(f"statut inconnu dans --where : {', '.join(unknown)} (possibles : {', '.join(STATUTS)})")
         where.setdefault(dim, []).extend(values)
     return {k: tuple(v) for k, v in where.items()}
 
@@ -172,11 +176,12 @@ def cmd_summary(args, parser) -> int:
     finally:
         con.close()
     writer = _csv_out()
-    writer.writerow([*dims, "nb_actions", "montant_accorde"])
+    # nb_actions: financed actions (granted or paid, granted amount > 0); nb_dossiers: every file, any statut.
+    writer.writerow([*dims, "nb_actions", "montant_accorde", "nb_dossiers"])
     for row in df.itertuples(index=False):
         values = [getattr(row, d) for d in dims]
         writer.writerow([*("" if v is None else v for v in values), int(row.nb_actions),
-                         f"{float(row.montant_accorde):.2f}"])
+                         f"{float(row.montant_accorde):.2f}", int(row.nb_dossiers)])
     return 0
 
 

@@ -20,6 +20,7 @@ class Filtres:
     nature: tuple[str, ...] = ()
     statut: tuple[str, ...] = ()
     porteur_type: tuple[str, ...] = ()
+    dispositifs: tuple[str, ...] = ()  # financement.dispositif as written (Cités éducatives, Adultes-relais…)
 
     def with_(self, **changes) -> Filtres:
         """A copy with some fields changed (lists are turned into tuples)."""
@@ -79,6 +80,7 @@ def qpv_conditions(f: Filtres, sql: Sql, alias: str = "q") -> None:
 
 
 def financement_conditions(f: Filtres, sql: Sql, alias: str = "f") -> None:
-    """Conditions on funding lines (funder, nature)."""
+    """Conditions on funding lines (funder, nature, dispositif)."""
     sql.add_in(f"{alias}.financeur", f.financeurs)
     sql.add_in(f"{alias}.nature", f.nature)
+    sql.add_in(f"{alias}.dispositif", f.dispositifs)

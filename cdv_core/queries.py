@@ -32,6 +32,19 @@ DIMENSIONS: dict[str, str] = {
     "nouvelle": "x.nouvelle",
 }
 FUNDING_DIMENSIONS = {"financeur", "nature", "dispositif", "section"}
+
+# The counting rule, written once (README, glossary): an "action financée" is an action-year whose statut is
+# `accordee` or `soldee` with a granted amount > 0 (on the funding lines the filters keep). Files still being
+# instructed (`deposee`), refused (`refusee`) and abandoned (`abandonnee`) are counted apart, never as financed.
+STATUTS_FINANCES = ("accordee", "soldee")
+STATUTS_DOSSIERS = {"deposee": "nb_en_instruction", "refusee": "nb_refusees", "abandonnee": "nb_abandonnees"}
+
+
+def financee(alias: str = "x") -> str:
+    """SQL condition on a fact row (`fait`, `fait_qpv`) that makes its action-year count as financed."""
+    statuts = ", ".join(f"'{s}'" for s in STATUTS_FINANCES)
+    return f"({alias}.statut IN ({statuts}) AND {alias}.montant_accorde > 0)"
+
 SPLIT_DIMENSIONS = {"qpv", "commune"}
 
 
@@ -43,6 +56,11 @@ def fact_conditions(f: Filtres, split: bool) -> Sql:
     if split:
         qpv_conditions(f, sql, "x")
     return sql
+
+
+def est_financee(df: pd.DataFrame, statut: str = "statut", montant: str = "montant_accorde") -> pd.Series:
+    """The counting rule on a table of action-years already fetched (one row per action-year)."""
+    return df[statut].isin(STATUTS_FINANCES) & (df[montant].fillna(0) > 0)
 
 
 def aggregate(
@@ -57,7 +75,9 @@ def aggregate(
     (and of porteurs, `nb_porteurs`, when `porteurs`; without `nb_actions` when not `actions`, which is
     faster on funding dimensions).
 
-    `nb_actions` counts action-years. Per-QPV (and per-commune) amounts are equal shares of each action.
+    `nb_actions` counts financed action-years (`financee`: granted or paid, granted amount > 0);
+    `nb_dossiers` counts every action-year of the selection, whatever its statut. `nb_porteurs` counts the
+    porteurs of financed actions. Per-QPV (and per-commune) amounts are equal shares of each action.
     `extra_where` narrows on dimensions by code ({"financeur": ("caf",)}).
     """
     dims = list(dims)
@@ -85,8 +105,9 @@ def aggregate(
         f"SELECT {', '.join(select_dims + [''])}"
         f"coalesce(sum({amount}), 0) AS montant_accorde, "
         f"sum({demande}) AS montant_demande, "
-        + ("count(DISTINCT x.cle) AS nb_actions " if actions else "count(*) AS nb_lignes ")
-        + (", count(DISTINCT x.porteur) AS nb_porteurs " if porteurs else "")
+        + (f"count(DISTINCT x.cle) FILTER (WHERE {financee()}) AS nb_actions, "
+           "count(DISTINCT x.cle) AS nb_dossiers " if actions else "count(*) AS nb_lignes ")
+        + (f", count(DISTINCT x.porteur) FILTER (WHERE {financee()}) AS nb_porteurs " if porteurs else "")
         + f"{from_} {sql.where()} {group}"
     )
     return con.execute(query, sql.params).df()
@@ -98,16 +119,17 @@ def total(con: duckdb.DuckDBPyConnection, f: Filtres) -> float:
 
 
 def kpis(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict:
-    """Headline figures: total granted, actions, porteurs, QPV reached, crédits spécifiques vs droit commun."""
+    """Headline figures: total granted, financed actions, their porteurs and QPV, crédits spécifiques vs droit
+    commun, and the files counted apart (`dossiers`: en instruction, refusées, abandonnées)."""
     head = aggregate(con, f, porteurs=True).iloc[0]
     nat = aggregate(con, f, ["nature"]).set_index("nature")["montant_accorde"]
     total_ = float(head["montant_accorde"])
     specifique = float(nat.get("specifique", 0.0))
     droit_commun = float(nat.get("droit_commun", 0.0))
     sql = fact_conditions(f, split=True)
-    nb_qpv = con.execute(f"SELECT count(DISTINCT x.code_qpv) FROM fait_qpv x {sql.where()}",
-                         sql.params).fetchall()[0][0]
-    return {
+    nb_qpv = con.execute(f"SELECT count(DISTINCT x.code_qpv) FILTER (WHERE {financee()}) FROM fait_qpv x "
+                         f"{sql.where()}", sql.params).fetchall()[0][0]
+    return {**dossiers(con, f),
         "montant_accorde": total_,
         "nb_actions": int(head["nb_actions"]),
         "nb_porteurs": int(head["nb_porteurs"]),
@@ -117,6 +139,58 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict:
         "part_specifique": 100 * specifique / total_ if total_ else None,
         "part_droit_commun": 100 * droit_commun / total_ if total_ else None,
     }
+
+
+def dossiers(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict[str, int]:
+    """Action-years of the selection counted apart from the financed ones, by statut: `nb_en_instruction`
+    (deposee), `nb_refusees`, `nb_abandonnees`; and `nb_dossiers` (every statut)."""
+    sql = fact_conditions(f, f.split_qpv)
+    counts = ", ".join(f"count(DISTINCT x.cle) FILTER (WHERE x.statut = '{s}') AS {name}"
+                       for s, name in STATUTS_DOSSIERS.items())
+    table = "fait_qpv" if f.split_qpv else "fait"
+    row = con.execute(f"SELECT count(DISTINCT x.cle) AS nb_dossiers, {counts} FROM {table} x {sql.where()}",
+                      sql.params).fetchall()[0]
+    return dict(zip(["nb_dossiers", *STATUTS_DOSSIERS.values()], (int(v or 0) for v in row), strict=True))
+
+
+def depots_en_instruction(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict:
+    """Files still being instructed (`deposee`) in the latest year of the selection (the year in progress):
+    {"annee", "nb", "montant_demande"}; `nb` is 0 when that year has none. Never counted as financed."""
+    sql = Sql()
+    action_conditions(f.with_(statut=()), sql)
+    row = con.execute(f"SELECT max(a.annee) FROM action a {sql.where()}", sql.params).fetchall()[0]
+    if row[0] is None:
+        return {"annee": None, "nb": 0, "montant_demande": 0.0}
+    annee = int(row[0])
+    fy = f.with_(annees=(annee,), statut=())
+    sql = fact_conditions(fy, fy.split_qpv)
+    sql.add("x.statut = 'deposee'")
+    table = "fait_qpv" if fy.split_qpv else "fait"
+    nb, dem = con.execute(f"SELECT count(DISTINCT x.cle), coalesce(sum(x.montant_demande), 0) FROM {table} x "
+                          f"{sql.where()}", sql.params).fetchall()[0]
+    return {"annee": annee, "nb": int(nb), "montant_demande": float(dem)}
+
+
+REGLE_ACTIONS = ("Actions financées : actions accordées ou soldées avec un montant accordé supérieur à 0. "
+                 "Les dossiers en cours d'instruction, refusés ou abandonnés sont comptés à part.")
+
+
+def phrase_hors_financement(k: dict, annee: int, depots: dict) -> str | None:
+    """The files not counted as financed, in one French sentence (None when there are none)."""
+    from cdv_core import fmt
+
+    parts = []
+    apart = [(k.get("nb_refusees", 0), "refusé(s)"), (k.get("nb_abandonnees", 0), "abandonné(s)"),
+             (k.get("nb_en_instruction", 0), "en cours d'instruction")]
+    listed = [f"{fmt.nombre(n)} dossier(s) {what}" for n, what in apart if n]
+    if listed:
+        parts.append(f"en {annee}, " + ", ".join(listed))
+    if depots.get("nb") and depots.get("annee") != annee:
+        parts.append(f"en {depots['annee']}, {fmt.nombre(depots['nb'])} dépôt(s) en cours d'instruction "
+                     f"({fmt.euros(depots['montant_demande'])} demandés)")
+    if not parts:
+        return None
+    return "Non comptés dans les actions financées : " + " ; ".join(parts) + "."
 
 
 def annee_decidee(con: duckdb.DuckDBPyConnection, f: Filtres) -> int | None:
@@ -207,6 +281,8 @@ def options(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
         "statuts": con.execute("SELECT DISTINCT statut FROM action ORDER BY statut").df(),
         "porteur_types": con.execute(
             "SELECT DISTINCT porteur_type FROM action WHERE porteur_type IS NOT NULL ORDER BY 1").df(),
+        "dispositifs": con.execute(
+            "SELECT DISTINCT dispositif FROM financement WHERE dispositif IS NOT NULL ORDER BY 1").df(),
     }
 
 
@@ -233,7 +309,8 @@ def resume_filtres_options(opts: dict[str, pd.DataFrame], f: Filtres) -> str:
     if f.contrat:
         parts.append(f"Contrat : {names['contrat'].get(f.contrat, f.contrat)}")
     titles = {"communes": "Communes", "qpv": "Quartiers", "piliers": "Piliers", "thematiques": "Thématiques",
-              "financeurs": "Financeurs", "nature": "Nature", "statut": "Statut", "porteur_type": "Porteurs"}
+              "financeurs": "Financeurs", "nature": "Nature", "statut": "Statut", "porteur_type": "Porteurs",
+              "dispositifs": "Dispositifs"}
     for name, title in titles.items():
         values = getattr(f, name)
         if values:

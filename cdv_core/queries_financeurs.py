@@ -162,12 +162,16 @@ def _action_scope(f: Filtres) -> Sql:
         qpv_conditions(f, qs)
         sql.add("EXISTS (SELECT 1 FROM action_qpv q WHERE q.action_id = a.action_id AND q.annee = a.annee AND "
                 + " AND ".join(qs.conditions) + ")", *qs.params)
-    if f.financeurs or f.nature:
+    if f.financeurs or f.nature or f.dispositifs:
         fs = Sql()
         financement_conditions(f, fs, alias="g")
         sql.add("EXISTS (SELECT 1 FROM financement g WHERE g.action_id = a.action_id AND g.annee = a.annee "
                 "AND g.montant_accorde > 0 AND " + " AND ".join(fs.conditions) + ")", *fs.params)
     return sql
+
+
+def _statuts_finances() -> str:
+    return ", ".join(f"'{s}'" for s in queries.STATUTS_FINANCES)
 
 
 def actions_par_financeur(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
@@ -179,7 +183,7 @@ def actions_par_financeur(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.Data
     df = con.execute(
         "WITH lignes AS (SELECT DISTINCT f.action_id, f.annee, f.financeur, f.nature FROM action a "
         "JOIN financement f ON f.action_id = a.action_id AND f.annee = a.annee "
-        f"{sql.where() or 'WHERE TRUE'} AND f.montant_accorde > 0), "
+        f"{sql.where() or 'WHERE TRUE'} AND f.montant_accorde > 0 AND a.statut IN ({_statuts_finances()})), "
         "n AS (SELECT action_id, annee, count(DISTINCT financeur) AS nb FROM lignes GROUP BY ALL) "
         "SELECT f.financeur, count(DISTINCT (f.action_id, f.annee)) AS nb_actions, "
         "count(DISTINCT (f.action_id, f.annee)) FILTER (WHERE n.nb > 1) AS nb_cofinancees "
@@ -190,10 +194,10 @@ def actions_par_financeur(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.Data
 
 
 def distribution_nb_financeurs(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
-    """How many funders (granted amount > 0) each action-year has: nb_financeurs → nb_actions, part (%).
+    """How many funders (granted amount > 0) each financed action-year has: nb_financeurs → nb_actions, part (%).
 
     With a funder or nature filter, the actions are those with such a line, and all their funders count.
-    Actions without any granted amount count as 0 funders.
+    Only financed actions count (`queries.financee`): pending, refused or abandoned files have no funder.
     """
     # One pass over the fact table: per action-year, its funders with a granted amount.
     sql = Sql()
@@ -203,8 +207,10 @@ def distribution_nb_financeurs(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd
         qpv_conditions(f, qs)
         sql.add("EXISTS (SELECT 1 FROM action_qpv q WHERE q.action_id = x.action_id AND q.annee = x.annee AND "
                 + " AND ".join(qs.conditions) + ")", *qs.params)
+    sql.add(f"x.statut IN ({_statuts_finances()})")
     having = Sql()
-    if f.financeurs or f.nature:
+    having.add("count(*) FILTER (WHERE x.montant_accorde > 0) > 0")
+    if f.financeurs or f.nature or f.dispositifs:
         fs = Sql()
         financement_conditions(f, fs, alias="x")
         having.add("count(*) FILTER (WHERE x.montant_accorde > 0 AND " + " AND ".join(fs.conditions) + ") > 0",

@@ -93,7 +93,8 @@ def mesures_qpv(con: duckdb.DuckDBPyConnection, f: Filtres, geographie: str,
     query = f"""
         WITH u AS (SELECT q.code_qpv, q.nom_qpv, q.population FROM qpv q {u.where()}),
         m AS (
-            SELECT x.code_qpv, sum(x.montant_accorde) AS montant_accorde, count(DISTINCT x.cle) AS nb_actions
+            SELECT x.code_qpv, sum(x.montant_accorde) AS montant_accorde,
+                   count(DISTINCT x.cle) FILTER (WHERE {queries.financee()}) AS nb_actions
             FROM fait_qpv x {money.where()} GROUP BY x.code_qpv),
         c AS (
             SELECT qc.code_qpv, string_agg(coalesce(co.nom, qc.code_insee), ', ' ORDER BY co.nom) AS communes

@@ -21,7 +21,8 @@ from cdv_core.errors import CdvError
 from cdv_core.filters import Filtres
 
 # Shared filters as they appear in a URL (same names as the filter bar's URL parameters).
-MULTI = ("communes", "qpv", "piliers", "thematiques", "financeurs", "nature", "statut", "porteur_type")
+MULTI = ("communes", "qpv", "piliers", "thematiques", "financeurs", "nature", "statut", "porteur_type",
+         "dispositifs")
 URL_KEYS = ("annees", "contrat", *MULTI)
 MAX_NOM = 120
 

@@ -60,6 +60,10 @@ def main() -> None:
     cofinancement(f, annee)
     st.divider()
     matrice(f, annee)
+    # Dispositifs (sections of cdv_core.sections.dispositifs)
+    for type_ in ("dispositifs", "dispositifs_postes", "dispositifs_tfpb"):
+        st.divider()
+        show.section(section(type_, f, annee=annee), f"fin_{type_}")
 
 
 def contributions(f: Filtres, annee: int) -> None:

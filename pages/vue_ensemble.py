@@ -35,6 +35,10 @@ def main() -> None:
     show.heading(entete, "title", head)
     layout.filters_line(filters.summary(f))
     show.chiffres(entete)
+    k = q(queries.kpis, f.with_(annees=(annee,)))
+    apart = queries.phrase_hors_financement(k, annee, q(queries.depots_en_instruction, f))
+    if apart:
+        layout.note(apart)
 
     st.divider()
     show.section(section("ve_financeurs", f), "ve_fin", source=False)

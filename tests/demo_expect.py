@@ -37,8 +37,20 @@ def decided_year(years: range | list[int] | None = None) -> int:
 
 
 def n_actions(year: int) -> int:
-    prog = programmation()
+    """Financed actions of `year` (statut accordee or soldee, granted amount > 0: README's counting rule)."""
+    prog = financees()
     return int((prog["annee"] == year).sum())
+
+
+def financees() -> pd.DataFrame:
+    """The programmation rows that count as "actions financées": statut accordee or soldee (empty = accordee)
+    and a granted amount > 0 over the action-year's funding lines."""
+    f = frames()
+    prog, fin = f["prog"], f["fin"]
+    granted = fin.groupby(["action_id", "annee"])["montant_accorde"].sum()
+    keys = list(zip(prog["action_id"], prog["annee"], strict=True))
+    amount = pd.Series([granted.get(k, 0.0) for k in keys], index=prog.index)
+    return prog[prog["statut"].isin(["accordee", "soldee"]) & (amount > 0)].reset_index(drop=True)
 
 
 def _as_text(name: str, folder: Path = DEMO) -> pd.DataFrame:

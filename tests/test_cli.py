@@ -72,28 +72,29 @@ def test_import_ok_and_summary(work):
     r = cli(work, "summary", "--db", "db.duckdb", "--by", "annee,financeur", "--where", "annee=2024")
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [
-        "annee,financeur,nb_actions,montant_accorde",
-        "2024,caf,1,3500.50",
-        "2024,commune,1,2000.00",
-        "2024,epci,1,20000.00",
-        "2024,etat_bop147,3,25000.00",
-        "2024,region,1,1250.25",
+        "annee,financeur,nb_actions,montant_accorde,nb_dossiers",
+        "2024,caf,1,3500.50,1",
+        "2024,commune,1,2000.00,1",
+        "2024,epci,1,20000.00,1",
+        "2024,etat_bop147,3,25000.00,3",
+        "2024,region,1,1250.25,1",
     ]
 
 
 def test_summary_other_dimensions(work):
     import_lille(work)
     r = cli(work, "summary", "--db", "db.duckdb", "--by", "annee")
-    assert r.stdout.splitlines() == ["annee,nb_actions,montant_accorde", "2023,1,8500.00", "2024,3,51750.75"]
+    assert r.stdout.splitlines() == ["annee,nb_actions,montant_accorde,nb_dossiers", "2023,1,8500.00,1", "2024,3,51750.75,3"]
     r = cli(work, "summary", "--db", "db.duckdb", "--by", "pilier", "--where", "annee=2024")
-    assert r.stdout.splitlines() == ["pilier,nb_actions,montant_accorde", "emancipation,1,25000.00",
-                                     "emploi,1,17500.50", "securite,1,9250.25"]
+    assert r.stdout.splitlines() == ["pilier,nb_actions,montant_accorde,nb_dossiers", "emancipation,1,25000.00,1",
+                                     "emploi,1,17500.50,1", "securite,1,9250.25,1"]
     # MEL-23-001 is split in two QPV: 8 500 / 2 each
     r = cli(work, "summary", "--db", "db.duckdb", "--by", "qpv", "--where", "annee=2023")
-    assert r.stdout.splitlines() == ["qpv,nb_actions,montant_accorde", "QP059066,1,4250.00", "QP059067,1,4250.00"]
+    assert r.stdout.splitlines() == ["qpv,nb_actions,montant_accorde,nb_dossiers", "QP059066,1,4250.00,1",
+                                     "QP059067,1,4250.00,1"]
     r = cli(work, "summary", "--db", "db.duckdb", "--by", "financeur", "--where", "annee=2023,2024",
             "--where", "financeur=caf")
-    assert r.stdout.splitlines() == ["financeur,nb_actions,montant_accorde", "caf,2,5000.50"]
+    assert r.stdout.splitlines() == ["financeur,nb_actions,montant_accorde,nb_dossiers", "caf,2,5000.50,2"]
 
 
 def test_import_rejected_exit_1(work):
@@ -182,7 +183,7 @@ def test_undo(work):
     assert r.returncode == 0, r.stderr
     assert "annulé" in r.stdout
     r = cli(work, "summary", "--db", "db.duckdb", "--by", "annee")
-    assert r.stdout.splitlines() == ["annee,nb_actions,montant_accorde", "2023,1,0.00", "2024,3,0.00"]
+    assert r.stdout.splitlines() == ["annee,nb_actions,montant_accorde,nb_dossiers", "2023,0,0.00,1", "2024,0,0.00,3"]
     assert cli(work, "undo", "--db", "db.duckdb").returncode == 0
     after = {t: rows for t, rows in dump(db).items() if not t.startswith(("journal_", "import_journal"))}
     assert after == initial
@@ -224,5 +225,5 @@ def test_output_cut_short_by_the_reader_is_not_a_traceback(demo_db):
     proc.stdout.close()  # like `head -1` exiting
     err = proc.stderr.read().decode()
     proc.wait(timeout=60)
-    assert first.startswith(b"annee,financeur,qpv,nb_actions,montant_accorde")
+    assert first.startswith(b"annee,financeur,qpv,nb_actions,montant_accorde,nb_dossiers")
     assert "Traceback" not in err and proc.returncode == 0

@@ -129,8 +129,12 @@ def test_cofinancing_counts(con, demo):
     prog, fin = demo["prog"], demo["fin"]
     f22 = fin[(fin["annee"] == 2022) & (fin["montant_accorde"] > 0)]
     n_funders = f22.groupby("action_id")["financeur"].nunique()
-    actions = prog[prog["annee"] == 2022]["action_id"]
+    # financed actions only (statut accordee or soldee, granted amount > 0): each has at least one funder
+    financees = demo_expect.financees()
+    actions = financees[financees["annee"] == 2022]["action_id"]
+    assert len(actions) < (prog["annee"] == 2022).sum()
     per_action = actions.map(n_funders).fillna(0).astype(int)
+    assert per_action.min() >= 1
     expected = per_action.value_counts().sort_index()
     dist = qf.distribution_nb_financeurs(con, Filtres(annees=(2022,))).set_index("nb_financeurs")["nb_actions"]
     assert dist.to_dict() == expected.to_dict()

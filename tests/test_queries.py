@@ -121,12 +121,22 @@ def test_total_per_year_and_funder_from_csv(con, frames):
     assert got["financeur_libelle"].notna().all()
 
 
+def _financed(prog: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    """Funding lines of financed actions: statut accordee or soldee, granted amount > 0 (the counting rule)."""
+    ok = prog.loc[prog["statut"].isin(["accordee", "soldee"]), ["action_id", "annee"]]
+    return lines[lines["montant_accorde"] > 0].merge(ok, on=["action_id", "annee"])
+
+
 def test_nb_actions_matches_pandas(con, frames):
     prog = frames["prog"]
-    got = queries.aggregate(con, Filtres(), ["annee"]).set_index("annee")["nb_actions"].to_dict()
-    assert got == prog.groupby("annee").size().to_dict()
+    agg = queries.aggregate(con, Filtres(), ["annee"]).set_index("annee")
+    financed = _financed(prog, frames["fin"]).groupby("annee")["action_id"].nunique().to_dict()
+    assert agg["nb_actions"].to_dict() == financed
+    assert agg["nb_dossiers"].to_dict() == prog.groupby("annee").size().to_dict()
+    # the demo's refused and pending files are not financed actions
+    assert all(financed[y] < n for y, n in prog.groupby("annee").size().items() if y in (2025, 2026))
     f = Filtres(financeurs=("caf",))
-    lines = _filtered(frames, f)
+    lines = _financed(prog, _filtered(frames, f))
     got = queries.aggregate(con, f, ["annee"]).set_index("annee")["nb_actions"].to_dict()
     assert got == lines.groupby("annee")["action_id"].nunique().to_dict()
 

@@ -10,7 +10,8 @@ from cdv_core.formats import LIBELLES
 from ui.data import q, version_key
 
 # Multi-valued filters: URL parameter = Filtres field = session key suffix.
-MULTI = ("communes", "qpv", "piliers", "thematiques", "financeurs", "nature", "statut", "porteur_type")
+MULTI = ("communes", "qpv", "piliers", "thematiques", "financeurs", "nature", "statut", "porteur_type",
+         "dispositifs")
 URL_KEYS = ("annees", "contrat", *MULTI)
 TOUS = "Tous les contrats"
 
@@ -62,6 +63,7 @@ def _options_of(version: tuple[str, int]) -> dict:
         "nature": {k: LIBELLES[k] for k in ("specifique", "droit_commun")},
         "statut": {s: LIBELLES.get(s, s) for s in opts["statuts"]["statut"]},
         "porteur_type": {s: LIBELLES.get(s, s) for s in opts["porteur_types"]["porteur_type"]},
+        "dispositifs": {d: d for d in opts["dispositifs"]["dispositif"]} if "dispositifs" in opts else {},
     }
 
 
@@ -170,6 +172,10 @@ def filter_bar() -> Filtres:
                        format_func=_labels(options, "statut"), placeholder="Tous")
         st.multiselect("Type de porteur", list(options["porteur_type"]), key=_key("porteur_type"),
                        format_func=_labels(options, "porteur_type"), placeholder="Tous")
+        st.multiselect("Dispositifs", list(options["dispositifs"]), key=_key("dispositifs"),
+                       format_func=_labels(options, "dispositifs"), placeholder="Tous",
+                       help="Dispositif des lignes de financement (Cités éducatives, Adultes-relais…) : "
+                            "seuls les financements de ces dispositifs sont comptés.")
     f = Filtres(
         annees=tuple(y for y in years if lo <= y <= hi),
         contrat=None if contrat == TOUS else contrat,

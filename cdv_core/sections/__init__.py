@@ -29,4 +29,6 @@ from cdv_core.sections import piliers  # noqa: F401, E402
 from cdv_core.sections import quartiers  # noqa: F401, E402
 from cdv_core.sections import engagements  # noqa: F401, E402
 from cdv_core.sections import a_propos  # noqa: F401, E402
+from cdv_core.sections import porteurs  # noqa: F401, E402
+from cdv_core.sections import dispositifs  # noqa: F401, E402
 # isort: on

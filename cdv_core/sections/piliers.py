@@ -291,7 +291,9 @@ def actions(con, f: Filtres, annee: int | None = None, pilier: str | None = None
         "statut": "Statut", "nouvelle": "Nouvelle ?", "montant_accorde": "Montant accordé",
         "nb_financeurs": "Financeurs"})
     label = query(con, queries.libelles, "pilier").set_index("pilier")["pilier_libelle"].get(pilier, pilier)
-    return Section("piliers_actions", f"{fmt.nombre(len(acts))} actions en {annee}", table=table,
+    n_fin = int(queries.est_financee(acts).sum())  # the counting rule; other files are listed, not counted
+    autres = f" et {fmt.nombre(len(acts) - n_fin)} dossier(s) non financé(s)" if len(acts) > n_fin else ""
+    return Section("piliers_actions", f"{fmt.nombre(n_fin)} actions financées en {annee}{autres}", table=table,
                    table_nom=f"Actions {label} {annee}",
                    source=source(con, FUNDING_SOURCES, (annee,)), notes=[SPLIT_NOTE] if f.split_qpv else [],
                    formats={"Montant accordé": "euros", "Action": "texte_large", "Financeurs": "texte"},

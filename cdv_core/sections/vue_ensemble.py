@@ -49,14 +49,25 @@ def chiffres_cles(con, f: Filtres, annee: int | None = None, annee_ref: int | No
         ("Quartiers concernés", fmt.nombre(k["nb_qpv"])),
         ("Part des crédits spécifiques", fmt.pourcent(k["part_specifique"])),
     ]
+    # Files not financed are counted apart (queries.REGLE_ACTIONS): the year in progress's pending files.
+    depots = queries.depots_en_instruction(con, f)
+    if depots["nb"]:
+        chiffres.append((f"Dépôts en cours d'instruction {depots['annee']}", fmt.nombre(depots["nb"])))
     table = pd.DataFrame({
         "Indicateur": [f"Montant accordé {annee} (€)", "Actions financées", "Porteurs de projet",
-                       "Quartiers concernés", "Crédits spécifiques (€)", "Droit commun (€)"],
+                       "Quartiers concernés", "Crédits spécifiques (€)", "Droit commun (€)",
+                       f"Dossiers refusés {annee}", f"Dossiers abandonnés {annee}",
+                       f"Dépôts en cours d'instruction {depots['annee'] or annee}"],
         "Valeur": [k["montant_accorde"], k["nb_actions"], k["nb_porteurs"], k["nb_qpv"],
-                   k["montant_specifique"], k["montant_droit_commun"]],
+                   k["montant_specifique"], k["montant_droit_commun"], k["nb_refusees"], k["nb_abandonnees"],
+                   depots["nb"]],
     })
+    notes = [queries.REGLE_ACTIONS]
+    apart = queries.phrase_hors_financement(k, annee, depots)
+    if apart:
+        notes.append(apart)
     return Section("chiffres_cles", titre, chiffres, None, table, f"Chiffres clés {annee}",
-                 source(con, FUNDING_SOURCES, (annee,)), params={"annee": annee})
+                 source(con, FUNDING_SOURCES, (annee,)), notes, params={"annee": annee})
 
 
 @register("evolution", "Évolution des financements par financeur", ("annee", "annee_ref"), slide=True)
