@@ -18,6 +18,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from cdv_core import queries_quartiers as qq
 from cdv_core.filters import Filtres
 from cdv_core.formats import LIBELLES, STATUTS_ENGAGEMENT
 
@@ -295,19 +296,9 @@ def feuille_de_route(con: duckdb.DuckDBPyConnection, code_qpv: str, annee: int |
 def series_quartier(con: duckdb.DuckDBPyConnection, code_qpv: str) -> pd.DataFrame:
     """Every indicator of the quartier, every year, beside its communes, EPCI(s) and France: indicateur,
     libelle, unite, niveau (Quartier, Commune, Intercommunalité, France), rang, territoire, nom, annee, valeur."""
-    return con.execute("""
+    return con.execute(f"""
         WITH t AS (
-            SELECT 'Quartier' AS niveau, 1 AS rang, q.code_qpv AS territoire, q.nom_qpv AS nom
-            FROM qpv q WHERE q.code_qpv = ?
-            UNION ALL
-            SELECT 'Commune', 2, qc.code_insee, coalesce(co.nom, qc.code_insee)
-            FROM qpv_commune qc LEFT JOIN commune co USING (code_insee) WHERE qc.code_qpv = ?
-            UNION ALL
-            SELECT DISTINCT 'Intercommunalité', 3, co.epci_siren, coalesce(e.nom, co.epci_siren)
-            FROM qpv_commune qc JOIN commune co USING (code_insee) LEFT JOIN epci e USING (epci_siren)
-            WHERE qc.code_qpv = ? AND co.epci_siren IS NOT NULL
-            UNION ALL
-            SELECT 'France', 4, 'FR', 'France')
+{qq.TERRITOIRES_DU_QPV})
         SELECT i.indicateur, coalesce(d.libelle, i.indicateur) AS libelle, coalesce(d.unite, i.unite) AS unite,
                t.niveau, t.rang, t.territoire, t.nom, i.annee, i.valeur
         FROM indicateur i JOIN t ON t.territoire = i.territoire LEFT JOIN indicateur_def d ON d.code = i.indicateur

@@ -129,6 +129,22 @@ def fiche(con: duckdb.DuckDBPyConnection, code_qpv: str) -> dict | None:
     return out
 
 
+# The quartier, its commune(s), its EPCI(s) and France as (niveau, rang, territoire, nom): the territories a
+# quartier is compared with. Takes the QPV code three times as `?` parameters.
+TERRITOIRES_DU_QPV = """
+            SELECT 'Quartier' AS niveau, 1 AS rang, q.code_qpv AS territoire, q.nom_qpv AS nom
+            FROM qpv q WHERE q.code_qpv = ?
+            UNION ALL
+            SELECT 'Commune', 2, qc.code_insee, coalesce(co.nom, qc.code_insee)
+            FROM qpv_commune qc LEFT JOIN commune co USING (code_insee) WHERE qc.code_qpv = ?
+            UNION ALL
+            SELECT DISTINCT 'Intercommunalité', 3, co.epci_siren, coalesce(e.nom, co.epci_siren)
+            FROM qpv_commune qc JOIN commune co USING (code_insee) LEFT JOIN epci e USING (epci_siren)
+            WHERE qc.code_qpv = ? AND co.epci_siren IS NOT NULL
+            UNION ALL
+            SELECT 'France', 4, 'FR', 'France'"""
+
+
 def comparaison_indicateurs(con: duckdb.DuckDBPyConnection, code_qpv: str, annee_max: int | None = None
                             ) -> pd.DataFrame:
     """The QPV's indicators next to its commune(s), EPCI(s) and France: latest value up to `annee_max`.
@@ -140,17 +156,7 @@ def comparaison_indicateurs(con: duckdb.DuckDBPyConnection, code_qpv: str, annee
     params = [code_qpv] * 3 + ([annee_max] if annee_max is not None else []) + [code_qpv]
     return con.execute(f"""
         WITH t AS (
-            SELECT 'Quartier' AS niveau, 1 AS rang, q.code_qpv AS territoire, q.nom_qpv AS nom
-            FROM qpv q WHERE q.code_qpv = ?
-            UNION ALL
-            SELECT 'Commune', 2, qc.code_insee, coalesce(co.nom, qc.code_insee)
-            FROM qpv_commune qc LEFT JOIN commune co USING (code_insee) WHERE qc.code_qpv = ?
-            UNION ALL
-            SELECT DISTINCT 'Intercommunalité', 3, co.epci_siren, coalesce(e.nom, co.epci_siren)
-            FROM qpv_commune qc JOIN commune co USING (code_insee) LEFT JOIN epci e USING (epci_siren)
-            WHERE qc.code_qpv = ? AND co.epci_siren IS NOT NULL
-            UNION ALL
-            SELECT 'France', 4, 'FR', 'France'),
+{TERRITOIRES_DU_QPV}),
         v AS (
             SELECT i.territoire, i.indicateur, i.annee, i.valeur, i.unite FROM indicateur i
             WHERE i.territoire IN (SELECT territoire FROM t) {cond}
