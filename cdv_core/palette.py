@@ -48,6 +48,8 @@ PILIERS = {
     # Contrats de ville 2015-2023
     "cohesion_sociale": BLEU, "cadre_vie": VERT, "developpement_eco": ORANGE, "inclusion": CIEL,
     "habitat": VERMILLON, "attractivite": ROSE, "egalite_chances": BRUN,
+    # Grants whose thématique has no pillar correspondence (public files): a neutral grey, never a pillar's hue
+    "non_ventile": GRIS,
 }
 NATURES = {"specifique": BLEU, "droit_commun": ORANGE, "crédits spécifiques": BLEU, "droit commun": ORANGE}
 NATURE_LIBELLES = {"specifique": "Crédits spécifiques", "droit_commun": "Droit commun"}

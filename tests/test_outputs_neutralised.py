@@ -68,10 +68,12 @@ def test_texte_escapes_markdown_latex_and_html():
 
     label = "![x](http://h/p.png) **gras** $x^2$ <b>b</b> :red[r] `c`"
     escaped = texte(label)
-    # every special character is escaped, so the Markdown renderer shows it literally
-    for ch in "![]()*$<>:`":
+    # every special character is escaped, so the Markdown renderer shows it literally (`>` only opens a quote at
+    # the start, where it is escaped: elsewhere Streamlit would show its backslash)
+    for ch in "![]()*$<:`":
         assert ch not in escaped.replace("\\" + ch, "")
     assert escaped.replace("\\", "") == label
+    assert texte("> citation") == "\\> citation" and texte("a > b") == "a > b"
     assert texte("ligne 1\nligne 2") == "ligne 1 ligne 2"
     table = textes(pd.DataFrame({"**Col**": ["*a*", None], "n": [1, 2]}))
     assert list(table.columns) == ["\\*\\*Col\\*\\*", "n"] and table.iloc[0, 0] == "\\*a\\*"

@@ -120,8 +120,8 @@ def test_a_multi_file_upload_with_one_bad_file_writes_nothing(demo_app_env):
                                    ("financements.csv", FIN_HEADER + b"INCONNUE-1;2022;caf;-5\r\n", "text/csv")])
     at.run()
     assert not at.exception
-    assert any("qpv.csv" in s.value and "aucun problème" in s.value for s in at.success)
-    assert any("financements.csv" in e.value and "erreur" in e.value for e in at.error)
+    assert any("qpv.csv" in s.value.replace("\\", "") and "aucun problème" in s.value for s in at.success)
+    assert any("financements.csv" in e.value.replace("\\", "") and "erreur" in e.value for e in at.error)
     assert "imp_commit" not in keys(at)
     assert stored(demo_app_env, "SELECT count(*) FROM qpv WHERE code_qpv = 'QN99999Z'") == [(0,)]
     assert stored(demo_app_env, "SELECT count(*), max(import_id) FROM import_journal") == before

@@ -146,7 +146,7 @@ def _escape(text: str) -> str:
 
 
 # Every character Markdown, Streamlit's directives (:color[…], :material/…:), LaTeX ($…$) or HTML may read.
-_MARKDOWN_SPECIALS = "\\`*_{}[]()<>#+-.!|~$:=&\""
+_MARKDOWN_SPECIALS = "\\`*_{}[]()<#+-.!|~$:=&\""
 
 
 def texte(value: object) -> str:
@@ -154,7 +154,9 @@ def texte(value: object) -> str:
     (st.markdown, st.title/subheader, st.caption, st.info, metric labels, tab and expander labels, st.table
     cells): every Markdown, LaTeX and HTML character is backslash-escaped, line breaks become spaces."""
     text = " ".join(str(value).split("\n")) if value is not None else ""
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in text)
+    # `>` is shown with its backslash by Streamlit's Markdown: escaped only where it would start a quote
+    text = "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in text)
+    return "\\" + text if text.lstrip().startswith(">") else text
 
 
 def textes(df: pd.DataFrame) -> pd.DataFrame:

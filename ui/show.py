@@ -99,13 +99,15 @@ def notes(sec: Section, source: bool = True) -> None:
 
 # In a headline sentence, the characters that would turn data (a name, a label) into markup: emphasis, code, links,
 # HTML, LaTeX, tables. Punctuation of the sentence itself (parentheses, +, :, .) stays as written.
-_MARKUP = "\\`*_[]<>#|~$"
+_MARKUP = "\\`*_[]<#|~$"
 
 
 def texte_titre(text: str) -> str:
     """A headline built from data, shown literally without escaping the sentence's own punctuation."""
     text = " ".join(str(text).split("\n"))
-    return "".join("\\" + ch if ch in _MARKUP else ch for ch in text)
+    # `>` is shown with its backslash by Streamlit's Markdown: escaped only where it would start a quote
+    text = "".join("\\" + ch if ch in _MARKUP else ch for ch in text)
+    return "\\" + text if text.lstrip().startswith(">") else text
 
 
 def heading(sec: Section, level: str | bool = "subheader", container=None) -> None:
