@@ -353,3 +353,23 @@ def test_page_target_set_by_staff_is_shown(manager, demo, demo_app_env):
 def test_page_empty_selection_says_so(demo_app_env):
     at = _page(annees="2025-2026", piliers="inclusion")
     assert any("Aucune action ne correspond" in i.value for i in at.info)
+
+
+def test_pillar_actions_show_the_declared_public_and_beneficiaries(con):
+    from cdv_core import sections
+
+    prog = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "demo" / "programmation.csv",
+                       dtype={"action_id": str})
+    year = prog[prog["annee"] == 2022]
+    pilier = year["pilier"].value_counts().index[0]
+    sec = sections.build(con, Filtres(), "piliers_actions", annee=2022, pilier=pilier)
+    shown = sec.table.set_index("N° dossier")
+    expected = year[year["pilier"] == pilier].set_index("action_id")
+    common = shown.index.intersection(expected.index)
+    assert len(common) > 0
+    for action_id in common[:50]:
+        exp_n, exp_p = expected.at[action_id, "nb_beneficiaires"], expected.at[action_id, "public_cible"]
+        got_n, got_p = shown.at[action_id, "Bénéficiaires (déclarés)"], shown.at[action_id, "Public visé"]
+        assert (pd.isna(exp_n) and pd.isna(got_n)) or int(exp_n) == int(got_n)
+        assert (pd.isna(exp_p) and pd.isna(got_p)) or exp_p == got_p
+    assert any("déclarés par les porteurs" in n for n in sec.notes)

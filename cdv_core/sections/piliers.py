@@ -286,15 +286,18 @@ def actions(con, f: Filtres, annee: int | None = None, pilier: str | None = None
         nouvelle=acts["nouvelle"].map({True: "Nouvelle", False: "Reconduite"}).fillna("—"),
         statut=acts["statut"].map(lambda s: LIBELLES.get(s, s)),
     )[["action_id", "intitule", "porteur", "thematique_libelle", "statut", "nouvelle", "montant_accorde",
-       "nb_financeurs"]].rename(columns={
+       "nb_financeurs", "public_cible", "nb_beneficiaires"]].rename(columns={
         "action_id": "N° dossier", "intitule": "Action", "porteur": "Porteur", "thematique_libelle": "Thématique",
         "statut": "Statut", "nouvelle": "Nouvelle ?", "montant_accorde": "Montant accordé",
-        "nb_financeurs": "Financeurs"})
+        "nb_financeurs": "Financeurs", "public_cible": "Public visé",
+        "nb_beneficiaires": "Bénéficiaires (déclarés)"})
     label = query(con, queries.libelles, "pilier").set_index("pilier")["pilier_libelle"].get(pilier, pilier)
     n_fin = int(queries.est_financee(acts).sum())  # the counting rule; other files are listed, not counted
     autres = f" et {fmt.nombre(len(acts) - n_fin)} dossier(s) non financé(s)" if len(acts) > n_fin else ""
     return Section("piliers_actions", f"{fmt.nombre(n_fin)} actions financées en {annee}{autres}", table=table,
                    table_nom=f"Actions {label} {annee}",
-                   source=source(con, FUNDING_SOURCES, (annee,)), notes=[SPLIT_NOTE] if f.split_qpv else [],
-                   formats={"Montant accordé": "euros", "Action": "texte_large", "Financeurs": "texte"},
+                   source=source(con, FUNDING_SOURCES, (annee,)), notes=([SPLIT_NOTE] if f.split_qpv else [])
+                   + ["Public visé et bénéficiaires : déclarés par les porteurs dans leurs dossiers, non vérifiés."],
+                   formats={"Montant accordé": "euros", "Action": "texte_large", "Financeurs": "texte",
+                            "Bénéficiaires (déclarés)": "nombre"},
                    params=params)
