@@ -77,6 +77,12 @@ class Section:
         return self.titre
 
 
+def section(*args: Any, **kwargs: Any) -> Section:
+    """A Section from (label, value[, help, delta]) pairs and an Altair chart: `Section.__post_init__` turns them
+    into `Chiffre`s and a plain Vega-Lite dict (this untyped door keeps mypy quiet for such builders)."""
+    return Section(*args, **kwargs)
+
+
 @dataclass(frozen=True)
 class SectionType:
     libelle: str

@@ -3,8 +3,6 @@ and year, adultes-relais and FONJEP posts, the abattement TFPB by bailleur and q
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from cdv_core import charts, fmt, queries
@@ -18,14 +16,9 @@ from cdv_core.sections.base import (
     annee_affichee,
     empty,
     register,
+    section,
     source,
 )
-
-
-def _section(*args: Any, **kwargs: Any) -> Section:
-    """A Section from (label, value[, help, delta]) pairs and an Altair chart: `Section` turns them into
-    `Chiffre`s and a plain Vega-Lite dict."""
-    return Section(*args, **kwargs)
 
 NOTE_DISPOSITIF = ("Dispositif : la colonne « dispositif » des financements. Une action financée par plusieurs "
                    "dispositifs compte dans chacun ; les lignes sans dispositif sont regroupées sous "
@@ -58,7 +51,7 @@ def dispositifs(con, f: Filtres, annee: int | None = None, **_) -> Section:
                 (f"{top['dispositif']}", fmt.euros(top["montant_accorde"])),
                 ("Actions financées", fmt.nombre(int(top["nb_actions"]))),
                 ("Quartiers", fmt.nombre(int(top["nb_qpv"])))]
-    return _section("dispositifs", titre, chiffres, chart, table, "Dispositifs par année",
+    return section("dispositifs", titre, chiffres, chart, table, "Dispositifs par année",
                    source(con, FUNDING_SOURCES, years), [NOTE_DISPOSITIF, SPLIT_NOTE, queries.REGLE_ACTIONS],
                    params={"annee": annee},
                    formats={"Année": "annee", "Actions financées": "nombre", "Quartiers": "nombre"})
@@ -84,7 +77,7 @@ def dispositifs_postes(con, f: Filtres, annee: int | None = None, **_) -> Sectio
     table = df.rename(columns={"annee": "Année", "dispositif": "Dispositif", "nb_postes": "Postes",
                                "montant_accorde": "Montant accordé", "nb_porteurs": "Porteurs"})
     chiffres = [(f"Postes {r.dispositif} {annee}", fmt.nombre(int(r.nb_postes))) for r in year.itertuples(index=False)]
-    return _section("dispositifs_postes", titre, chiffres, chart, table, "Postes adultes-relais et FONJEP",
+    return section("dispositifs_postes", titre, chiffres, chart, table, "Postes adultes-relais et FONJEP",
                    source(con, FUNDING_SOURCES, tuple(int(y) for y in df["annee"].unique())),
                    ["Un poste = une action financée de ce dispositif pour l'année (un financement de poste)."],
                    params={"annee": annee}, formats={"Année": "annee", "Postes": "nombre", "Porteurs": "nombre"})
@@ -111,7 +104,7 @@ def dispositifs_tfpb(con, f: Filtres, annee: int | None = None, **_) -> Section:
     table = df.rename(columns={"porteur": "Bailleur", "nom_qpv": "Quartier", "code_qpv": "Code",
                                "montant_accorde": "Montant accordé", "nb_actions": "Actions financées"})
     table = table[["Bailleur", "Quartier", "Code", "Montant accordé", "Actions financées"]]
-    return _section("dispositifs_tfpb", titre, [(f"Abattement TFPB {annee}", fmt.euros(tot)),
+    return section("dispositifs_tfpb", titre, [(f"Abattement TFPB {annee}", fmt.euros(tot)),
                                                ("Bailleurs", fmt.nombre(len(by)))], chart, table,
                    f"Abattement TFPB {annee}", source(con, FUNDING_SOURCES, (annee,)), [SPLIT_NOTE],
                    params={"annee": annee}, formats={"Actions financées": "nombre", "Code": "texte"})

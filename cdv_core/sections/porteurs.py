@@ -7,8 +7,6 @@ The rules (porteur identity, first year, renewal, concentration, dependence) are
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from cdv_core import charts, fmt, queries
@@ -24,14 +22,9 @@ from cdv_core.sections.base import (
     bars_height,
     empty,
     register,
+    section,
     source,
 )
-
-
-def _section(*args: Any, **kwargs: Any) -> Section:
-    """A Section from (label, value[, help, delta]) pairs and an Altair chart: `Section` turns them into
-    `Chiffre`s and a plain Vega-Lite dict."""
-    return Section(*args, **kwargs)
 
 NOTE_IDENTITE = ("Un porteur est identifié par son SIRET : les différentes graphies d'un même SIRET sont "
                  "regroupées sous la plus récente.")
@@ -84,7 +77,7 @@ def porteurs_liste(con, f: Filtres, **_) -> Section:
                         "qui n'ont que des dossiers non financés) sont dans l'onglet Tableau.")
     if f.split_qpv:
         notes.append(SPLIT_NOTE)
-    return _section("porteurs_liste", titre,
+    return section("porteurs_liste", titre,
                    [("Porteurs financés", fmt.nombre(len(funded))),
                     ("Actions financées", fmt.nombre(int(funded["nb_actions"].sum()))),
                     ("Montant accordé", fmt.euros(tot)),
@@ -132,7 +125,7 @@ def porteurs_nouveaux(con, f: Filtres, annee: int | None = None, **_) -> Section
     if not first.empty:
         notes.append(f"{int(first.iloc[0])}, première année des données, n'a pas d'« avant » : elle n'est pas "
                      "dans le graphique.")
-    return _section("porteurs_nouveaux", titre, chiffres, chart, table, "Nouveaux porteurs",
+    return section("porteurs_nouveaux", titre, chiffres, chart, table, "Nouveaux porteurs",
                    source(con, FUNDING_SOURCES, _years(df)), notes, params={"annee": annee},
                    formats={"Année": "annee", "Porteurs financés": "nombre", "Nouveaux porteurs": "nombre",
                             "Montant des nouveaux": "euros"})
@@ -168,7 +161,7 @@ def porteurs_renouvellement(con, f: Filtres, annee: int | None = None, **_) -> S
     chiffres = [(f"Reconduites {int(r['annee'])}", fmt.pourcent(r["part_reconduites"], 0)),
                 ("Déclarées reconduites", fmt.pourcent(r["part_declarees_reconduites"], 0)),
                 ("Par intitulé proche", fmt.nombre(r["nb_par_intitule"]))]
-    return _section("porteurs_renouvellement", titre, chiffres, chart, table, "Actions reconduites",
+    return section("porteurs_renouvellement", titre, chiffres, chart, table, "Actions reconduites",
                    source(con, FUNDING_SOURCES, _years(df)), [NOTE_RECONDUCTION, queries.REGLE_ACTIONS],
                    params={"annee": int(r["annee"])},
                    formats={"Année": "annee", "Actions financées": "nombre", "Reconduites": "nombre",
@@ -207,7 +200,7 @@ def porteurs_concentration(con, f: Filtres, annee: int | None = None, **_) -> Se
                      "ses chiffres ne se comparent pas encore aux années closes.")
     if f.split_qpv:
         notes.append(SPLIT_NOTE)
-    return _section("porteurs_concentration", titre, chiffres, chart, table, "Concentration",
+    return section("porteurs_concentration", titre, chiffres, chart, table, "Concentration",
                    source(con, FUNDING_SOURCES, _years(df)), notes, params={"annee": int(r["annee"])},
                    formats={"Année": "annee", "Porteurs financés": "nombre", "Indice de Herfindahl": "nombre"})
 
@@ -229,7 +222,7 @@ def porteurs_dependance(con, f: Filtres, **_) -> Section:
             layer["encoding"]["x"]["sort"] = [c[2] for c in qp.CLASSES_DEPENDANCE]
     table = df.rename(columns={"classe": "Part des crédits spécifiques", "nb_porteurs": "Porteurs",
                                "part": "Part des porteurs (%)", "montant_accorde": "Montant accordé"})
-    return _section("porteurs_dependance", titre,
+    return section("porteurs_dependance", titre,
                    [("Porteurs à 50 % ou plus", fmt.nombre(plus_moitie)), ("Porteurs financés", fmt.nombre(n))],
                    chart, table, "Dépendance aux crédits spécifiques",
                    source(con, FUNDING_SOURCES, tuple(f.annees)), [NOTE_DEPENDANCE],
@@ -276,7 +269,7 @@ def fiche_porteur(con, f: Filtres, porteur: str | None = None, **_) -> Section:
         notes.append(f"Graphies regroupées sous ce SIRET : {ident['graphies']}.")
     if f.split_qpv:
         notes.append(SPLIT_NOTE)
-    return _section("fiche_porteur", titre, chiffres, chart, table, f"Financeurs {ident['porteur']}"[:80],
+    return section("fiche_porteur", titre, chiffres, chart, table, f"Financeurs {ident['porteur']}"[:80],
                    source(con, FUNDING_SOURCES, _years(years)), notes,
                    vide=None if chart is not None else "Aucun financement accordé pour ces filtres.",
                    params={"porteur": porteur}, formats={"Actions financées": "nombre"})
@@ -302,7 +295,7 @@ def porteur_piliers(con, f: Filtres, porteur: str | None = None, **_) -> Section
     chart = charts.horizontal_bars(df, "pilier_libelle", "montant_accorde", height=bars_height(len(df)) // 2 + 60)
     table = df[["pilier_libelle", "montant_accorde", "nb_actions"]].rename(columns={
         "pilier_libelle": "Pilier", "montant_accorde": "Montant accordé", "nb_actions": "Actions financées"})
-    return _section("porteur_piliers", titre, [], chart, table, "Par pilier", params={"porteur": porteur},
+    return section("porteur_piliers", titre, [], chart, table, "Par pilier", params={"porteur": porteur},
                    formats={"Actions financées": "nombre"})
 
 
@@ -324,7 +317,7 @@ def porteur_quartiers(con, f: Filtres, porteur: str | None = None, **_) -> Secti
         "nb_actions": "Actions financées"})
     notes = [SPLIT_NOTE] + (["Le graphique montre les 15 premiers quartiers ; tous sont dans l'onglet Tableau."]
                             if len(df) > 15 else [])
-    return _section("porteur_quartiers", titre, [], chart, table, "Par quartier", notes=notes,
+    return section("porteur_quartiers", titre, [], chart, table, "Par quartier", notes=notes,
                    params={"porteur": porteur}, formats={"Actions financées": "nombre", "Code": "texte"})
 
 
@@ -347,7 +340,7 @@ def porteur_actions(con, f: Filtres, porteur: str | None = None, **_) -> Section
         "Public visé": df["public_cible"].fillna("—"),
         "Bénéficiaires déclarés": [fmt.nombre(v) if pd.notna(v) else "—" for v in df["nb_beneficiaires"]],
         "Dispositifs": df["dispositifs"].fillna("")})
-    return _section("porteur_actions", titre, [], None, table, "Actions", notes=[NOTE_DECLARE, queries.REGLE_ACTIONS],
+    return section("porteur_actions", titre, [], None, table, "Actions", notes=[NOTE_DECLARE, queries.REGLE_ACTIONS],
                    params={"porteur": porteur},
                    formats={"Année": "annee", "Bénéficiaires déclarés": "texte", "N° dossier": "texte"})
 
@@ -379,7 +372,7 @@ def beneficiaires(con, f: Filtres, annee: int | None = None, **_) -> Section:
         notes.append(f"Publics visés les plus fréquents en {annee} : "
                      + ", ".join(f"{p} ({fmt.nombre(k)} actions)" for p, k in
                                  zip(pub["public_cible"].head(4), pub["nb_actions"].head(4), strict=True)) + ".")
-    return _section("beneficiaires", titre, [(f"Bénéficiaires déclarés {annee}", fmt.nombre(n)),
+    return section("beneficiaires", titre, [(f"Bénéficiaires déclarés {annee}", fmt.nombre(n)),
                                             ("Actions qui les déclarent", f"{fmt.nombre(renseignees)} / {fmt.nombre(actions)}")],
                    chart, table, "Bénéficiaires déclarés", source(con, ("programmation",), _years(df)), notes,
                    params={"annee": annee},
