@@ -55,6 +55,9 @@ class RawTable:
     sheet: str | None  # sheet name for xlsx, None for CSV
     other_sheets: list[str] = field(default_factory=list)  # the workbook's other sheets (not read)
     hidden_sheets: list[str] = field(default_factory=list)  # the workbook's hidden sheets (never read)
+    # A CSV file's rows as wide as the header, column by column (compact Arrow strings, see `_ColumnStore`):
+    # `rows` is then a view built on demand, and the importer reads these columns whole.
+    store: _ColumnStore | None = None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -470,10 +473,18 @@ def _trim(cells: list[str], width: int) -> list[str]:
     return cells[:end]
 
 
+# Universal line ends, as io.StringIO(newline="") splits them (\r\n, \r or \n, kept at the end of the line).
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _lines(text: str):
+    """Yield the lines of `text` with their line ends, one at a time (never a copy of the whole text)."""
+    return (m.group() for m in _LINE.finditer(text))
+
+
 def _records(text: str, delimiter: str):
     """Yield the CSV records of `text` (lists of raw cells; [] for an empty line)."""
-    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True,
-                      strict=False)
+    return csv.reader(_lines(text), delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
 
 
 def _delimiter_score(text: str, delimiter: str) -> tuple[int, int, int]:
@@ -499,24 +510,162 @@ def _delimiter_score(text: str, delimiter: str) -> tuple[int, int, int]:
     return (int(width > 1), consistent, width)
 
 
-def _prescan(text: str, budget: Budget) -> None:
+def _longest_line_bytes(data: bytes, block: int = 1 << 24) -> int:
+    """The length in bytes of the longest run without a line end (\\n or \\r) in `data`, block by block."""
+    import numpy as np
+
+    longest, run = 0, 0
+    for start in range(0, len(data), block):
+        arr = np.frombuffer(data, dtype=np.uint8, count=min(block, len(data) - start), offset=start)
+        ends = np.flatnonzero((arr == 10) | (arr == 13))
+        if len(ends) == 0:
+            run += len(arr)
+            continue
+        longest = max(longest, run + int(ends[0]), int(np.diff(ends).max(initial=0)))
+        run = len(arr) - int(ends[-1]) - 1
+    return max(longest, run)
+
+
+def _prescan(text: str, budget: Budget, data: bytes | None = None) -> None:
     """Refuse, before the CSV parser builds a record, a line holding far more cells than the column limit.
 
     The parser allocates a whole record at once: one line of 10 million ";" would be a list of 10 million cells.
     """
     most = budget.limites.colonnes * 50 + 1000  # generous: a quoted cell may hold delimiters of its own
+    if len(text) <= most or (data is not None and _longest_line_bytes(data) <= most):
+        return  # no line is long enough (a character is at least one byte): nothing to look at line by line
     for n, line in enumerate(io.StringIO(text, newline=""), start=1):
         if len(line) > most and max(line.count(d) for d in _DELIMITERS) > most:
             raise budget._refus(f"la ligne {n} compte plus de {_n(most)} séparateurs")
 
 
+def _count_row(budget: Budget, line: int, cells: list[str]) -> None:
+    """`budget.ligne(line, cells)`, in one pass over the lengths when no limit is reached (the usual case);
+    past a limit, `Budget.ligne` itself raises, with its message."""
+    lim = budget.limites
+    lens = list(map(len, cells))
+    filled = len(lens) - lens.count(0)
+    chars = sum(lens)
+    if (budget.n_lignes >= lim.lignes or len(cells) > lim.colonnes or (lens and max(lens) > lim.cellule)
+            or budget.n_cellules + filled > lim.cellules or budget.n_caracteres + chars > lim.caracteres):
+        budget.ligne(line, cells)
+        return
+    budget.n_lignes += 1
+    budget.n_cellules += filled
+    budget.n_caracteres += chars
+
+
+_CHUNK_ROWS = 65_536
+
+
+class _ColumnStore:
+    """The rows of a table as wide as its header, stored column by column as Arrow strings, with their lines.
+
+    A Python list of lists holds about 60 bytes per cell; an Arrow string column holds the characters and an
+    offset. Rows arrive one by one and are packed every `_CHUNK_ROWS` rows.
+    """
+
+    def __init__(self, width: int):
+        self.width = width
+        self._chunks: list[list] = [[] for _ in range(width)]
+        self._line_chunks: list = []
+        self._buf: list[list[str]] = []
+        self._buf_lines: list[int] = []
+        self.columns: list = []  # pyarrow ChunkedArray (large_string) per position, once closed
+        self.lines = None  # numpy int64 array of spreadsheet lines, once closed
+        self.others: list[tuple[int, list[str]]] = []  # rows narrower or wider than the header, as lists
+
+    def add(self, line: int, cells: list[str]) -> None:
+        self._buf.append(cells)
+        self._buf_lines.append(line)
+        if len(self._buf) >= _CHUNK_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        import numpy as np
+        import pyarrow as pa
+
+        if not self._buf:
+            return
+        for j, col in enumerate(zip(*self._buf, strict=True)):
+            self._chunks[j].append(pa.array(col, type=pa.large_string()))
+        self._line_chunks.append(np.array(self._buf_lines, dtype=np.int64))
+        self._buf, self._buf_lines = [], []
+
+    def close(self) -> _ColumnStore:
+        import numpy as np
+        import pyarrow as pa
+
+        self._flush()
+        self.columns = [pa.chunked_array(chunks, type=pa.large_string()) for chunks in self._chunks]
+        self.lines = np.concatenate(self._line_chunks) if self._line_chunks else np.zeros(0, dtype=np.int64)
+        self._chunks, self._line_chunks = [], []
+        return self
+
+    def __len__(self) -> int:
+        return 0 if self.lines is None else len(self.lines)
+
+
+class _Rows(list):
+    """`RawTable.rows` of a CSV read into a `_ColumnStore`: (line, cells) built on first use, in line order.
+
+    A list (so `==`, `len`, indexing and iteration behave as before), filled the first time it is looked at.
+    """
+
+    def __init__(self, store: _ColumnStore, others: list[tuple[int, list[str]]]):
+        super().__init__()
+        self._store: _ColumnStore | None = store
+        self._others = others
+
+    def _fill(self) -> None:
+        if self._store is None:
+            return
+        store, self._store = self._store, None
+        columns = [c.to_pylist() for c in store.columns]
+        regular = [(int(line), list(cells)) for line, cells in zip(store.lines.tolist(), zip(*columns, strict=True),
+                                                                     strict=True)] if columns else \
+            [(int(line), []) for line in store.lines.tolist()]
+        merged = sorted(regular + self._others, key=lambda r: r[0]) if self._others else regular
+        super().extend(merged)
+
+    def __len__(self) -> int:
+        if self._store is not None:
+            return len(self._store) + len(self._others)
+        return super().__len__()
+
+    def __iter__(self):
+        self._fill()
+        return super().__iter__()
+
+    def __getitem__(self, item):
+        self._fill()
+        return super().__getitem__(item)
+
+    def __eq__(self, other) -> bool:
+        self._fill()
+        return list.__eq__(self, other)
+
+    def __ne__(self, other) -> bool:
+        return not self.__eq__(other)
+
+    def __repr__(self) -> str:
+        self._fill()
+        return super().__repr__()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 def _read_csv(data: bytes, name: str, limites: Limites | None = None) -> RawTable:
-    """Return the RawTable of a delimited text file."""
+    """Return the RawTable of a delimited text file.
+
+    The text is parsed once, record by record; rows as wide as the header go to a `_ColumnStore` (compact
+    columns), the others (too short, too long) stay as lists for the importer to name them.
+    """
     budget = Budget(name, limites)
     text, encoding = _decode(data, name)
     if text.startswith("\ufeff"):
         text = text[1:]  # BOM written twice, or a UTF-8 BOM in a cp1252-looking file
-    _prescan(text, budget)
+    _prescan(text, budget, data)
     # Excel honours a first line "sep=;" and does not show it: follow it and do not count it as a row
     sep = re.match(r"sep=([;,\t|])[ \t]*(\r\n|\r|\n|$)", text[:16])
     if sep:
@@ -527,32 +676,44 @@ def _read_csv(data: bytes, name: str, limites: Limites | None = None) -> RawTabl
     # a truncated quote swallows the rest of the file into one cell: let it through, the cell count flags it
     if csv.field_size_limit() < len(text) + 1:
         csv.field_size_limit(len(text) + 1)
+    # cells are stripped of spaces, and of BOMs and zero-width spaces only when the text holds any
+    plain = "\ufeff" not in text and "\u200b" not in text
     header: list[str] | None = None
     header_line = 0
-    rows: list[tuple[int, list[str]]] = []
+    store: _ColumnStore | None = None
+    others: list[tuple[int, list[str]]] = []
+    width = 0
     line = 0
     try:
         for line, rec in enumerate(_records(text, delimiter), start=1):
-            cells = [_clean(c) for c in rec]
+            cells = [c.strip() for c in rec] if plain else [_clean(c) for c in rec]
             if not any(cells):
                 continue
             if header is None:
                 header, header_line = _trim(cells, 0), line
                 budget.ligne(line, header)
+                width = len(header)
+                store = _ColumnStore(width)
             else:
-                row = _trim(cells, len(header))
-                if len(row) > len(header) and len(row) > budget.limites.colonnes:
+                row = cells if len(cells) == width else _trim(cells, width)
+                if len(row) > width and len(row) > budget.limites.colonnes:
                     budget.colonne(line, len(row))
-                budget.ligne(line, row)
-                rows.append((line, row))
+                _count_row(budget, line, row)
+                if len(row) == width:
+                    store.add(line, row)  # type: ignore[union-attr]
+                else:
+                    others.append((line, row))
     except csv.Error as exc:
         raise UnreadableFile(
             f"Le fichier « {name} » ne peut pas être lu comme un tableau CSV (vers la ligne {line + 1})."
         ) from exc
-    if header is None:
+    if header is None or store is None:
         raise UnreadableFile(f"Le fichier « {name} » est vide.")
-    return RawTable(header=header, header_line=header_line, rows=rows, encoding=encoding,
-                    delimiter=delimiter, sheet=None)
+    del text
+    store.close()
+    store.others = others
+    return RawTable(header=header, header_line=header_line, rows=_Rows(store, others), encoding=encoding,
+                    delimiter=delimiter, sheet=None, store=store)
 
 
 def _xlsx_cell(value: object) -> str:
