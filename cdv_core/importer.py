@@ -10,11 +10,14 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cdv_core import facts, nomenclatures, reading
 from cdv_core.errors import CdvError
@@ -593,9 +596,18 @@ def _check_into(report: Report, con, data: bytes, file_name: str, kind: str | No
         report.tables = public_files.build(con, raw, file_kind, report)
         report.issues.sort(key=lambda i: i.line or 0)
         return
-    rows = _validate_rows(con, raw, file_kind, report.issues)
-    report.n_rows = len(rows)
-    if rows:
+    cols = _validate_columns(con, raw, file_kind, report.issues)
+    rows: list[dict] | dict[str, np.ndarray]
+    if cols is None:
+        rows = []
+    elif file_kind.code in _COLUMN_BUILDERS:
+        rows = cols if len(cols["_line"]) else []
+    else:
+        names = ["_line", *[c.name for c in file_kind.columns]]
+        rows = [dict(zip(names, values, strict=True)) for values in zip(*(cols[n].tolist() for n in names),
+                                                                        strict=True)]
+    report.n_rows = len(rows) if isinstance(rows, list) else len(rows["_line"])
+    if len(rows):
         # the checks that need whole rows (QPV, contract, known actions) run even when some rows already
         # failed, on the rows that passed, so that the person sees every error of the file at once
         report.tables = _build_tables(con, file_kind, rows, report.issues, pending_actions or set(), raw)
@@ -606,6 +618,17 @@ def _check_into(report: Report, con, data: bytes, file_name: str, kind: str | No
 
 
 def _validate_rows(con, raw: reading.RawTable, kind: FileKind, issues: list[Issue]) -> list[dict]:
+    """The rows that passed the cell checks, as dicts {"_line": line, column: value} (see `_validate_columns`)."""
+    cols = _validate_columns(con, raw, kind, issues)
+    if cols is None:
+        return []
+    names = ["_line", *[c.name for c in kind.columns]]
+    arrays = [cols[n].tolist() for n in names]
+    return [dict(zip(names, values, strict=True)) for values in zip(*arrays, strict=True)]
+
+
+def _header_issues(raw: reading.RawTable, kind: FileKind, issues: list[Issue]) -> dict[str, int] | None:
+    """Issues of the header (doubled, unknown, missing columns); the column positions, or None if one is missing."""
     found = _header_map(kind, raw.header)
     seen_names: dict[str, int] = {}
     for idx, cell in enumerate(raw.header):
@@ -623,12 +646,21 @@ def _validate_rows(con, raw: reading.RawTable, kind: FileKind, issues: list[Issu
     for name in missing:
         issues.append(Issue(raw.header_line, name, None, f"Colonne obligatoire « {name} » absente.", ERREUR,
                             f"Ajoutez la colonne « {name} » (voir le modèle de fichier « {kind.code} »)."))
-    if missing:
-        return []
-    checker = _RowChecker(_context(con), issues, keys=kind.key)
-    width = len(raw.header)
-    out: list[dict] = []
-    for line, cells in raw.rows:
+    return None if missing else found
+
+
+def _shaped_rows(raw: reading.RawTable, checker: _RowChecker, width: int) -> tuple[np.ndarray, list[pa.ChunkedArray]]:
+    """(lines, one Arrow string column per header position) of the rows as wide as the header; the others are
+    reported (too many cells, or too few in a CSV file) or, in a workbook, completed with empty cells."""
+    rows: list[tuple[int, list[str]]]
+    store = raw.store
+    if store is not None and store.width == width:
+        rows = store.others
+    else:
+        store, rows = None, raw.rows
+    kept_lines: list[int] = []
+    kept: list[list[str]] = []
+    for line, cells in rows:
         if len(cells) > width and any(c.strip() for c in cells[width:]):
             checker.error(line, None, None, f"Cette ligne a {len(cells)} cellules alors que l'en-tête a {width} "
                           "colonnes.", "Vérifiez les séparateurs (point-virgule en trop dans une cellule ?).")
@@ -640,29 +672,183 @@ def _validate_rows(con, raw: reading.RawTable, kind: FileKind, issues: list[Issu
             checker.error(line, None, None, f"Ligne incomplète : {len(cells)} cellules au lieu de {width} ; "
                           "le fichier semble tronqué.", "Complétez la ligne ou ré-enregistrez le fichier.")
             continue
-        values: dict = {"_line": line}
-        ok = True
-        for col in kind.columns:
-            pos = found.get(col.name)
-            cell = cells[pos].strip() if pos is not None and pos < len(cells) else ""
-            if not cell:
-                if col.required:
-                    checker.error(line, col.name, "", f"Valeur obligatoire manquante dans « {col.name} ».",
-                                  "Remplissez la cellule.")
-                    ok = False
-                values[col.name] = None
-                continue
-            value = checker.convert(col, cell, line)
+        kept_lines.append(line)
+        kept.append([c.strip() for c in cells[:width]])
+    extra_lines = np.array(kept_lines, dtype=np.int64)
+    extra = [pa.chunked_array([pa.array(list(col), type=pa.large_string())], type=pa.large_string())
+             for col in zip(*kept, strict=True)] if kept else \
+        [pa.chunked_array([], type=pa.large_string()) for _ in range(width)]
+    if store is None:
+        return extra_lines, extra
+    if not kept:
+        return store.lines, store.columns
+    # rows of both kinds: back in line order
+    lines = np.concatenate([store.lines, extra_lines])
+    order = np.argsort(lines, kind="stable")
+    columns = [pa.chunked_array(a.chunks + b.chunks, type=pa.large_string()).take(pa.array(order))
+               for a, b in zip(store.columns, extra, strict=True)]
+    return lines[order], columns
+
+
+# Cells read column by column when they are written in the plain way a spreadsheet writes them (anything else
+# goes through `_RowChecker.convert`, cell value by cell value, as before): RE2 patterns for pyarrow.
+_SPACES_RE2 = r"[ \x{a0}\x{202f}\x{2009}\x{2007}]"
+_FAST_AMOUNT = (r"^(?:[0-9]{1,12}|[0-9]{1,3}(?:" + _SPACES_RE2 + r"[0-9]{3}){1,3})(?:[.,][0-9]{1,9})?$")
+_FAST_NUMBER = r"^-?[0-9]{1,15}(?:[.,][0-9]{1,15})?$"
+_FAST_INT = r"^[0-9]{1,15}$"
+_FAST_YEAR = r"^[0-9]{4}$"
+# Controls a spreadsheet cell never holds on purpose (ASCII part of _INVISIBLE_CATEGORIES), with and without
+# the tab and line breaks free text may hold.
+_ASCII_CONTROLS = r"[\x00-\x1f\x7f]"
+_ASCII_CONTROLS_TEXT = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
+def _invisible_mask(values: pa.ChunkedArray, allow_newline: bool) -> np.ndarray:
+    """Which cells hold an invisible or control character (as `invisible_characters` finds them)."""
+    mask = _np(pc.match_substring_regex(values, _ASCII_CONTROLS_TEXT if allow_newline else _ASCII_CONTROLS))
+    not_ascii = ~_np(pc.string_is_ascii(values))
+    if not_ascii.any():
+        idx = np.flatnonzero(not_ascii)
+        texts = values.take(pa.array(idx)).to_pylist()
+        chars = set("".join(texts))
+        bad = [ch for ch in chars if ord(ch) > 0x7F and unicodedata.category(ch) in _INVISIBLE_CATEGORIES]
+        if bad:
+            hit = [any(ch in t for ch in bad) for t in texts]
+            mask[idx[np.array(hit, dtype=bool)]] = True
+    return mask
+
+
+def _np(array) -> np.ndarray:
+    """A boolean or numeric Arrow result as a numpy array (nulls as False)."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    if pa.types.is_boolean(array.type):
+        return array.fill_null(False).to_numpy(zero_copy_only=False)
+    return array.to_numpy(zero_copy_only=False)
+
+
+def _fast_column(col: Column, values: pa.ChunkedArray, keys: set[str]) -> tuple[np.ndarray, list | None]:
+    """(cells read here, their values in order) for the cells of `values` (non-empty) written in the plain way;
+    the other cells are left to `_RowChecker.convert`. Never decides anything `convert` would decide otherwise:
+    a plain cell has no issue and the same value."""
+    kind = col.kind
+    n = len(values)
+    if kind in ("text", "code"):
+        ok = ~_invisible_mask(values, allow_newline=kind == "text" and col.name not in keys)
+        return ok, values.filter(pa.array(ok)).to_pylist()
+    pattern = {"amount": _FAST_AMOUNT, "number": _FAST_NUMBER, "int": _FAST_INT, "year": _FAST_YEAR}.get(kind)
+    if pattern is None:
+        return np.zeros(n, dtype=bool), None
+    ok = _np(pc.match_substring_regex(values, pattern))
+    if not ok.any():
+        return ok, None
+    chosen = values.filter(pa.array(ok))
+    if kind in ("int", "year"):
+        numbers = _np(pc.cast(chosen, pa.int64()))
+        if kind == "year":
+            inside = (numbers >= 2000) & (numbers <= 2100)
+            ok[np.flatnonzero(ok)[~inside]] = False
+            numbers = numbers[inside]
+        return ok, numbers.tolist()
+    text = pc.replace_substring_regex(chosen, _SPACES_RE2, "")
+    text = pc.replace_substring(text, ",", ".")
+    floats = _np(pc.cast(text, pa.float64())) + 0.0
+    if kind == "amount":
+        inside = floats <= min(plafond_montant(), MONTANT_MAX)  # above: a warning or an error, said by convert
+    else:
+        inside = np.abs(floats) <= NOMBRE_MAX
+    ok[np.flatnonzero(ok)[~inside]] = False
+    return ok, floats[inside].tolist()
+
+
+def _validate_columns(con, raw: reading.RawTable, kind: FileKind, issues: list[Issue]) -> dict[str, np.ndarray] | None:
+    """Check every cell of the file, column by column: {"_line": lines, column: values} of the rows that passed
+    (values are Python objects, None for an empty cell), or None when a required column is missing.
+
+    The issues are the ones `_RowChecker.convert` gives, cell by cell (same messages, same values): plain cells
+    (digits, text without control characters) are read whole columns at a time; every other cell goes through
+    `convert` once per distinct value, its issues repeated on each line holding that value.
+    """
+    found = _header_issues(raw, kind, issues)
+    if found is None:
+        return None
+    ctx = _context(con)
+    checker = _RowChecker(ctx, issues, keys=kind.key)
+    width = len(raw.header)
+    lines, columns = _shaped_rows(raw, checker, width)
+    n = len(lines)
+    failed = np.zeros(n, dtype=bool)
+    out: dict[str, np.ndarray] = {}
+    line_list = lines.tolist()
+    for col in kind.columns:
+        values = np.full(n, None, dtype=object)
+        out[col.name] = values
+        pos = found.get(col.name)
+        if pos is None or n == 0:
+            continue
+        cells = columns[pos]
+        empty = _np(pc.equal(cells, ""))
+        if col.required and empty.any():
+            for i in np.flatnonzero(empty).tolist():
+                checker.error(line_list[i], col.name, "", f"Valeur obligatoire manquante dans « {col.name} ».",
+                              "Remplissez la cellule.")
+            failed |= empty
+        filled = np.flatnonzero(~empty)
+        if len(filled) == 0:
+            continue
+        present = cells if len(filled) == n else cells.take(pa.array(filled))
+        fast, fast_values = _fast_column(col, present, checker.keys)
+        if fast_values is not None and fast.any():
+            values[filled[fast]] = fast_values
+        slow = filled[~fast]
+        if len(slow) == 0:
+            continue
+        raws = present.filter(pa.array(~fast)).to_pylist()
+        memo: dict[str, tuple[object, list[Issue]]] = {}
+        for i, cell in zip(slow.tolist(), raws, strict=True):
+            got = memo.get(cell)
+            if got is None:
+                scratch: list[Issue] = []
+                value = _RowChecker(ctx, scratch, keys=kind.key).convert(col, cell, 0)
+                got = memo[cell] = (value, scratch)
+            value, found_issues = got
+            values[i] = value
+            line = line_list[i]
+            for issue in found_issues:
+                issues.append(replace(issue, line=line))
             if value is None and col.kind != "bool":
-                ok = False
-            values[col.name] = value
-        for col in kind.columns:
-            if col.kind == "ref_thematique" and values.get(col.name) is not None:
-                values[col.name] = checker.thematique(col.name, values[col.name], line, values)
-                ok = ok and values[col.name] is not None
-        if ok:
-            out.append(values)
-    return out
+                failed[i] = True
+    for col in kind.columns:
+        if col.kind != "ref_thematique":
+            continue
+        values = out[col.name]
+        annees = out.get("annee")
+        generations = out.get("generation")
+        tmemo: dict[tuple, tuple[object, list[Issue]]] = {}
+        for i in np.flatnonzero(values != None).tolist():  # noqa: E711 - elementwise on an object array
+            context = {"annee": annees[i] if annees is not None else None,
+                       "generation": generations[i] if generations is not None else None}
+            key = (values[i], context["annee"], context["generation"])
+            got = tmemo.get(key)
+            if got is None:
+                scratch = []
+                code = _RowChecker(ctx, scratch).thematique(col.name, values[i], 0, context)
+                got = tmemo[key] = (code, scratch)
+            code, found_issues = got
+            values[i] = code
+            for issue in found_issues:
+                issues.append(replace(issue, line=line_list[i]))
+            if code is None:
+                failed[i] = True
+    keep = ~failed
+    result = {"_line": lines[keep]}
+    for name, values in out.items():
+        result[name] = values[keep]
+    return result
+
+
+# Kinds whose table builder reads the checked columns whole (the large files: funding lines).
+_COLUMN_BUILDERS = {"financements"}
 
 
 def _fold_key(value: object) -> object:
@@ -847,34 +1033,101 @@ def _tables_programmation(con, ctx: _Context, kind, rows, issues, pending):
     }
 
 
+def _columns_of(rows: list[dict], names: list[str]) -> dict[str, np.ndarray]:
+    """Rows as dicts → {name: object array} (the form `_validate_columns` gives)."""
+    out: dict[str, np.ndarray] = {}
+    for name in ["_line", *names]:
+        arr = np.empty(len(rows), dtype=object)
+        arr[:] = [r.get(name) for r in rows]
+        out[name] = arr
+    return out
+
+
+def _fold_column(values: np.ndarray) -> np.ndarray:
+    """`_fold_key` of each value, computed once per distinct value."""
+    memo: dict = {}
+    out = np.empty(len(values), dtype=object)
+    out[:] = [memo[v] if v in memo else memo.setdefault(v, _fold_key(v)) for v in values.tolist()]
+    return out
+
+
+def _check_duplicates_columns(kind: FileKind, cols: dict[str, np.ndarray], issues: list[Issue]) -> None:
+    """`_check_duplicates` on columns: the same issues, in the same order."""
+    key_cols = list(kind.key)
+    lines = cols["_line"]
+    if len(lines) < 2:
+        return
+    folded = pd.DataFrame({c: pd.Series(_fold_column(cols[c]), dtype=object) for c in key_cols})
+    dup = folded.duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return
+    first: dict[tuple, int] = {}
+    dup_keys = {tuple(r) for r in folded[dup].itertuples(index=False, name=None)}
+    keys = list(folded.itertuples(index=False, name=None))
+    for i in np.flatnonzero(~dup).tolist():
+        if keys[i] in dup_keys:
+            first[keys[i]] = int(lines[i])
+    for i in np.flatnonzero(dup).tolist():
+        key = keys[i]
+        row = {c: cols[c][i] for c in key_cols}
+        shown = ", ".join(f"{c} = {row.get(c)}" for c in key_cols if row.get(c) is not None)
+        issues.append(Issue(int(lines[i]), key_cols[0], str(row.get(key_cols[0])),
+                            f"Doublon : la même clé ({shown}) figure déjà ligne {first[key]}.", ERREUR,
+                            "Supprimez l'une des deux lignes ou corrigez la clé."))
+
+
+def _unknown_actions(con, cols: dict[str, np.ndarray], pending: set[tuple[str, int]]) -> np.ndarray:
+    """Positions of the rows whose (action_id, annee) is neither in the base nor in `pending`."""
+    n = len(cols["_line"])
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    keys = pd.DataFrame({"action_id": pd.Series(cols["action_id"], dtype=object),
+                         "annee": pd.Series(cols["annee"], dtype="int64"), "_i": np.arange(n)})
+    con.register("_incoming_keys", keys)
+    try:
+        missing = con.execute(
+            "SELECT k._i FROM _incoming_keys k ANTI JOIN action a USING (action_id, annee) ORDER BY k._i"
+        ).fetchnumpy()["_i"]
+    finally:
+        con.unregister("_incoming_keys")
+    missing = np.asarray(missing, dtype=np.int64)
+    if pending and len(missing):
+        ids, years = cols["action_id"], cols["annee"]
+        missing = np.array([i for i in missing.tolist() if (ids[i], years[i]) not in pending], dtype=np.int64)
+    return missing
+
+
 def _tables_financements(con, ctx: _Context, kind, rows, issues, pending):
-    keys = pd.DataFrame({"action_id": [r["action_id"] for r in rows], "annee": [r["annee"] for r in rows]})
-    known: set[tuple[str, int]] = set(pending)
-    if len(keys):
-        con.register("_incoming_keys", keys.drop_duplicates())
-        try:
-            known |= set(map(tuple, con.execute(
-                "SELECT a.action_id, a.annee FROM action a JOIN _incoming_keys k USING (action_id, annee)"
-            ).fetchall()))
-        finally:
-            con.unregister("_incoming_keys")
-    for r in rows:
-        if (r["action_id"], r["annee"]) not in known:
-            issues.append(Issue(r["_line"], "action_id", r["action_id"],
-                                f"L'action « {r['action_id']} » n'existe pas pour l'année {r['annee']}.",
-                                ERREUR, "Importez d'abord la programmation de cette action, ou corrigez "
-                                "l'identifiant ou l'année."))
-        r["nature"] = r.get("nature") or ctx.financeur_nature.get(r["financeur"]) or "specifique"
-        r["section"] = r.get("section") or "fonctionnement"
-        if r.get("montant_demande") is not None and r["montant_demande"] < r["montant_accorde"]:
-            issues.append(Issue(r["_line"], "montant_demande", str(r["montant_demande"]),
-                                "Le montant accordé dépasse le montant demandé.", AVERTISSEMENT,
-                                "Vérifiez les deux montants."))
+    """Funding lines → the `financement` table, checked column by column (`rows`: dicts or columns)."""
+    cols = rows if isinstance(rows, dict) else _columns_of(rows, [c.name for c in kind.columns])
+    n = len(cols["_line"])
+    lines = cols["_line"].tolist()
+    action_id, annee = cols["action_id"], cols["annee"]
+    for i in _unknown_actions(con, cols, set(pending)).tolist():
+        issues.append(Issue(lines[i], "action_id", action_id[i],
+                            f"L'action « {action_id[i]} » n'existe pas pour l'année {annee[i]}.",
+                            ERREUR, "Importez d'abord la programmation de cette action, ou corrigez "
+                            "l'identifiant ou l'année."))
+    natures = ctx.financeur_nature
+    nature = np.empty(n, dtype=object)
+    nature[:] = [v or natures.get(f) or "specifique" for v, f in zip(cols["nature"].tolist(),
+                                                                    cols["financeur"].tolist(), strict=True)]
+    section = np.empty(n, dtype=object)
+    section[:] = [v or "fonctionnement" for v in cols["section"].tolist()]
+    cols["nature"], cols["section"] = nature, section
+    demande = pd.to_numeric(pd.Series(cols["montant_demande"], dtype=object), errors="coerce").to_numpy(float)
+    accorde = pd.to_numeric(pd.Series(cols["montant_accorde"], dtype=object), errors="coerce").to_numpy(float)
+    with np.errstate(invalid="ignore"):
+        lower = np.flatnonzero(~np.isnan(demande) & (demande < accorde))
+    for i in lower.tolist():
+        issues.append(Issue(lines[i], "montant_demande", str(cols["montant_demande"][i]),
+                            "Le montant accordé dépasse le montant demandé.", AVERTISSEMENT,
+                            "Vérifiez les deux montants."))
     # Rows identical on the key but for an empty nature would be duplicates after the defaults.
-    _check_duplicates(kind, rows, issues)
-    cols = ["action_id", "annee", "financeur", "montant_accorde", "montant_demande", "nature", "dispositif",
-            "section"]
-    return {"financement": _frame(rows, cols)}
+    _check_duplicates_columns(kind, cols, issues)
+    names = ["action_id", "annee", "financeur", "montant_accorde", "montant_demande", "nature", "dispositif",
+             "section"]
+    return {"financement": pd.DataFrame({c: cols[c].tolist() for c in names}, columns=names)}
 
 
 def _tables_indicateurs(con, ctx: _Context, kind, rows, issues, pending):

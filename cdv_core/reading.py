@@ -709,7 +709,6 @@ def _read_csv(data: bytes, name: str, limites: Limites | None = None) -> RawTabl
         ) from exc
     if header is None or store is None:
         raise UnreadableFile(f"Le fichier « {name} » est vide.")
-    del text
     store.close()
     store.others = others
     return RawTable(header=header, header_line=header_line, rows=_Rows(store, others), encoding=encoding,
