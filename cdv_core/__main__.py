@@ -52,7 +52,7 @@ def _existing_db(parser: argparse.ArgumentParser, db: str) -> str:
     return db
 
 
-CLI_MAX_BYTES = 50_000_000
+CLI_MAX_BYTES = 1 << 40  # files of any size: the importer reads them by columns (reading.limites_for)
 
 
 def _print_report(report: importer.Report) -> None:

@@ -217,10 +217,7 @@ def _transaction(target: Target, actor: auth.User | None, what: str, role: str |
 def _kind_of(upload: Upload) -> str:
     if upload.kind:
         return upload.kind
-    try:
-        found = importer.detect_kind(reading.read_table(upload.data, upload.name).header)
-    except reading.UnreadableFile:
-        return ""
+    found = importer.detect_kind_of(upload.data, upload.name)  # the header only: the file is parsed once
     return found.code if found else ""
 
 
@@ -240,7 +237,8 @@ def _check_one(con, upload: Upload, pending: set[tuple[str, int]], max_bytes: in
                                        "Découpez le fichier (par exemple une année par fichier) et importez les "
                                        "morceaux l'un après l'autre."))
         return CheckedFile(upload, report)
-    report = importer.check_file(con, upload.data, upload.name, upload.kind, pending_actions=pending)
+    report = importer.check_file(con, upload.data, upload.name, upload.kind, pending_actions=pending,
+                                 limites=reading.limites_for(max_bytes))
     checked = CheckedFile(upload, report)
     if report.ok and report.kind is not None and report.kind.code == "qpv":
         checked.orphans = qpv_orphans(con, report)

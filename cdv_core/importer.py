@@ -256,6 +256,14 @@ def detect_kind(header: list[str]) -> FileKind | None:
     return best[1] if best else None
 
 
+def detect_kind_of(data: bytes, file_name: str) -> FileKind | None:
+    """The kind of a file recognised from its header (only the start of a large CSV file is read), or None."""
+    try:
+        return detect_kind(reading.read_header(data, file_name))
+    except reading.UnreadableFile:
+        return None
+
+
 # --------------------------------------------------------------------------- referential context
 
 
@@ -527,16 +535,18 @@ def check_file(
     file_name: str,
     kind: str | None = None,
     pending_actions: set[tuple[str, int]] | None = None,
+    limites: reading.Limites | None = None,
 ) -> Report:
     """Validate a whole file against the database's referentials; writes nothing.
 
-    `pending_actions` are (action_id, annee) keys imported earlier in the same upload.
+    `pending_actions` are (action_id, annee) keys imported earlier in the same upload; `limites` those of the
+    reading (reading.LIMITES by default; the command line's are wider, see reading.limites_for).
     """
     if kind is not None and kind not in KINDS:
         raise ValueError(f"unknown file kind {kind}")
     report = Report(file_name=file_name, checksum=checksum(data or b""), kind=None)
     try:
-        _check_into(report, con, data, file_name, kind, pending_actions)
+        _check_into(report, con, data, file_name, kind, pending_actions, limites)
     except Exception:  # noqa: BLE001 - a file, however built, never ends in a traceback
         logging.getLogger(__name__).exception("check of %s failed", file_name)
         report.tables = {}
@@ -559,14 +569,14 @@ def _sheet_issue(raw: reading.RawTable) -> Issue | None:
 
 
 def _check_into(report: Report, con, data: bytes, file_name: str, kind: str | None,
-                pending_actions: set[tuple[str, int]] | None) -> None:
+                pending_actions: set[tuple[str, int]] | None, limites: reading.Limites | None = None) -> None:
     from cdv_core import contours, public_files  # they build on this module
 
     if kind == "contours" or (kind is None and contours.looks_like_contours(data, file_name)):
         public_files.check_contours(con, data, report)
         return
     try:
-        raw = reading.read_table(data, file_name, sheet_hint=kind)
+        raw = reading.read_table(data, file_name, sheet_hint=kind, limites=limites)
     except reading.UnreadableFile as exc:
         report.issues.append(Issue(None, None, None, exc.message, ERREUR,
                                    "Enregistrez le tableau au format CSV ou Excel (.xlsx)."))
@@ -575,7 +585,7 @@ def _check_into(report: Report, con, data: bytes, file_name: str, kind: str | No
         file_kind = detect_kind(raw.header)
         if file_kind is not None and raw.sheet is not None and raw.other_sheets:
             # the visible sheet named after the kind wins over the first one, as when the kind is chosen
-            named = reading.read_table(data, file_name, sheet_hint=file_kind.code)
+            named = reading.read_table(data, file_name, sheet_hint=file_kind.code, limites=limites)
             if named.sheet != raw.sheet and detect_kind(named.header) == file_kind:
                 raw = named
         if file_kind is None:
@@ -1401,10 +1411,49 @@ def _diff_frames(table: str, columns: list[str], before: pd.DataFrame, after: pd
                      frame(changed, a_rows), frame([k for k in b_rows if k not in a_rows], b_rows))
 
 
+# From this many incoming rows on, a table whose identity is a key is compared in DuckDB (same result as
+# `_diff_frames`, which compares row by row in Python).
+SQL_DIFF_ROWS = 20_000
+
+
+def _diff_sql(con, table: str, columns: list[str], incoming: pd.DataFrame) -> TableDiff:
+    """`_diff_frames(table, columns, current rows, incoming)` computed by DuckDB, for a table whose identity
+    (TABLE_IDENTITY) is a key: rows added and changed in the order of `incoming`, numbers as floats."""
+    ident = list(TABLE_IDENTITY[table])
+    on = " AND ".join(f"b.{c} IS NOT DISTINCT FROM i.{c}" for c in ident)
+    same = " AND ".join(f"b.{c} IS NOT DISTINCT FROM i.{c}" for c in columns)
+    listed = ", ".join(columns)
+    con.register("_incoming_diff", incoming.assign(_rn=np.arange(len(incoming))))
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _before AS SELECT t.* FROM {table} t SEMI JOIN "
+                    f"(SELECT DISTINCT {', '.join(TABLE_SCOPE[table])} FROM _incoming_diff) s ON {_scope_join(table)}")
+        added = con.execute(f"SELECT {listed} FROM _incoming_diff i ANTI JOIN _before b ON {on} ORDER BY i._rn").df()
+        removed = con.execute(f"SELECT {listed} FROM _before b ANTI JOIN _incoming_diff i ON {on}").df()
+        pairs = con.execute(
+            f"SELECT {', '.join(f'b.{c} AS b_{c}' for c in columns)}, {', '.join(f'i.{c} AS i_{c}' for c in columns)} "
+            f"FROM _before b JOIN _incoming_diff i ON {on} WHERE NOT ({same}) ORDER BY i._rn").df()
+        con.execute("DROP TABLE _before")
+    finally:
+        con.unregister("_incoming_diff")
+
+    def normalised(df: pd.DataFrame) -> pd.DataFrame:
+        df = df.copy()
+        for c in df.columns:
+            if pd.api.types.is_integer_dtype(df[c]) or pd.api.types.is_float_dtype(df[c]):
+                df[c] = df[c].astype(float)
+        return df.reset_index(drop=True)
+
+    before = pairs[[f"b_{c}" for c in columns]].set_axis(columns, axis=1)
+    after = pairs[[f"i_{c}" for c in columns]].set_axis(columns, axis=1)
+    return TableDiff(table, normalised(added), normalised(before), normalised(after), normalised(removed))
+
+
 def diff_table(con, table: str, incoming: pd.DataFrame) -> TableDiff:
     """Rows of `table` that writing `incoming` (over its scope) would add, change and remove."""
     columns = table_columns(con, table)
     incoming = incoming.reindex(columns=columns)
+    if table in TABLE_IDENTITY and len(incoming) >= SQL_DIFF_ROWS:
+        return _diff_sql(con, table, columns, incoming)
     con.register("_incoming", incoming)
     try:
         before = _current_rows(con, table, "_incoming")
@@ -1524,11 +1573,8 @@ def sort_for_import(items: list[tuple[str, bytes]]) -> list[tuple[str, bytes, st
     out = []
     for name, data in items:
         kind = None
-        try:
-            kind_obj = detect_kind(reading.read_table(data, name).header)
-            kind = kind_obj.code if kind_obj else None
-        except reading.UnreadableFile:
-            pass
+        kind_obj = detect_kind_of(data, name)
+        kind = kind_obj.code if kind_obj else None
         out.append((name, data, kind))
     order = {k: i for i, k in enumerate(IMPORT_ORDER)}
     return sorted(out, key=lambda t: order.get(t[2] or "", len(order)))
