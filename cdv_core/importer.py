@@ -329,6 +329,17 @@ def _context(con: duckdb.DuckDBPyConnection) -> _Context:
     )
 
 
+_CONTEXT_CACHE = threading.local()
+
+
+def _context_cached(con: duckdb.DuckDBPyConnection) -> _Context:
+    """`_context(con)`, read once per check of a file (see `check_file`) rather than once per step."""
+    held = getattr(_CONTEXT_CACHE, "value", None)
+    if held is not None and held[0] is con:
+        return held[1]
+    return _context(con)
+
+
 # --------------------------------------------------------------------------- cell parsing
 
 
@@ -546,6 +557,7 @@ def check_file(
         raise ValueError(f"unknown file kind {kind}")
     report = Report(file_name=file_name, checksum=checksum(data or b""), kind=None)
     try:
+        _CONTEXT_CACHE.value = (con, _context(con))
         _check_into(report, con, data, file_name, kind, pending_actions, limites)
     except Exception:  # noqa: BLE001 - a file, however built, never ends in a traceback
         logging.getLogger(__name__).exception("check of %s failed", file_name)
@@ -554,6 +566,8 @@ def check_file(
                                    "d'une erreur inattendue : rien n'a été écrit.", ERREUR,
                                    "Vérifiez le fichier (partez d'un modèle) ; si le problème persiste, "
                                    "transmettez-le à l'équipe technique."))
+    finally:
+        _CONTEXT_CACHE.value = None
     return report
 
 
@@ -782,7 +796,7 @@ def _validate_columns(con, raw: reading.RawTable, kind: FileKind, issues: list[I
     found = _header_issues(raw, kind, issues)
     if found is None:
         return None
-    ctx = _context(con)
+    ctx = _context_cached(con)
     checker = _RowChecker(ctx, issues, keys=kind.key)
     width = len(raw.header)
     lines, columns = _shaped_rows(raw, checker, width)
@@ -813,21 +827,25 @@ def _validate_columns(con, raw: reading.RawTable, kind: FileKind, issues: list[I
         slow = filled[~fast]
         if len(slow) == 0:
             continue
-        raws = present.filter(pa.array(~fast)).to_pylist()
-        memo: dict[str, tuple[object, list[Issue]]] = {}
-        for i, cell in zip(slow.tolist(), raws, strict=True):
-            got = memo.get(cell)
-            if got is None:
-                scratch: list[Issue] = []
-                value = _RowChecker(ctx, scratch, keys=kind.key).convert(col, cell, 0)
-                got = memo[cell] = (value, scratch)
-            value, found_issues = got
-            values[i] = value
-            line = line_list[i]
-            for issue in found_issues:
-                issues.append(replace(issue, line=line))
-            if value is None and col.kind != "bool":
-                failed[i] = True
+        raws = present.filter(pa.array(~fast))
+        uniques = pc.unique(raws)
+        where = _np(pc.index_in(raws, value_set=uniques)).astype(np.int64)
+        converted = np.empty(len(uniques), dtype=object)
+        bad_value = np.zeros(len(uniques), dtype=bool)
+        with_issues: dict[int, list[Issue]] = {}
+        for u, cell in enumerate(uniques.to_pylist()):
+            scratch: list[Issue] = []
+            converted[u] = _RowChecker(ctx, scratch, keys=kind.key).convert(col, cell, 0)
+            bad_value[u] = converted[u] is None and col.kind != "bool"
+            if scratch:
+                with_issues[u] = scratch
+        values[slow] = converted[where]
+        failed[slow[bad_value[where]]] = True
+        if with_issues:
+            noisy = np.flatnonzero(np.isin(where, list(with_issues)))
+            for j in noisy.tolist():  # in file order
+                for issue in with_issues[int(where[j])]:
+                    issues.append(replace(issue, line=line_list[int(slow[j])]))
     for col in kind.columns:
         if col.kind != "ref_thematique":
             continue
@@ -904,7 +922,7 @@ def _build_tables(con, kind: FileKind, rows: list[dict], issues: list[Issue],
         "engagements": _tables_engagements,
         "suivi_engagements": _tables_suivi,
     }[kind.code]
-    ctx = _context(con)
+    ctx = _context_cached(con)
     tables = builder(con, ctx, kind, rows, issues, pending_actions)
     if kind.code != "financements":  # financements: checked by its builder once the defaults are known
         _check_duplicates(kind, rows, issues)
