@@ -1071,12 +1071,12 @@ def _columns_of(rows: list[dict], names: list[str]) -> dict[str, np.ndarray]:
     return out
 
 
-def _fold_column(values: np.ndarray) -> np.ndarray:
-    """`_fold_key` of each value, computed once per distinct value."""
-    memo: dict = {}
-    out = np.empty(len(values), dtype=object)
-    out[:] = [memo[v] if v in memo else memo.setdefault(v, _fold_key(v)) for v in values.tolist()]
-    return out
+def _folded_codes(values: np.ndarray) -> np.ndarray:
+    """One integer per value, equal for two values whose `_fold_key` are equal (None has its own code)."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
+    folded = pd.Series([_fold_key(v) for v in uniques], dtype=object)
+    same, _ = pd.factorize(folded, use_na_sentinel=False)
+    return same[codes]
 
 
 def _check_duplicates_columns(kind: FileKind, cols: dict[str, np.ndarray], issues: list[Issue]) -> None:
@@ -1085,7 +1085,7 @@ def _check_duplicates_columns(kind: FileKind, cols: dict[str, np.ndarray], issue
     lines = cols["_line"]
     if len(lines) < 2:
         return
-    folded = pd.DataFrame({c: pd.Series(_fold_column(cols[c]), dtype=object) for c in key_cols})
+    folded = pd.DataFrame({c: _folded_codes(cols[c]) for c in key_cols})
     dup = folded.duplicated(keep="first").to_numpy()
     if not dup.any():
         return
@@ -1455,9 +1455,8 @@ def _diff_sql(con, table: str, columns: list[str], incoming: pd.DataFrame) -> Ta
         con.unregister("_incoming_diff")
 
     def normalised(df: pd.DataFrame) -> pd.DataFrame:
-        df = df.copy()
-        for c in df.columns:
-            if pd.api.types.is_integer_dtype(df[c]) or pd.api.types.is_float_dtype(df[c]):
+        for c in df.columns:  # numbers as floats, as `_normalise` gives them
+            if pd.api.types.is_integer_dtype(df[c]):
                 df[c] = df[c].astype(float)
         return df.reset_index(drop=True)
 
@@ -1478,6 +1477,40 @@ def diff_table(con, table: str, incoming: pd.DataFrame) -> TableDiff:
     finally:
         con.unregister("_incoming")
     return _diff_frames(table, columns, before, incoming)
+
+
+def _count_sql(con, table: str, incoming: pd.DataFrame) -> tuple[int, int, int]:
+    """(added, changed, removed) of `_diff_sql`, counted by DuckDB without building the rows."""
+    columns = table_columns(con, table)
+    incoming = incoming.reindex(columns=columns)
+    ident = list(TABLE_IDENTITY[table])
+    on = " AND ".join(f"b.{c} IS NOT DISTINCT FROM i.{c}" for c in ident)
+    same = " AND ".join(f"b.{c} IS NOT DISTINCT FROM i.{c}" for c in columns)
+    con.register("_incoming_diff", incoming)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _before AS SELECT t.* FROM {table} t SEMI JOIN "
+                    f"(SELECT DISTINCT {', '.join(TABLE_SCOPE[table])} FROM _incoming_diff) s ON {_scope_join(table)}")
+        added, changed, removed = con.execute(
+            f"SELECT (SELECT count(*) FROM _incoming_diff i ANTI JOIN _before b ON {on}), "
+            f"(SELECT count(*) FROM _before b JOIN _incoming_diff i ON {on} WHERE NOT ({same})), "
+            f"(SELECT count(*) FROM _before b ANTI JOIN _incoming_diff i ON {on})").fetchone()
+        con.execute("DROP TABLE _before")
+    finally:
+        con.unregister("_incoming_diff")
+    return int(added), int(changed), int(removed)
+
+
+def change_counts(con, report: Report) -> dict[str, tuple[int, int, int]]:
+    """(added, changed, removed) rows per table, as `preview` counts them, without building the rows of large
+    tables."""
+    out: dict[str, tuple[int, int, int]] = {}
+    for table, df in report.tables.items():
+        if table in TABLE_IDENTITY and len(df) >= SQL_DIFF_ROWS:
+            out[table] = _count_sql(con, table, df)
+        else:
+            d = diff_table(con, table, df)
+            out[table] = (len(d.added), len(d.changed_after), len(d.removed))
+    return out
 
 
 def preview(con, report: Report) -> dict[str, TableDiff]:
@@ -1558,11 +1591,10 @@ def apply_in_transaction(con, report: Report, user: str | None = None) -> Import
     if not report.ok or report.kind is None:
         raise ImportRejected(report)
     main = MAIN_TABLE[report.kind.code]
-    diffs = preview(con, report)
-    main_diff = diffs[main]
-    counts = (len(main_diff.added), len(main_diff.changed_after), len(main_diff.removed))
+    changes = change_counts(con, report)
+    counts = changes[main]
     import_id = _new_import_id(con)
-    if any(len(d.added) + len(d.changed_after) + len(d.removed) for d in diffs.values()):
+    if any(sum(c) for c in changes.values()):
         try:
             for table, df in report.tables.items():
                 _write_table(con, import_id, table, df)

@@ -676,7 +676,9 @@ def _read_plain_csv(text: str, delimiter: str, budget: Budget) -> tuple[list[str
 
     if any(ch in text for ch in ('"', "\x00", "\ufeff", "\u200b")) or text.count("\r") != text.count("\r\n"):
         return None
-    lines = pc.split_pattern(pa.array([text], type=pa.large_string()), "\n").flatten()
+    whole = pa.array([text], type=pa.large_string())
+    lines = pc.split_pattern(whole, "\n").flatten()
+    del whole
     blank = np.asarray(pc.equal(pc.utf8_trim(lines, characters=_PY_WHITESPACE + delimiter), "")
                        .to_numpy(zero_copy_only=False), dtype=bool)
     filled = np.flatnonzero(~blank)
@@ -690,29 +692,36 @@ def _read_plain_csv(text: str, delimiter: str, budget: Budget) -> tuple[list[str
     lim = budget.limites
     if len(rest) + budget.n_lignes > lim.lignes:
         return None
-    data_lines = lines.take(pa.array(rest))
-    counts = pc.add(pc.count_substring(data_lines, delimiter), 1).to_numpy(zero_copy_only=False)
-    regular = counts == width
     store = _ColumnStore(width)
-    store.lines = (rest[regular] + 1).astype(np.int64)
-    if regular.all():
-        chosen = data_lines
-    else:
-        chosen = data_lines.filter(pa.array(regular))
-    parts = pc.split_pattern(chosen, delimiter)
-    columns = [pc.utf8_trim(pc.list_element(parts, j), characters=_PY_WHITESPACE) for j in range(width)]
-    store.columns = [pa.chunked_array([c], type=pa.large_string()) if not isinstance(c, pa.ChunkedArray) else c
-                     for c in (col.cast(pa.large_string()) for col in columns)]
+    chunks: list[list] = [[] for _ in range(width)]
+    line_chunks = []
+    irregular: list[tuple[int, str]] = []
     n_cells = n_chars = longest = 0
-    for col in store.columns:
-        lengths = pc.utf8_length(col)
-        n_cells += len(col) - int(pc.sum(pc.equal(lengths, 0)).as_py() or 0)
-        n_chars += int(pc.sum(lengths).as_py() or 0)
-        longest = max(longest, int(pc.max(lengths).as_py() or 0))
+    for start in range(0, len(rest), _CHUNK_ROWS * 4):  # a block at a time: its copies stay small
+        block = rest[start:start + _CHUNK_ROWS * 4]
+        contiguous = block[-1] - block[0] + 1 == len(block)
+        data_lines = lines.slice(int(block[0]), len(block)) if contiguous else lines.take(pa.array(block))
+        counts = pc.add(pc.count_substring(data_lines, delimiter), 1).to_numpy(zero_copy_only=False)
+        regular = counts == width
+        line_chunks.append((block[regular] + 1).astype(np.int64))
+        chosen = data_lines if regular.all() else data_lines.filter(pa.array(regular))
+        parts = pc.split_pattern(chosen, delimiter)
+        for j in range(width):
+            col = pc.utf8_trim(pc.list_element(parts, j), characters=_PY_WHITESPACE).cast(pa.large_string())
+            lengths = pc.utf8_length(col)
+            n_cells += len(col) - int(pc.sum(pc.equal(lengths, 0)).as_py() or 0)
+            n_chars += int(pc.sum(lengths).as_py() or 0)
+            longest = max(longest, int(pc.max(lengths).as_py() or 0))
+            chunks[j].append(col)
+        irregular.extend((int(block[k]) + 1, data_lines[k].as_py()) for k in np.flatnonzero(~regular).tolist())
+        del data_lines, parts, chosen
+    store.columns = [pa.chunked_array(c, type=pa.large_string()) for c in chunks]
+    store.lines = np.concatenate(line_chunks) if line_chunks else np.zeros(0, dtype=np.int64)
+    del lines
     others: list[tuple[int, list[str]]] = []
-    for pos in np.flatnonzero(~regular).tolist():
-        cells = [c.strip() for c in data_lines[pos].as_py().split(delimiter)]
-        others.append((int(rest[pos]) + 1, cells if len(cells) == width else _trim(cells, width)))
+    for number, text_line in irregular:
+        cells = [c.strip() for c in text_line.split(delimiter)]
+        others.append((number, cells if len(cells) == width else _trim(cells, width)))
     for _, row in others:
         lens = [len(c) for c in row]
         if len(row) > lim.colonnes or (lens and max(lens) > lim.cellule):
@@ -726,6 +735,7 @@ def _read_plain_csv(text: str, delimiter: str, budget: Budget) -> tuple[list[str
     budget.n_cellules += n_cells
     budget.n_caracteres += n_chars
     store.others = others
+    pa.default_memory_pool().release_unused()  # the copies made on the way go back to the system
     return header, first + 1, store
 
 

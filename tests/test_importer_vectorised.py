@@ -302,7 +302,9 @@ CSV_TEXTS = [
 
 
 @pytest.mark.parametrize("text", CSV_TEXTS)
-def test_columns_read_like_the_record_loop(text, monkeypatch):
+@pytest.mark.parametrize("chunk", [65_536, 1])
+def test_columns_read_like_the_record_loop(text, chunk, monkeypatch):
+    monkeypatch.setattr(reading, "_CHUNK_ROWS", chunk)  # 1: blocks of 4 lines, some with blank lines between
     data = text.encode("utf-8")
     fast = reading.read_table(data, "f.csv")
     assert fast.store is not None
@@ -356,6 +358,7 @@ def test_large_table_compared_in_duckdb_like_in_python(con, monkeypatch):
         assert a.astype(object).where(a.notna(), None).values.tolist() == \
             b.astype(object).where(b.notna(), None).values.tolist(), part
     assert (len(sql.added), len(sql.changed_after), len(sql.removed)) == (15, 50, 15)
+    assert importer._count_sql(con, "financement", incoming) == (15, 50, 15)
 
 
 # --------------------------------------------------------------------------- many errors, large files
