@@ -107,7 +107,7 @@ def entete(con, f: Filtres, geographie: str = "2024", mesure: str = "montant_par
         else:
             titre = (f"{top['nom_qpv']} a la valeur la plus élevée de « {label} » : {fmt_value(top[col])}"
                      f" ({int(top['indicateur_annee'])})")
-    contours = set(query(con, queries.qpv_contours)["code_qpv"])
+    contours = set(query(con, queries.qpv_with_contour)["code_qpv"])
     without = df[~df["code_qpv"].isin(contours)]
     if len(without) == len(df):
         carte_vide = (f"Les contours des quartiers de la géographie 2015 ne sont pas disponibles : la carte ne peut "
