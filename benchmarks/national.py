@@ -49,7 +49,9 @@ def build(db: Path, n_actions: int, n_years: int, seed: int = 7) -> dict:
     rng = np.random.default_rng(seed)
     demo.new_database(db, demo=False)
     con = schema.connect(db)
-    qpv = con.execute("SELECT code_qpv, geographie, contrat FROM qpv WHERE contrat IS NOT NULL").df()
+    # Each quartier with a contract of its own generation (2015 quartiers, 2015-2023 contracts; 2024, 2024-2030).
+    qpv = con.execute("SELECT q.code_qpv, q.geographie, q.contrat FROM qpv q JOIN contrat c "
+                      "ON c.code_contrat = q.contrat AND left(c.generation, 4) = q.geographie").df()
     # Each year's thématique codes come from its own nomenclature (the former codes are stored prefixed).
     stored_codes = [r[0] for r in con.execute("SELECT code FROM thematique").fetchall()]
     them_former = [c[len(nomenclatures.FORMER_PREFIX):] for c in stored_codes
