@@ -74,7 +74,7 @@ def cmd_import(args, parser) -> int:
     base = gestion.FileBase(_existing_db(parser, args.db))
     actor = auth.cli_user(args.user)
     uploads = [gestion.Upload(name, data, args.type) for name, data in files]
-    plan = gestion.plan_import(base, uploads, max_bytes=CLI_MAX_BYTES)
+    plan = gestion.plan_import(base, uploads, max_bytes=CLI_MAX_BYTES, lean=True)
     for checked in plan.files:
         _print_report(checked.report)
         if not checked.ok:

@@ -306,11 +306,13 @@ def _totals(con) -> pd.DataFrame:
     return queries.aggregate(con, Filtres(), ("annee",))[["annee", "nb_actions", "montant_accorde"]]
 
 
-def plan_import(target: Target, uploads: list[Upload], max_bytes: int = MAX_BYTES) -> ImportPlan:
+def plan_import(target: Target, uploads: list[Upload], max_bytes: int = MAX_BYTES, lean: bool = False) -> ImportPlan:
     """Check every file and compute what the upload would change, without writing anything.
 
     The files are tried in order inside a transaction that is always rolled back, so a programmation and
     its financements (or a referential and the files using it) are checked together as they will be written.
+    `lean` (the command line, which shows neither): no rows of the preview, no totals, and the last file is
+    checked but not tried (nothing comes after it).
     """
     files: list[CheckedFile] = []
     years: set[int] = set()
@@ -318,12 +320,15 @@ def plan_import(target: Target, uploads: list[Upload], max_bytes: int = MAX_BYTE
     with _transaction(target, None, "", role=None, rollback=True) as (con, _who):
         version = data_version(con)
         before = _totals(con)
-        for upload in _ordered(uploads):
+        ordered = _ordered(uploads)
+        for n, upload in enumerate(ordered):
             checked = _check_one(con, upload, pending, max_bytes)
             report = checked.report
             if report.ok:
-                checked.diffs = importer.preview(con, report)
-                importer.apply_in_transaction(con, report, PREVIEW_USER)
+                if not lean:
+                    checked.diffs = importer.preview(con, report)
+                if not lean or n < len(ordered) - 1:
+                    importer.apply_in_transaction(con, report, PREVIEW_USER)
                 years |= _years(report)
                 if "action" in report.tables:
                     act = report.tables["action"]
