@@ -1572,15 +1572,10 @@ def apply_report(con, report: Report, user: str | None = None) -> ImportResult:
     """Write a checked file in one transaction and journal it. Raises ImportRejected if it has errors."""
     if not report.ok or report.kind is None:
         raise ImportRejected(report)
-    with WRITE_LOCK:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            result = apply_in_transaction(con, report, user)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    return result
+    from cdv_core import gestion  # the only module that opens a writing transaction (it builds on this one)
+
+    with gestion._transaction(con, None, "", role=None) as (tx, _who):
+        return apply_in_transaction(tx, report, user)
 
 
 def apply_in_transaction(con, report: Report, user: str | None = None) -> ImportResult:
@@ -1672,15 +1667,10 @@ def undo_blockers(con, import_id: int) -> list[int]:
 
 def undo_import(con, import_id: int | None = None, user: str | None = None) -> ImportResult:
     """Restore the rows an import replaced, as one journaled operation. Raises UndoRefused with the reason."""
-    with WRITE_LOCK:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            result = undo_in_transaction(con, import_id, user)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    return result
+    from cdv_core import gestion  # the only module that opens a writing transaction (it builds on this one)
+
+    with gestion._transaction(con, None, "", role=None) as (tx, _who):
+        return undo_in_transaction(tx, import_id, user)
 
 
 def undo_in_transaction(con, import_id: int | None = None, user: str | None = None) -> ImportResult:
