@@ -621,6 +621,9 @@ def _check_into(report: Report, con, data: bytes, file_name: str, kind: str | No
         report.issues.sort(key=lambda i: i.line or 0)
         return
     cols = _validate_columns(con, raw, file_kind, report.issues)
+    header_line = raw.header_line
+    del raw  # the columns hold what is needed: the text of the file can go
+    pa.default_memory_pool().release_unused()
     rows: list[dict] | dict[str, np.ndarray]
     if cols is None:
         rows = []
@@ -630,13 +633,16 @@ def _check_into(report: Report, con, data: bytes, file_name: str, kind: str | No
         names = ["_line", *[c.name for c in file_kind.columns]]
         rows = [dict(zip(names, values, strict=True)) for values in zip(*(cols[n].tolist() for n in names),
                                                                         strict=True)]
+    del cols
     report.n_rows = len(rows) if isinstance(rows, list) else len(rows["_line"])
-    if len(rows):
+    empty = not len(rows)
+    if not empty:
         # the checks that need whole rows (QPV, contract, known actions) run even when some rows already
         # failed, on the rows that passed, so that the person sees every error of the file at once
-        report.tables = _build_tables(con, file_kind, rows, report.issues, pending_actions or set(), raw)
-    if not rows and report.ok:
-        report.issues.append(Issue(raw.header_line, None, None, "Le fichier ne contient aucune ligne de données.",
+        report.tables = _build_tables(con, file_kind, rows, report.issues, pending_actions or set())
+    del rows
+    if empty and report.ok:
+        report.issues.append(Issue(header_line, None, None, "Le fichier ne contient aucune ligne de données.",
                                    ERREUR, "Ajoutez des lignes sous l'en-tête."))
     report.issues.sort(key=lambda i: i.line or 0)  # in file order, whichever check found them
 
@@ -803,7 +809,6 @@ def _validate_columns(con, raw: reading.RawTable, kind: FileKind, issues: list[I
     n = len(lines)
     failed = np.zeros(n, dtype=bool)
     out: dict[str, np.ndarray] = {}
-    line_list = lines.tolist()
     for col in kind.columns:
         values = np.full(n, None, dtype=object)
         out[col.name] = values
@@ -814,7 +819,7 @@ def _validate_columns(con, raw: reading.RawTable, kind: FileKind, issues: list[I
         empty = _np(pc.equal(cells, ""))
         if col.required and empty.any():
             for i in np.flatnonzero(empty).tolist():
-                checker.error(line_list[i], col.name, "", f"Valeur obligatoire manquante dans « {col.name} ».",
+                checker.error(int(lines[i]), col.name, "", f"Valeur obligatoire manquante dans « {col.name} ».",
                               "Remplissez la cellule.")
             failed |= empty
         filled = np.flatnonzero(~empty)
@@ -845,7 +850,7 @@ def _validate_columns(con, raw: reading.RawTable, kind: FileKind, issues: list[I
             noisy = np.flatnonzero(np.isin(where, list(with_issues)))
             for j in noisy.tolist():  # in file order
                 for issue in with_issues[int(where[j])]:
-                    issues.append(replace(issue, line=line_list[int(slow[j])]))
+                    issues.append(replace(issue, line=int(lines[int(slow[j])])))
     for col in kind.columns:
         if col.kind != "ref_thematique":
             continue
@@ -865,10 +870,11 @@ def _validate_columns(con, raw: reading.RawTable, kind: FileKind, issues: list[I
             code, found_issues = got
             values[i] = code
             for issue in found_issues:
-                issues.append(replace(issue, line=line_list[i]))
+                issues.append(replace(issue, line=int(lines[i])))
             if code is None:
                 failed[i] = True
     keep = ~failed
+    pa.default_memory_pool().release_unused()
     result = {"_line": lines[keep]}
     for name, values in out.items():
         result[name] = values[keep]
@@ -906,8 +912,8 @@ def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns)
 
 
-def _build_tables(con, kind: FileKind, rows: list[dict], issues: list[Issue],
-                  pending_actions: set[tuple[str, int]], raw: reading.RawTable) -> dict[str, pd.DataFrame]:
+def _build_tables(con, kind: FileKind, rows, issues: list[Issue],
+                  pending_actions: set[tuple[str, int]]) -> dict[str, pd.DataFrame]:
     builder = {
         "programmation": _tables_programmation,
         "financements": _tables_financements,
