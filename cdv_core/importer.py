@@ -757,6 +757,19 @@ def _np(array) -> np.ndarray:
     return array.to_numpy(zero_copy_only=False)
 
 
+def _objects(items: list) -> np.ndarray:
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+def _shared(values: pa.ChunkedArray) -> np.ndarray:
+    """The strings of `values` as Python objects, one object per distinct string (a column of a few repeated
+    values costs a pointer per cell, not a string)."""
+    encoded = pc.dictionary_encode(values).combine_chunks()
+    return _objects(encoded.dictionary.to_pylist())[encoded.indices.to_numpy(zero_copy_only=False)]
+
+
 def _fast_column(col: Column, values: pa.ChunkedArray, keys: set[str]) -> tuple[np.ndarray, list | None]:
     """(cells read here, their values in order) for the cells of `values` (non-empty) written in the plain way;
     the other cells are left to `_RowChecker.convert`. Never decides anything `convert` would decide otherwise:
@@ -765,7 +778,7 @@ def _fast_column(col: Column, values: pa.ChunkedArray, keys: set[str]) -> tuple[
     n = len(values)
     if kind in ("text", "code"):
         ok = ~_invisible_mask(values, allow_newline=kind == "text" and col.name not in keys)
-        return ok, values.filter(pa.array(ok)).to_pylist()
+        return ok, _shared(values.filter(pa.array(ok)))
     pattern = {"amount": _FAST_AMOUNT, "number": _FAST_NUMBER, "int": _FAST_INT, "year": _FAST_YEAR}.get(kind)
     if pattern is None:
         return np.zeros(n, dtype=bool), None
@@ -779,7 +792,8 @@ def _fast_column(col: Column, values: pa.ChunkedArray, keys: set[str]) -> tuple[
             inside = (numbers >= 2000) & (numbers <= 2100)
             ok[np.flatnonzero(ok)[~inside]] = False
             numbers = numbers[inside]
-        return ok, numbers.tolist()
+        uniques, where = np.unique(numbers, return_inverse=True)
+        return ok, _objects(uniques.tolist())[where]  # one Python int per distinct year or count
     text = pc.replace_substring_regex(chosen, _SPACES_RE2, "")
     text = pc.replace_substring(text, ",", ".")
     floats = _np(pc.cast(text, pa.float64())) + 0.0
