@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -770,7 +771,7 @@ def _shared(values: pa.ChunkedArray) -> np.ndarray:
     return _objects(encoded.dictionary.to_pylist())[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
-def _fast_column(col: Column, values: pa.ChunkedArray, keys: set[str]) -> tuple[np.ndarray, list | None]:
+def _fast_column(col: Column, values: pa.ChunkedArray, keys: set[str]) -> tuple[np.ndarray, Any]:
     """(cells read here, their values in order) for the cells of `values` (non-empty) written in the plain way;
     the other cells are left to `_RowChecker.convert`. Never decides anything `convert` would decide otherwise:
     a plain cell has no issue and the same value."""
@@ -879,7 +880,7 @@ def _validate_columns(con, raw: reading.RawTable, kind: FileKind, issues: list[I
             got = tmemo.get(key)
             if got is None:
                 scratch = []
-                code = _RowChecker(ctx, scratch).thematique(col.name, values[i], 0, context)
+                code: Any = _RowChecker(ctx, scratch).thematique(col.name, values[i], 0, context)
                 got = tmemo[key] = (code, scratch)
             code, found_issues = got
             values[i] = code

@@ -18,6 +18,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 __all__ = [
     "Budget",
@@ -574,7 +575,7 @@ class _ColumnStore:
         self._buf: list[list[str]] = []
         self._buf_lines: list[int] = []
         self.columns: list = []  # pyarrow ChunkedArray (large_string) per position, once closed
-        self.lines = None  # numpy int64 array of spreadsheet lines, once closed
+        self.lines: Any = None  # numpy int64 array of spreadsheet lines, once closed
         self.others: list[tuple[int, list[str]]] = []  # rows narrower or wider than the header, as lists
 
     def add(self, line: int, cells: list[str]) -> None:
@@ -654,7 +655,7 @@ class _Rows(list):
         self._fill()
         return super().__repr__()
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
 
 # What str.strip() strips (every character whose str.isspace() is true), for Arrow's utf8_trim.
@@ -762,9 +763,9 @@ def _read_csv(data: bytes, name: str, limites: Limites | None = None) -> RawTabl
         csv.field_size_limit(len(text) + 1)
     plain_table = _read_plain_csv(text, delimiter, Budget(name, budget.limites))
     if plain_table is not None:
-        header, header_line, store = plain_table
-        return RawTable(header=header, header_line=header_line, rows=_Rows(store, store.others), encoding=encoding,
-                        delimiter=delimiter, sheet=None, store=store)
+        plain_header, plain_line, plain_store = plain_table
+        return RawTable(header=plain_header, header_line=plain_line, rows=_Rows(plain_store, plain_store.others),
+                        encoding=encoding, delimiter=delimiter, sheet=None, store=plain_store)
     # cells are stripped of spaces, and of BOMs and zero-width spaces only when the text holds any
     plain = "\ufeff" not in text and "\u200b" not in text
     header: list[str] | None = None
@@ -783,13 +784,13 @@ def _read_csv(data: bytes, name: str, limites: Limites | None = None) -> RawTabl
                 budget.ligne(line, header)
                 width = len(header)
                 store = _ColumnStore(width)
-            else:
+            elif store is not None:
                 row = cells if len(cells) == width else _trim(cells, width)
                 if len(row) > width and len(row) > budget.limites.colonnes:
                     budget.colonne(line, len(row))
                 _count_row(budget, line, row)
                 if len(row) == width:
-                    store.add(line, row)  # type: ignore[union-attr]
+                    store.add(line, row)
                 else:
                     others.append((line, row))
     except csv.Error as exc:
