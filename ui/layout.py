@@ -93,9 +93,43 @@ FRENCH_JS = """
       dlg.querySelectorAll('button[aria-label="Close"]').forEach(b => b.setAttribute('aria-label', 'Fermer'));
     });
   };
+  // Names in French for the controls Streamlit draws (map zoom, full screen) and a sidebar menu whose lists
+  // screen readers can read (Streamlit puts each section's links in a div inside one list).
+  // No tag written in this script, not even in a comment: DOMPurify drops a script whose text holds one.
+  const names = [
+    ['button.mapboxgl-ctrl-zoom-in', 'Zoomer sur la carte'],
+    ['button.mapboxgl-ctrl-zoom-out', 'Dézoomer la carte'],
+    ['button.mapboxgl-ctrl-attrib-button', 'Afficher les crédits de la carte'],
+    ['canvas.mapboxgl-canvas', 'Fond de carte'],
+    ['button[aria-label="Fullscreen"]', 'Plein écran'],
+    ['button[aria-label="Close fullscreen"]', 'Quitter le plein écran'],
+  ];
+  const a11y = () => {
+    for (const [sel, name] of names) {
+      document.querySelectorAll(sel).forEach(el => {
+        if (el.getAttribute('aria-label') !== name) el.setAttribute('aria-label', name);
+        if (el.title && el.title !== name) el.title = name;
+      });
+    }
+    document.querySelectorAll('ul[data-testid="stSidebarNavItems"]').forEach(ul => {
+      const groups = [...ul.children].filter(c => c.tagName === 'DIV' && c.querySelector(':scope > li'));
+      if (!groups.length) return;
+      if (ul.getAttribute('role') !== 'none') ul.setAttribute('role', 'none');
+      groups.forEach(g => {
+        const head = g.querySelector(':scope > header');
+        if (g.getAttribute('role') !== 'list') g.setAttribute('role', 'list');
+        if (head) {
+          const label = head.textContent.replace(/(expand_more|expand_less|chevron_right)/g, '').trim();
+          if (g.getAttribute('aria-label') !== label) g.setAttribute('aria-label', label);
+          if (head.getAttribute('aria-hidden') !== 'true') head.setAttribute('aria-hidden', 'true');
+        }
+      });
+    });
+  };
   const fix = () => {
     if (document.documentElement.lang !== 'fr') document.documentElement.lang = 'fr';
     notFound();
+    a11y();
     document.querySelectorAll('[data-testid="stFileUploader"]').forEach(box => {
       const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
       let node;
