@@ -103,8 +103,21 @@ FRENCH_JS = """
     ['canvas.mapboxgl-canvas', 'Fond de carte'],
     ['button[aria-label="Fullscreen"]', 'Plein écran'],
     ['button[aria-label="Close fullscreen"]', 'Quitter le plein écran'],
+    ['[aria-label="Sidebar"]', 'Barre latérale'],
+    ['[aria-label="Collapse sidebar"]', 'Replier la barre latérale'],
+    ['[aria-label="Expand sidebar"]', 'Déplier la barre latérale'],
+    ['[aria-label="App pages"]', 'Pages du tableau de bord'],
+    ['[aria-label="Main menu"]', 'Menu principal'],
+    ['[aria-label="Link to heading"]', 'Lien vers ce titre'],
+    ['[aria-label="Show/hide columns"]', 'Afficher ou masquer des colonnes'],
+    ['[aria-label="Download as CSV"]', 'Télécharger en CSV'],
+    ['[aria-label="Search"]', 'Rechercher'],
   ];
   const a11y = () => {
+    document.querySelectorAll('[data-testid="stSkipToContent"]').forEach(a => {
+      const t = a.firstChild;
+      if (t && t.nodeType === 3 && t.nodeValue !== 'Aller au contenu principal') t.nodeValue = 'Aller au contenu principal';
+    });
     for (const [sel, name] of names) {
       document.querySelectorAll(sel).forEach(el => {
         if (el.getAttribute('aria-label') !== name) el.setAttribute('aria-label', name);
