@@ -142,7 +142,7 @@ def classement(sec) -> None:
         if sec.params["note_graphique"]:
             layout.note(sec.params["note_graphique"])
     with t2:
-        layout.table(sec.table, sec.table_nom, "qp_rank", show.column_config(sec), on_select=on_row,
+        layout.table(sec.table, sec.table_nom, "qp_rank", show.column_config(sec), formats=sec.formats, on_select=on_row,
                      selection_mode="single-row")
     show.notes(sec, source=False)
 

@@ -243,9 +243,12 @@ def downloads(df: pd.DataFrame, name: str, key: str) -> None:
 
 
 def table(df: pd.DataFrame, name: str, key: str, column_config: dict | None = None, height: int | None = None,
-          **kwargs):
-    """A table with its downloads."""
-    event = st.dataframe(df, hide_index=True, width="stretch", column_config=column_config,
+          formats: dict[str, str] | None = None, **kwargs):
+    """A table with its downloads; numbers written in French (`formats`: the section's column kinds, else guessed
+    from the names), still sorted as numbers."""
+    from ui import show
+
+    event = st.dataframe(show.french(df, formats), hide_index=True, width="stretch", column_config=column_config,
                          height=height or "auto", key=f"df_{key}", **kwargs)
     downloads(df, name, key)
     return event
