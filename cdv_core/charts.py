@@ -41,17 +41,25 @@ LOCALE_FR: dict[str, Any] = {
 EURO_AXIS = alt.Axis(format="$,.0f", title=None, labelFontSize=15, titleFontSize=16, grid=True)
 
 
+# The look every chart shares (French locale, fonts, axes, legends), one Vega-Lite `config`.
+CONFIG: dict[str, Any] = {
+    "locale": LOCALE_FR, "font": "Marianne, Arial, sans-serif",
+    "axis": {"labelFontSize": 15, "titleFontSize": 16, "labelLimit": 360, "labelColor": palette.TEXTE_AXES,
+             "titleColor": palette.TEXTE_AXES},
+    "legend": {"labelFontSize": 15, "titleFontSize": 15, "labelLimit": 360, "orient": "bottom", "columns": 2,
+               "labelColor": palette.TEXTE_AXES, "titleColor": palette.TEXTE_AXES},
+    "view": {"strokeWidth": 0},
+}
+USERMETA = {"embedOptions": {"formatLocale": LOCALE_FR["number"], "timeFormatLocale": LOCALE_FR["time"]}}
+
+
 def _style(chart: alt.Chart | alt.LayerChart | alt.FacetChart, height: int = 420) -> alt.Chart:
-    return (
-        chart.properties(height=height, usermeta={"embedOptions": {"formatLocale": LOCALE_FR["number"],
-                                                                    "timeFormatLocale": LOCALE_FR["time"]}})
-        .configure(locale=LOCALE_FR, font="Marianne, Arial, sans-serif")
-        .configure_axis(labelFontSize=15, titleFontSize=16, labelLimit=360, labelColor=palette.TEXTE_AXES,
-                        titleColor=palette.TEXTE_AXES)
-        .configure_legend(labelFontSize=15, titleFontSize=15, labelLimit=360, orient="bottom", columns=2,
-                          labelColor=palette.TEXTE_AXES, titleColor=palette.TEXTE_AXES)
-        .configure_view(strokeWidth=0)
-    )
+    """The shared look and the height, set on the chart just built (Altair's `.properties()` and
+    `.configure_*()` would each deep-copy the whole chart, its data included: most of a page's CPU)."""
+    chart.height = height
+    chart.usermeta = USERMETA
+    chart.config = alt.Config(**CONFIG)
+    return chart  # type: ignore[return-value]
 
 
 def color_scale(domain: list[str]) -> alt.Scale:

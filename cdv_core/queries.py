@@ -122,7 +122,7 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict:
     """Headline figures: total granted, financed actions, their porteurs and QPV, crédits spécifiques vs droit
     commun, and the files counted apart (`dossiers`: en instruction, refusées, abandonnées)."""
     head = aggregate(con, f, porteurs=True).iloc[0]
-    nat = aggregate(con, f, ["nature"]).set_index("nature")["montant_accorde"]
+    nat = aggregate(con, f, ["nature"], actions=False).set_index("nature")["montant_accorde"]
     total_ = float(head["montant_accorde"])
     specifique = float(nat.get("specifique", 0.0))
     droit_commun = float(nat.get("droit_commun", 0.0))
@@ -328,9 +328,9 @@ def is_demo(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(row and row[0] == "oui")
 
 
-def qpv_contours(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """GeoJSON geometry (text) of each QPV that has one."""
-    return con.execute("SELECT code AS code_qpv, geojson FROM contour WHERE niveau = 'qpv'").df()
+def qpv_with_contour(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Codes of the QPV that have a contour (the geometries themselves are read by `maps`, territory by territory)."""
+    return con.execute("SELECT code AS code_qpv FROM contour WHERE niveau = 'qpv'").df()
 
 
 def commune_contours(con: duckdb.DuckDBPyConnection, codes: list[str] | None = None) -> pd.DataFrame:
