@@ -84,6 +84,12 @@ def main() -> None:
     code = st.session_state[FICHE_KEY]
     if st.query_params.get(URL_KEY) != code:
         st.query_params[URL_KEY] = code
+    # A link to a fiche (?qpv_fiche=CODE), or a click on the map, a bar or a row, shows the fiche: scrolled to.
+    shown_before = st.session_state.get("qp_fiche_vue")
+    st.session_state["qp_fiche_vue"] = code
+    layout.anchor("cdv-fiche")
+    if (shown_before is None and linked == code) or (shown_before is not None and shown_before != code):
+        layout.scroll_to("cdv-fiche", code)
     fiche(f, geo, code)
 
 

@@ -24,3 +24,9 @@ def test_the_page_script_names_the_map_controls_in_french():
     script = _script()
     for name in ("Zoomer sur la carte", "Dézoomer la carte", "Plein écran"):
         assert name in script
+
+
+def test_the_scroll_script_holds_no_tag_like_text():
+    html = layout.SCROLL_JS % {"id": "cdv-fiche", "id_js": '"cdv-fiche"', "nonce": "QN06229M"}
+    script = html.split("<script>", 1)[1].rsplit("</script>", 1)[0]
+    assert re.findall(r"<[/\w!]", script) == []

@@ -171,6 +171,40 @@ def setup() -> None:
     st.html(FRENCH_JS % {"limit": limit}, unsafe_allow_javascript=True)
 
 
+SCROLL_JS = """
+<script>
+(() => {
+  // Bring the block marked %(id)s to the top of the window, again while the charts above it finish drawing
+  // (their height moves it), unless the person scrolls first. Request %(nonce)s.
+  let stop = false;
+  const cancel = () => { stop = true; };
+  ['wheel', 'touchmove', 'keydown', 'mousedown'].forEach(e => window.addEventListener(e, cancel, {once: true, capture: true}));
+  const go = () => {
+    if (stop) return;
+    const el = document.getElementById(%(id_js)s);
+    if (el) el.scrollIntoView({block: 'start'});
+  };
+  [50, 400, 900, 1600, 2600, 4000].forEach(t => setTimeout(go, t));
+  setTimeout(() => ['wheel', 'touchmove', 'keydown', 'mousedown'].forEach(e => window.removeEventListener(e, cancel, {capture: true})), 4500);
+})();
+</script>
+"""
+
+
+def anchor(anchor_id: str) -> None:
+    """An invisible mark on the page that `scroll_to` can bring into view."""
+    st.markdown(f'<div id="{anchor_id}" style="scroll-margin-top: 4.5rem"></div>', unsafe_allow_html=True)
+
+
+def scroll_to(anchor_id: str, nonce: str) -> None:
+    """Scroll the window to the mark `anchor_id` (see `anchor`) once this run is drawn; `nonce` names the request
+    (a new value scrolls again)."""
+    import json
+
+    st.html(SCROLL_JS % {"id": anchor_id, "id_js": json.dumps(anchor_id), "nonce": nonce},
+            unsafe_allow_javascript=True)
+
+
 def demo_banner() -> None:
     st.markdown(
         '<div class="cdv-banner" role="note"><b>Données de démonstration</b> — territoire de la CA de '
