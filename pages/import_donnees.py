@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cdv_core import exports, fmt, gestion, importer, templates
+from cdv_core import exports, fmt, gestion, importer, reading, templates
 from cdv_core.errors import CdvError
 from cdv_core.formats import KINDS
 from ui import access, data, layout, require_app
@@ -154,6 +154,9 @@ def import_tab(user) -> None:
         f"Déposez un ou plusieurs fichiers CSV ou Excel (.xlsx), ou des contours (GeoJSON, Shapefile zippé), "
         f"{fmt.nombre(gestion.MAX_BYTES // 1_000_000)} Mo au plus par fichier", accept_multiple_files=True,
         key=f"imp_files_{st.session_state.get('imp_uploader', 0)}")
+    st.caption(f"{reading.resume_limites()} Un montant au-delà de {fmt.euros(importer.plafond_montant())} par ligne "
+               "est signalé en avertissement. Réglages : variables d'environnement CDV_LIMITE_… et "
+               "CDV_PLAFOND_MONTANT (voir le README).")
     if not files:
         st.caption("Rien n'est écrit tant que vous n'avez pas cliqué sur « Valider l'import », après avoir lu le "
                    "rapport de vérification et l'aperçu des changements.")
