@@ -297,7 +297,7 @@ def cmd_survey(args, parser) -> int:
     writer.writerow(["item", "reponse", "n", "pct"])
     for r in res.itertuples(index=False):
         if r.masque:
-            print(f"{r.item or 'ensemble'} : {surveys.message_anonymat(seuil)}, résultat masqué (anonymat).",
+            print(f"{r.item or 'ensemble'} : {surveys.message_anonymat(seuil, r.motif)}, résultat masqué (anonymat).",
                   file=sys.stderr)
             continue
         writer.writerow([r.item, r.reponse, int(r.n), f"{float(r.pct):.1f}"])
