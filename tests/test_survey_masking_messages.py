@@ -16,7 +16,8 @@ import pytest
 from cdv_core import schema, survey_charts, surveys
 from cdv_core.filters import Filtres
 from cdv_core.sections import build
-from tests.test_survey_anonymity import CODE, ROOT, SEUIL, _cli, _sizes, attacked  # noqa: F401  (fixture)
+from tests.test_survey_anonymity import CODE, ROOT, SEUIL, _cli, _sizes
+from tests.test_survey_anonymity import attacked as attacked  # noqa: F401, F811  (the fixture)
 
 GROUP_MSG = "moins de 5 réponses"
 
