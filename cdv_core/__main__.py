@@ -68,6 +68,17 @@ def _ordered(files, forced_kind):
     return importer.sort_for_import(files)
 
 
+def _with_dispositif(cmd):
+    """Run `cmd` with the posts files read as `--dispositif` says (adultes-relais or fonjep), if given."""
+    def run(args, parser) -> int:
+        from cdv_core import public_files
+
+        with public_files.dispositifs_choisis({"*": getattr(args, "dispositif", None)}):
+            return cmd(args, parser)
+    run.__doc__ = cmd.__doc__
+    return run
+
+
 def cmd_import(args, parser) -> int:
     """All the files of one command in one transaction: every file is written, or none (like the upload page)."""
     files = _read_files(parser, args.files)
@@ -350,6 +361,11 @@ def cmd_hash_password(args, parser) -> int:
     return 0
 
 
+DISPOSITIFS = ("adultes-relais", "fonjep")
+DISPOSITIF_HELP = ("dispositif d'un fichier de postes (open data ANCT) quand ni ses identifiants ni son nom ne le "
+                   "disent")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m cdv_core", description="Tableau de bord des contrats de ville")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -359,14 +375,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", required=True)
     p.add_argument("--type", choices=kinds)
     p.add_argument("--user", default=None, help="nom inscrit au journal")
+    p.add_argument("--dispositif", choices=DISPOSITIFS, help=DISPOSITIF_HELP)
     p.add_argument("files", nargs="+")
-    p.set_defaults(func=cmd_import)
+    p.set_defaults(func=_with_dispositif(cmd_import))
 
     p = sub.add_parser("check", help="vérifier des fichiers sans rien écrire")
     p.add_argument("--db", default=None)
     p.add_argument("--type", choices=kinds)
+    p.add_argument("--dispositif", choices=DISPOSITIFS, help=DISPOSITIF_HELP)
     p.add_argument("files", nargs="+")
-    p.set_defaults(func=cmd_check)
+    p.set_defaults(func=_with_dispositif(cmd_check))
 
     p = sub.add_parser("summary", help="totaux en CSV")
     p.add_argument("--db", required=True)

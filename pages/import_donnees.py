@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cdv_core import exports, fmt, gestion, importer, reading, templates
+from cdv_core import exports, fmt, gestion, importer, public_files, reading, templates
 from cdv_core.errors import CdvError
 from cdv_core.formats import KINDS
 from ui import access, data, layout, require_app
@@ -27,18 +27,32 @@ def _uploads(files) -> list[gestion.Upload]:
     return out
 
 
+def _disp_key(name: str) -> str:
+    return f"imp_disp_{name}"
+
+
+def _dispositifs(names) -> dict[str, str | None]:
+    """The dispositif the person chose for each posts file (adultes-relais / FONJEP), by file name."""
+    return {n: st.session_state.get(_disp_key(n)) for n in names}
+
+
+DISPOSITIF_LABELS = {None: "Reconnaître d'après les identifiants ou le nom du fichier",
+                     **{k: f"Postes {v}" for k, v in public_files.DISPOSITIFS_POSTES.items()}}
+
+
 def _plan(uploads: list[gestion.Upload]) -> gestion.ImportPlan:
-    """The check of this upload, kept in the session while neither the files nor the data change."""
+    """The check of this upload, kept in the session while neither the files, the choices nor the data change."""
     con = data.cursor()
     try:
         version = gestion.data_version(con)
     finally:
         con.close()
-    key = (version, tuple((u.name, importer.checksum(u.data), u.kind) for u in uploads))
+    choix = _dispositifs(u.name for u in uploads)
+    key = (version, tuple((u.name, importer.checksum(u.data), u.kind, choix[u.name]) for u in uploads))
     cached = st.session_state.get("imp_plan")
     if cached and cached[0] == key:
         return cached[1]
-    with st.spinner("Vérification des fichiers…"):
+    with st.spinner("Vérification des fichiers…"), public_files.dispositifs_choisis(choix):
         plan = gestion.plan_import(data.base(), uploads)
     st.session_state["imp_plan"] = (key, plan)
     return plan
@@ -46,6 +60,11 @@ def _plan(uploads: list[gestion.Upload]) -> gestion.ImportPlan:
 
 def _report(checked: gestion.CheckedFile, idx: int) -> None:
     report = checked.report
+    if report.kind is not None and report.kind.code == "postes_anct":  # the person may say which posts these are
+        st.selectbox(f"Dispositif des postes de « {checked.upload.name} »", list(DISPOSITIF_LABELS),
+                     format_func=DISPOSITIF_LABELS.get, key=_disp_key(checked.upload.name),
+                     help="Quand les identifiants des postes et le nom du fichier ne disent pas s'il s'agit de "
+                          "postes d'adultes-relais ou de postes FONJEP.")
     errors, warnings = report.errors, report.warnings
     kind = report.kind.libelle if report.kind else "type non reconnu"
     if errors:
@@ -121,7 +140,8 @@ def _commit_shown(user) -> None:
         return
     plan = shown[1]
     try:
-        results = gestion.commit_plan(data.base(), plan, user)
+        with public_files.dispositifs_choisis(_dispositifs(f.upload.name for f in plan.files)):
+            results = gestion.commit_plan(data.base(), plan, user)
     except gestion.StalePlan as exc:
         st.session_state["imp_stale"] = exc.message
         return
