@@ -61,7 +61,7 @@ def _plan(uploads: list[gestion.Upload]) -> gestion.ImportPlan:
 def _report(checked: gestion.CheckedFile, idx: int) -> None:
     report = checked.report
     if report.kind is not None and report.kind.code == "postes_anct":  # the person may say which posts these are
-        st.selectbox(f"Dispositif des postes de « {checked.upload.name} »", list(DISPOSITIF_LABELS),
+        st.selectbox(f"Dispositif des postes de « {layout.texte(checked.upload.name)} »", list(DISPOSITIF_LABELS),
                      format_func=DISPOSITIF_LABELS.get, key=_disp_key(checked.upload.name),
                      help="Quand les identifiants des postes et le nom du fichier ne disent pas s'il s'agit de "
                           "postes d'adultes-relais ou de postes FONJEP.")
@@ -77,8 +77,8 @@ def _report(checked: gestion.CheckedFile, idx: int) -> None:
     else:
         st.success(f"**{layout.texte(checked.upload.name)}** ({kind}, {fmt.nombre(report.n_rows)} lignes) : aucun problème.",
                    icon=":material/check_circle:")
-    for sentence in report.resume:  # what the rows of a public file became
-        st.markdown(sentence)
+    for sentence in report.resume:  # what the rows of a public file became (it may quote the file)
+        st.markdown(layout.texte(sentence))
     if report.issues:
         issues = report.issues_frame()
         if len(issues) <= 30:  # a static table wraps long sentences; a long report stays scrollable
@@ -103,7 +103,7 @@ def _details(plan: gestion.ImportPlan) -> None:
         for table, diff in checked.diffs.items():
             if table not in gestion.SHOWN_TABLES:
                 continue
-            label = f"{checked.upload.name} — {gestion.TABLE_LABELS.get(table, table)}"
+            label = f"{layout.texte(checked.upload.name)} — {gestion.TABLE_LABELS.get(table, table)}"
             if len(diff.added):
                 with st.expander(f"{label} : {fmt.nombre(len(diff.added))} ligne(s) ajoutée(s)"):
                     st.dataframe(diff.added, hide_index=True, width="stretch", key=f"imp_add_{i}_{table}")
@@ -146,13 +146,13 @@ def _commit_shown(user) -> None:
         st.session_state["imp_stale"] = exc.message
         return
     except importer.ImportRejected as exc:
-        st.session_state["imp_error"] = (f"{exc.report.file_name} ne passe plus les contrôles : rien n'a été "
+        st.session_state["imp_error"] = (f"{layout.texte(exc.report.file_name)} ne passe plus les contrôles : rien n'a été "
                                          "écrit. Vérifiez-le à nouveau.")
         return
     except CdvError as exc:
         st.session_state["imp_error"] = exc.message
         return
-    lines = [f"n° {r.import_id} : {r.file_name} — {fmt.nombre(r.added)} ajoutée(s), {fmt.nombre(r.changed)} "
+    lines = [f"n° {r.import_id} : {layout.texte(r.file_name)} — {fmt.nombre(r.added)} ajoutée(s), {fmt.nombre(r.changed)} "
              f"modifiée(s), {fmt.nombre(r.removed)} supprimée(s)" for r in results]
     st.session_state["imp_done"] = ("Import enregistré. " + " ; ".join(lines)
                                     + ". Toutes les pages affichent désormais ces données ; l'import peut être "
@@ -183,7 +183,7 @@ def import_tab(user) -> None:
         return
     cols = st.columns(min(len(files), 3))
     for i, f in enumerate(files):
-        cols[i % len(cols)].selectbox(f"Type de « {f.name} »", [AUTO, *KINDS], format_func=_kind_label,
+        cols[i % len(cols)].selectbox(f"Type de « {layout.texte(f.name)} »", [AUTO, *KINDS], format_func=_kind_label,
                                       key=f"imp_kind_{i}_{f.name}")
     uploads = _uploads(files)
     plan = _plan(uploads)

@@ -20,7 +20,7 @@ def main() -> None:
     f: Filtres = st.session_state.get("filtres", Filtres())
     ctx = section("piliers_annees", f)
     if ctx.vide:
-        st.title(ctx.titre)
+        st.title(show.texte_titre(ctx.titre))
         layout.filters_line(filters.summary(f))
         layout.empty(ctx.vide)
         return
@@ -61,7 +61,7 @@ def cibles(f: Filtres, annee: int) -> None:
     for i, key in enumerate(sec.params["cibles"]):
         cible = section("piliers_cible", f, annee=annee, cible=key)
         if cible.vide:
-            st.markdown(f"**{show.texte_titre(cible.titre)}** — {cible.vide}")
+            st.markdown(f"**{show.texte_titre(cible.titre)}** — {show.texte_titre(cible.vide)}")
         else:
             show.section(cible, f"pil_cible_{i}", heading="h4", source=False)
     editeur(q(qp.cibles))

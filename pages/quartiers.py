@@ -30,7 +30,7 @@ def main() -> None:
     linked = st.query_params.get(URL_KEY) or None
     geos = section("quartiers_geographies", f, qpv=linked)
     if geos.vide:
-        st.title(geos.titre)
+        st.title(show.texte_titre(geos.titre))
         layout.filters_line(filters.summary(f))
         layout.empty(geos.vide)
         return
@@ -88,7 +88,7 @@ def main() -> None:
 
 
 def carte(f: Filtres, entete, selected: str) -> None:
-    st.subheader(entete.params["titre_carte"], anchor=False)
+    st.subheader(show.texte_titre(entete.params["titre_carte"]), anchor=False)
     geo, mesure = entete.params["geographie"], entete.params["mesure"]
     indicateur = mesure[4:] if mesure.startswith("ind:") else None
     df = q(qq.mesures_qpv, f, geo, indicateur)

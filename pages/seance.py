@@ -144,7 +144,7 @@ def form(f: Filtres, manage: bool) -> None:
         layout.note("Aucune diapositive : ajoutez-en ci-dessous.")
     for i, spec in enumerate(lst):
         a, b, c, d = st.columns([5, 1.6, 1.8, 1.6], vertical_alignment="center")
-        a.markdown(f"{i + 1}. {_slide_label(spec, qpv_names)}")
+        a.markdown(f"{i + 1}\\. {layout.texte(_slide_label(spec, qpv_names))}")
         b.button("Monter", key=f"se_up_{i}", icon=":material/arrow_upward:", on_click=_move, args=(i, -1),
                  disabled=i == 0, width="stretch", help="Monter cette diapositive d'un rang")
         c.button("Descendre", key=f"se_down_{i}", icon=":material/arrow_downward:", on_click=_move,
@@ -202,7 +202,7 @@ def form(f: Filtres, manage: bool) -> None:
         except CdvError as exc:
             st.error(exc.message, icon=":material/error:")
         else:
-            st.success(f"Séance « {titre.strip()} » enregistrée.", icon=":material/check_circle:")
+            st.success(f"Séance « {layout.texte(titre.strip())} » enregistrée.", icon=":material/check_circle:")
             st.page_link("pages/presentation.py", label="Ouvrir en mode présentation", icon=":material/slideshow:",
                          query_params={"seance": nom, "slide": "1"})
     elif not manage:
@@ -249,7 +249,7 @@ def views_block(manage: bool) -> None:
             except CdvError as exc:
                 st.error(exc.message, icon=":material/error:")
             else:
-                st.success(f"Vue « {nom.strip()} » enregistrée avec les filtres actuels.",
+                st.success(f"Vue « {layout.texte(nom.strip())} » enregistrée avec les filtres actuels.",
                            icon=":material/check_circle:")
     saved = _storage(vues.list_views)
     if saved.empty and not manage:

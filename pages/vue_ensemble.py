@@ -17,7 +17,7 @@ def main() -> None:
     f: Filtres = st.session_state.get("filtres", Filtres())
     ctx = section("ve_annees", f)
     if ctx.vide:
-        st.title(ctx.titre)
+        st.title(show.texte_titre(ctx.titre))
         layout.filters_line(filters.summary(f))
         layout.empty(ctx.vide)
         return
