@@ -29,7 +29,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cdv_core import demo, importer, schema  # noqa: E402
+from cdv_core import demo, importer, nomenclatures, schema  # noqa: E402
 
 FINANCEURS = ["etat_bop147", "epci", "commune", "region", "departement", "caf", "ars", "bailleurs", "europe",
               "etat_dc", "france_travail", "prive", "porteur"]
@@ -49,8 +49,14 @@ def build(db: Path, n_actions: int, n_years: int, seed: int = 7) -> dict:
     rng = np.random.default_rng(seed)
     demo.new_database(db, demo=False)
     con = schema.connect(db)
-    qpv = con.execute("SELECT code_qpv, geographie, contrat FROM qpv WHERE contrat IS NOT NULL").df()
-    them = [r[0] for r in con.execute("SELECT code FROM thematique").fetchall()]
+    # Each quartier with a contract of its own generation (2015 quartiers, 2015-2023 contracts; 2024, 2024-2030).
+    qpv = con.execute("SELECT q.code_qpv, q.geographie, q.contrat FROM qpv q JOIN contrat c "
+                      "ON c.code_contrat = q.contrat AND left(c.generation, 4) = q.geographie").df()
+    # Each year's thématique codes come from its own nomenclature (the former codes are stored prefixed).
+    stored_codes = [r[0] for r in con.execute("SELECT code FROM thematique").fetchall()]
+    them_former = [c[len(nomenclatures.FORMER_PREFIX):] for c in stored_codes
+                   if c.startswith(nomenclatures.FORMER_PREFIX)]
+    them_current = [c for c in stored_codes if not c.startswith(nomenclatures.FORMER_PREFIX)]
     years = list(range(2024 - n_years // 2, 2024 - n_years // 2 + n_years))
     per_year = n_actions // n_years
     timings = {}
@@ -60,6 +66,7 @@ def build(db: Path, n_actions: int, n_years: int, seed: int = 7) -> dict:
         codes = pool["code_qpv"].to_numpy()
         contrats = pool["contrat"].to_numpy()
         piliers = PILIERS_2024 if year >= 2024 else PILIERS_2015
+        them = them_current if nomenclatures.nomenclature_of(year) == nomenclatures.CURRENT else them_former
         idx = rng.integers(0, len(codes), per_year)
         second = rng.integers(0, len(codes), per_year)
         multi = rng.random(per_year) < 0.15

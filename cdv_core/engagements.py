@@ -285,7 +285,9 @@ def feuille_de_route(con: duckdb.DuckDBPyConnection, code_qpv: str, annee: int |
     """The quartier's roadmap: engagements naming `code_qpv`, with their status, value and comment in `annee`
     (default: the latest year of their follow-up)."""
     eng = engagements(con, Filtres())
-    eng = eng[eng["qpv"].str.split("|").map(lambda codes: code_qpv in codes)]
+    # A boolean mask even when there is no engagement at all (an empty object Series would select columns).
+    names_it = eng["qpv"].fillna("").str.split("|").map(lambda codes: code_qpv in codes).astype(bool)
+    eng = eng.loc[names_it]
     if annee is None:
         years = _suivi(con, eng["engagement_id"].tolist())["annee"]
         annee = int(years.max()) if len(years) else 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from dataclasses import dataclass, field
 
 import duckdb
@@ -22,12 +23,56 @@ CLASS_COLOURS = [[253, 231, 37], [94, 201, 98], [33, 145, 140], [59, 82, 139], [
 NO_DATA = [200, 200, 200]
 
 
+class Brut:
+    """A GeoJSON geometry kept as the text the base stores. The deck's JSON takes it as is: a map of a
+    whole country holds millions of coordinates, never parsed nor re-encoded in Python. Reading it like a
+    dict (`g["coordinates"]`) parses it, for the rare code that needs the numbers."""
+
+    __slots__ = ("texte",)
+
+    def __init__(self, texte: str) -> None:
+        self.texte = texte
+
+    def __getitem__(self, key: str):
+        return json.loads(self.texte)[key]
+
+
+_RAW = re.compile(r'"@@brut:(\d+)@@"')
+
+
 class Deck(pdk.Deck):
-    """A pydeck Deck serialised without indentation: Python's fast JSON encoder then does the work
-    (contours are hundreds of thousands of numbers; pydeck's indented output takes seconds)."""
+    """A pydeck Deck serialised without indentation by Python's fast JSON encoder, its geometries (`Brut`)
+    written in as the stored text."""
 
     def to_json(self) -> str:
-        return json.dumps(self, sort_keys=True, default=default_serialize)
+        raws: list[str] = []
+
+        def default(o):
+            if isinstance(o, Brut):
+                raws.append(o.texte)
+                return f"@@brut:{len(raws) - 1}@@"
+            return default_serialize(o)
+
+        spec = json.dumps(self, sort_keys=True, default=default)
+        return _RAW.sub(lambda m: raws[int(m.group(1))], spec)
+
+    def figee(self) -> DeckJson:
+        """The deck serialised once, for a page to cache and hand to `st.pydeck_chart` at every rerun."""
+        return DeckJson(self.to_json(), self._tooltip, [layer.id for layer in self.layers])
+
+
+class DeckJson:
+    """A deck already serialised: what `st.pydeck_chart` reads of a pydeck Deck (`to_json()`, its tooltip,
+    no mapbox key), cheap to keep in a cache and identical from one rerun to the next (so Streamlit does not
+    send it again to a browser that has it)."""
+
+    mapbox_key = None
+
+    def __init__(self, spec: str, tooltip: dict | None, layer_ids: list[str]) -> None:
+        self.spec, self._tooltip, self.layer_ids = spec, tooltip, layer_ids
+
+    def to_json(self) -> str:
+        return self.spec
 
 
 @dataclass
@@ -88,7 +133,7 @@ def qpv_map(contours: pd.DataFrame, values: pd.DataFrame, value_col: str, value_
         value = getattr(row, value_col)
         features.append({
             "type": "Feature",
-            "geometry": json.loads(row.geojson),
+            "geometry": Brut(row.geojson),
             "properties": {
                 "code_qpv": _h(row.code_qpv), "nom": _h(row.nom_qpv), "valeur": _h(formatter(value)),
                 "couleur": colour_for(value, bounds), "etiquette": _h(value_label),
@@ -101,7 +146,11 @@ def qpv_map(contours: pd.DataFrame, values: pd.DataFrame, value_col: str, value_
         "GeoJsonLayer", {"type": "FeatureCollection", "features": features}, id="qpv",
         stroked=True, filled=True, get_fill_color="properties.couleur", get_line_color=[20, 20, 20],
         line_width_min_pixels=1.5, pickable=True, auto_highlight=True, opacity=0.85))
-    view = view_for(_bbox([f["geometry"] for f in features]))
+    if {"xmin", "ymin", "xmax", "ymax"} <= set(merged.columns):
+        view = view_for((float(merged["xmin"].min()), float(merged["ymin"].min()), float(merged["xmax"].max()),
+                         float(merged["ymax"].max())))
+    else:
+        view = view_for(_bbox([json.loads(g) for g in merged["geojson"]]))
     deck = Deck(
         layers=layers, initial_view_state=view, map_provider="carto", map_style="light",
         tooltip={"html": "<b>{nom}</b> {code_qpv}<br/>{etiquette} : {valeur}",
@@ -138,7 +187,7 @@ def highlight_layer(contours: pd.DataFrame, code_qpv: str) -> pdk.Layer | None:
     row = contours[contours["code_qpv"] == code_qpv]
     if row.empty:
         return None
-    feature = {"type": "Feature", "geometry": json.loads(row["geojson"].iloc[0]), "properties": {}}
+    feature = {"type": "Feature", "geometry": Brut(row["geojson"].iloc[0]), "properties": {}}
     return pdk.Layer(
         "GeoJsonLayer", {"type": "FeatureCollection", "features": [feature]}, id="qpv_choisi",
         stroked=True, filled=False, get_line_color=[213, 94, 0], line_width_min_pixels=4, pickable=False)
@@ -233,12 +282,13 @@ def departements_around(con: duckdb.DuckDBPyConnection, bbox) -> pd.DataFrame:
         "AND ymax >= ? AND ymin <= ? ORDER BY code", [x0, x1, y0, y1]).df()
 
 
-def _dots_layer(layers: list) -> pdk.Layer:
+def _dots_layer(layers: list, contours: pd.DataFrame) -> pdk.Layer:
     """A dot on each quartier (same colour, same tooltip), so that quartiers stay visible at national scale."""
     qpv = next(lay for lay in layers if lay.id == "qpv")
+    boxes = contours.set_index("code_qpv")[["xmin", "ymin", "xmax", "ymax"]]
     dots = []
     for f in qpv.data["features"]:
-        x0, y0, x1, y1 = _bbox([f["geometry"]])
+        x0, y0, x1, y1 = boxes.loc[f["properties"]["code_qpv"]]
         dots.append({"position": [(x0 + x1) / 2, (y0 + y1) / 2], **f["properties"]})
     return pdk.Layer("ScatterplotLayer", dots, id="qpv_points", get_position="position", get_fill_color="couleur",
                      get_line_color=[20, 20, 20], stroked=True, line_width_min_pixels=1, radius_min_pixels=5,
@@ -247,7 +297,7 @@ def _dots_layer(layers: list) -> pdk.Layer:
 
 def departements_layer(departements: pd.DataFrame) -> pdk.Layer:
     """Thin outlines of départements (landmarks of a map at national scale)."""
-    features = [{"type": "Feature", "geometry": json.loads(r.geojson),
+    features = [{"type": "Feature", "geometry": Brut(r.geojson),
                  "properties": {"nom": _h(r.nom), "code_qpv": "", "valeur": "", "etiquette": "Département"}}
                 for r in departements.itertuples(index=False)]
     return pdk.Layer(
@@ -285,7 +335,7 @@ def view_for(bbox: tuple[float, float, float, float]) -> pdk.ViewState:
 
 def communes_layer(communes: pd.DataFrame) -> pdk.Layer:
     """Grey outlines of communes."""
-    features = [{"type": "Feature", "geometry": json.loads(r.geojson),
+    features = [{"type": "Feature", "geometry": Brut(r.geojson),
                  "properties": {"nom": _h(r.nom), "code_qpv": "", "valeur": "", "etiquette": "Commune"}}
                 for r in communes.itertuples(index=False)]
     return pdk.Layer(
@@ -299,7 +349,7 @@ class Carte:
     """A map of quartiers ready to draw: the deck (None when nothing at all can be drawn), its legend and
     the sentence naming the quartiers without a contour."""
 
-    deck: pdk.Deck | None
+    deck: pdk.Deck | DeckJson | None
     legend: Legend | None
     message: str | None
     manquants: pd.DataFrame
@@ -322,7 +372,7 @@ def carte_territoire(terr: Territoire, values: pd.DataFrame, value_col: str, val
         deck, legend = built
         if not terr.departements.empty:  # national scale: départements as landmarks, quartiers as dots too
             deck.layers.insert(0, departements_layer(terr.departements))
-            deck.layers.append(_dots_layer(deck.layers))
+            deck.layers.append(_dots_layer(deck.layers, terr.qpv))
         if selected:
             mark = highlight_layer(terr.qpv, selected)
             if mark is not None:
@@ -337,3 +387,10 @@ def carte_territoire(terr: Territoire, values: pd.DataFrame, value_col: str, val
                                                            "color": "white"}},
                 height=height)
     return Carte(deck, None, message, terr.manquants)
+
+
+def figee(carte: Carte) -> Carte:
+    """The same map with its deck serialised once (`DeckJson`): what a page caches and draws at every rerun."""
+    if isinstance(carte.deck, Deck):
+        return Carte(carte.deck.figee(), carte.legend, carte.message, carte.manquants)
+    return carte

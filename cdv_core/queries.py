@@ -332,9 +332,9 @@ def is_demo(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(row and row[0] == "oui")
 
 
-def qpv_contours(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """GeoJSON geometry (text) of each QPV that has one."""
-    return con.execute("SELECT code AS code_qpv, geojson FROM contour WHERE niveau = 'qpv'").df()
+def qpv_with_contour(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Codes of the QPV that have a contour (the geometries themselves are read by `maps`, territory by territory)."""
+    return con.execute("SELECT code AS code_qpv FROM contour WHERE niveau = 'qpv'").df()
 
 
 def commune_contours(con: duckdb.DuckDBPyConnection, codes: list[str] | None = None) -> pd.DataFrame:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from cdv_core import maps
-from cdv_core import queries_quartiers as qq
 from cdv_core.filters import Filtres
+from cdv_core.sections import quartiers as sq
 from cdv_core.sections.engagements import indicateurs_en_serie
 from ui import filters, layout, require_app, show, url
 from ui.data import q, section
@@ -89,14 +89,9 @@ def main() -> None:
 
 def carte(f: Filtres, entete, selected: str) -> None:
     st.subheader(show.texte_titre(entete.params["titre_carte"]), anchor=False)
-    geo, mesure = entete.params["geographie"], entete.params["mesure"]
-    indicateur = mesure[4:] if mesure.startswith("ind:") else None
-    df = q(qq.mesures_qpv, f, geo, indicateur)
-    col = "indicateur_valeur" if indicateur else mesure
     # only the contours of these quartiers (and their communes), framed on them; those without one are named
-    terr = q(maps.territoire, tuple(sorted(df["code_qpv"])))
-    built = maps.carte_territoire(terr, df, col, entete.params["libelle"],
-                                  qq.formateur(mesure, entete.params["unite"]), height=620, selected=selected)
+    built = q(sq.carte_mesure, f, entete.params["geographie"], entete.params["mesure"], entete.params["libelle"],
+              entete.params["unite"], selected or None, 620)
     if built.deck is None:
         layout.empty(built.message or entete.params["carte_vide"] or "Aucun contour n'est disponible pour ces "
                      "quartiers (voir le classement).")

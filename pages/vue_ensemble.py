@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cdv_core import fmt, maps, queries
+from cdv_core import maps, queries
 from cdv_core.filters import Filtres
+from cdv_core.sections import vue_ensemble as sve
 from ui import filters, layout, require_app, show, url
 from ui.data import q, section
 
@@ -64,10 +65,7 @@ def main() -> None:
 
 def carte(f: Filtres, annee: int) -> None:
     """The map of the quartiers (contours and colours from cdv_core.maps)."""
-    per_qpv = q(queries.par_qpv, f.with_(annees=(annee,)))
-    per_qpv = per_qpv[per_qpv["montant_accorde"] > 0]
-    terr = q(maps.territoire, tuple(sorted(per_qpv["code_qpv"])))
-    built = maps.carte_territoire(terr, per_qpv, "montant_accorde", f"Montant accordé {annee}", fmt.euros)
+    built = q(sve.carte_montants, f, annee)
     if built.deck is None:
         layout.empty(built.message or "Aucun contour n'est disponible pour ces quartiers (voir le tableau).")
     else:

@@ -36,6 +36,7 @@ echo "== mypy"
 echo "== lint-imports"
 "$(dirname "$("$PY" -c "import sys; print(sys.executable)")")/lint-imports"
 
-# 5. Tests (exit code 5 = no tests collected is a failure, as pytest reports it).
+# 5. Tests (exit code 5 = no tests collected is a failure, as pytest reports it), on two processes: the
+#    end-to-end tests all on one (one browser, one shared app server), the unit tests shared by both.
 echo "== pytest"
-exec "$PY" -m pytest "$@"
+exec "$PY" -m pytest -n 2 --dist loadgroup "$@"

@@ -72,3 +72,12 @@ def _access_config(request, _test_secrets, monkeypatch):
     every write); a test may point CDV_SECRETS elsewhere. End-to-end servers keep their own environment."""
     if "e2e" not in Path(str(request.node.fspath)).parts:
         monkeypatch.setenv("CDV_SECRETS", str(_test_secrets))
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """`scripts/test.sh` runs pytest on two processes (pytest-xdist, `--dist loadgroup`): every end-to-end test
+    goes to one of them, in file order, sharing one browser and one app server, while the other process runs
+    the unit tests. Without xdist the mark is inert."""
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.xdist_group("e2e"))

@@ -135,7 +135,7 @@ def _page(page: str, **params) -> AppTest:
 
 @pytest.mark.parametrize("page", ["pages/vue_ensemble.py", "pages/financeurs.py", "pages/piliers.py",
                                   "pages/quartiers.py", "pages/enquetes.py"])
-def test_a_rerun_with_nothing_changed_builds_no_chart(app_data, monkeypatch, page):
+def test_a_rerun_with_nothing_changed_builds_no_chart_nor_map(app_data, monkeypatch, page):
     built: list[str] = []
     for name in ("stacked_by_year", "stacked_columns", "horizontal_bars", "change_bars", "heatmap",
                  "value_columns", "measure_bars", "paired_bars", "share_vs_target"):
@@ -156,8 +156,19 @@ def test_a_rerun_with_nothing_changed_builds_no_chart(app_data, monkeypatch, pag
             return _original(*args, **kwargs)
 
         monkeypatch.setattr(survey_charts, name, spy)
+    from cdv_core import maps
+
+    original_map = maps.carte_territoire
+
+    def map_spy(*args, **kwargs):
+        built.append("carte_territoire")
+        return original_map(*args, **kwargs)
+
+    monkeypatch.setattr(maps, "carte_territoire", map_spy)
     at = _page(page, annees="2016-2022")
     assert built, "the page draws charts built by cdv_core.charts"
+    if page in ("pages/vue_ensemble.py", "pages/quartiers.py"):
+        assert "carte_territoire" in built, "the page draws its map"
     before = len(built)
     titles = [t.value for t in at.title]
     at.run()

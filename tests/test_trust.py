@@ -196,6 +196,55 @@ def test_session_token_keeps_a_sign_in_until_it_expires_or_the_password_changes(
     assert auth.user_from_token(token, key, 200.0, auth.load_config(path)) is None
 
 
+def test_throttle_messages_round_the_wait_up_to_whole_seconds(tmp_path):
+    cfg = auth.load_config(write_secrets(tmp_path / "s.toml", {"marie": ("Marie", "gestionnaire")}))
+    clock = Clock()
+    throttle = auth.SignInThrottle(free=1, base=2.5, cap=900.0, clock=clock)
+    first = auth.sign_in(cfg, "marie", "faux", throttle, "10.0.0.1")  # 1st failure: 2.5 s to wait
+    assert (first.user, first.wait) == (None, 2.5)
+    assert first.message == "Identifiant ou mot de passe incorrect. Prochaine tentative possible dans 3 seconde(s)."
+    clock.now += 0.4  # 2.1 s left: said as 3 s, never as 2 (too early) nor 0
+    early = auth.sign_in(cfg, "marie", TEST_PASSWORD, throttle, "10.0.0.1")
+    assert early.user is None and early.wait == pytest.approx(2.1)
+    assert early.message == "Trop de tentatives de connexion : réessayez dans 3 seconde(s)."
+    clock.now += 2.1  # exactly on time: allowed
+    assert auth.sign_in(cfg, "marie", TEST_PASSWORD, throttle, "10.0.0.1").user.login == "marie"
+    # Below the free attempts, the message says nothing of a delay.
+    plain = auth.sign_in(cfg, "marie", "faux", auth.SignInThrottle(free=3, clock=clock), "10.0.0.1")
+    assert plain.message == "Identifiant ou mot de passe incorrect." and plain.wait == 0
+
+
+def test_throttle_counts_per_account_whatever_its_case_and_per_address():
+    clock = Clock()
+    throttle = auth.SignInThrottle(free=1, base=10.0, clock=clock)  # 10 s after the first failure
+    throttle.failed(" Marie ", "10.0.0.1")
+    assert throttle.wait_time("marie") == 10.0  # the same account, spelt differently, from anywhere
+    assert throttle.wait_time("paul", "10.0.0.1") == 10.0  # another account from the same address
+    assert throttle.wait_time("paul", "10.0.0.2") == 0 and throttle.wait_time("paul") == 0
+    assert throttle.failures("paul", "10.0.0.1") == 1 and throttle.failures("paul", "10.0.0.2") == 0
+    # A success clears the account's counter and the address's counter.
+    throttle.succeeded("marie", "10.0.0.1")
+    assert throttle.wait_time("paul", "10.0.0.1") == 0 and throttle.failures("paul", "10.0.0.1") == 0
+    assert throttle.wait_time("MARIE") == 0 and throttle.failures("marie") == 0
+    # Without an address, only the account counts.
+    throttle.failed("marie")
+    assert throttle.wait_time("paul", None) == 0 and throttle.wait_time("marie", "10.9.9.9") == 10.0
+
+
+@pytest.mark.parametrize("login", ["a", "ab", "abc", "abcd", "jean-luc_2"])
+def test_session_token_of_any_login_length_and_its_exact_expiry(tmp_path, login):
+    """The login is base64 without padding in the token (every length of padding is read back); the token
+    is valid up to its expiry second included."""
+    cfg = auth.load_config(write_secrets(tmp_path / "s.toml", {login: ("Quelqu'un", "gestionnaire")}))
+    key = b"k" * 32
+    user = auth.authenticate(cfg, login, TEST_PASSWORD)
+    token = auth.session_token(user, key, now=100.7, ttl=10, config=cfg)
+    encoded, expiry, mac = token.split(".")
+    assert "=" not in encoded and expiry == "110" and len(mac) == 64
+    assert auth.user_from_token(token, key, 110.0, cfg).login == login
+    assert auth.user_from_token(token, key, 110.001, cfg) is None
+
+
 def test_hash_password_needs_twelve_characters():
     import subprocess
     import sys

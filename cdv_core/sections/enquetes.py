@@ -230,8 +230,10 @@ def enquetes_textes(con, f: Filtres, enquete: str | None = None, question: str |
     from cdv_core import surveys
 
     seuil, types = _seuil(seuil), tuple(types or ())
-    out = query(con, surveys.textes_libres, enquete, question, types, recherche or "", seuil)
     titre = "Réponses libres"
+    if not enquete or not question or _question_row(con, enquete, question) is None:
+        return empty("enquetes_textes", titre, "Cette question n'existe pas.")
+    out = query(con, surveys.textes_libres, enquete, question, types, recherche or "", seuil)
     if out["masque"]:
         if out.get("motif") == surveys.MOTIF_DEDUCTION:
             return empty("enquetes_textes", titre, "Réponses libres masquées pour préserver l'anonymat : avec celles "

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from cdv_core import charts, fmt, queries
+from cdv_core import charts, fmt, maps, queries
 from cdv_core import queries_quartiers as qq
 from cdv_core.filters import Filtres
 from cdv_core.formats import LIBELLES
@@ -107,7 +107,7 @@ def entete(con, f: Filtres, geographie: str = "2024", mesure: str = "montant_par
         else:
             titre = (f"{top['nom_qpv']} a la valeur la plus élevée de « {label} » : {fmt_value(top[col])}"
                      f" ({int(top['indicateur_annee'])})")
-    contours = set(query(con, queries.qpv_contours)["code_qpv"])
+    contours = set(query(con, queries.qpv_with_contour)["code_qpv"])
     without = df[~df["code_qpv"].isin(contours)]
     if len(without) == len(df):
         carte_vide = (f"Les contours des quartiers de la géographie 2015 ne sont pas disponibles : la carte ne peut "
@@ -275,3 +275,15 @@ def actions(con, f: Filtres, geographie: str = "2024", qpv: str | None = None, *
                    formats={"Année": "annee", "Part du quartier": "euros", "Montant total de l'action": "euros",
                             "Intitulé": "texte_large", "Quartiers concernés": "texte"},
                    params={"qpv": qpv, "hauteur": min(600, 38 + 35 * len(table))})
+
+
+def carte_mesure(con, f: Filtres, geographie: str, mesure: str, libelle: str, unite: str | None,
+                 selected: str | None = None, height: int = 620) -> maps.Carte:
+    """The Quartiers page's map of one measure (amounts, actions or an indicator), only the contours of the
+    quartiers shown, the one whose fiche is open outlined; serialised once (the page caches it)."""
+    indicateur = mesure[4:] if mesure.startswith("ind:") else None
+    df = query(con, qq.mesures_qpv, f, geographie, indicateur)
+    col = "indicateur_valeur" if indicateur else mesure
+    terr = query(con, maps.territoire, tuple(sorted(df["code_qpv"])))
+    return maps.figee(maps.carte_territoire(terr, df, col, libelle, qq.formateur(mesure, unite), height=height,
+                                            selected=selected))

@@ -376,7 +376,7 @@ def ve_quartiers(con, f: Filtres, annee: int | None = None, **_) -> Section:
                      "Aucun quartier ne reçoit de financement pour ces filtres.", {"annee": annee})
     top = per.iloc[0]
     titre = f"En {annee}, le quartier {top['nom_qpv']} reçoit le plus : {fmt.euros(top['montant_accorde'])}"
-    contours = set(query(con, queries.qpv_contours)["code_qpv"])
+    contours = set(query(con, queries.qpv_with_contour)["code_qpv"])
     without = per[~per["code_qpv"].isin(contours)]
     notes = []
     if not without.empty:
@@ -393,3 +393,12 @@ def ve_quartiers(con, f: Filtres, annee: int | None = None, **_) -> Section:
                    formats={"Montant accordé": "euros", "€ par habitant": "euros1", "Population": "nombre",
                             "Actions": "texte"},
                    params={"annee": annee, "sans_contour": len(without) == len(per)})
+
+
+def carte_montants(con, f: Filtres, annee: int) -> maps.Carte:
+    """The overview's map: granted amount per quartier in `annee`, only the contours of the quartiers
+    financed, serialised once (the page caches it: a rerun with nothing changed sends the same bytes)."""
+    per = query(con, queries.par_qpv, f.with_(annees=(annee,)))
+    per = per[per["montant_accorde"] > 0]
+    terr = query(con, maps.territoire, tuple(sorted(per["code_qpv"])))
+    return maps.figee(maps.carte_territoire(terr, per, "montant_accorde", f"Montant accordé {annee}", fmt.euros))

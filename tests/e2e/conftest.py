@@ -29,6 +29,7 @@ Import them with ``from tests.e2e.conftest import app_exceptions, goto_app, wait
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -175,8 +176,12 @@ def start_streamlit(
     )
 
 
+APP_SCRIPTS = ("app.py", "serveur.py")
+
+
 @pytest.fixture(scope="session")
-def streamlit_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., StreamlitServer]]:
+def streamlit_factory(tmp_path_factory: pytest.TempPathFactory,
+                      demo_db_template: Path) -> Iterator[Callable[..., StreamlitServer]]:
     started: list[StreamlitServer] = []
 
     def start(
@@ -185,8 +190,14 @@ def streamlit_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Call
         db_path: str | os.PathLike | None = None,
         env: dict[str, str] | None = None,
         timeout: float = 60.0,
+        fresh_db: bool = False,
     ) -> StreamlitServer:
+        """The app's servers get a copy of the session's demo base (built once, as `scripts/run.sh` builds it
+        before serving) unless `fresh_db`: then the app builds it at its first request."""
         workdir = tmp_path_factory.mktemp("streamlit")
+        if db_path is None and not fresh_db and str(script) in APP_SCRIPTS:
+            db_path = workdir / "demo.duckdb"
+            shutil.copy(demo_db_template, db_path)
         server = start_streamlit(script, workdir=workdir, db_path=db_path, env=env, timeout=timeout)
         started.append(server)
         return server
@@ -198,8 +209,8 @@ def streamlit_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Call
 
 @pytest.fixture(scope="session")
 def streamlit_app(streamlit_factory: Callable[..., StreamlitServer]) -> StreamlitServer:
-    """The app as `scripts/run.sh` serves it (``serveur.py``: app.py plus its session route) on a fresh database
-    (built from the demo on first run); generous start-up time."""
+    """The app as `scripts/run.sh` serves it (``serveur.py``: app.py plus its session route) on a copy of the
+    demo database; generous start-up time."""
     return streamlit_factory("serveur.py", timeout=90.0)
 
 

@@ -14,7 +14,8 @@ def _norm(text: str) -> str:
 
 
 def test_first_request_deep_link_runs_the_whole_app(streamlit_factory, page):
-    server = streamlit_factory("app.py", timeout=120)  # a fresh server: this is its very first page request
+    # A fresh server on no base at all: its very first page request builds the demo base, then runs the whole app.
+    server = streamlit_factory("app.py", timeout=120, fresh_db=True)
     goto_app(page, server.url + "/quartiers?annees=2022-2022")
     page.get_by_text("Filtres", exact=True).first.wait_for()
     body = _norm(page.inner_text("body"))
