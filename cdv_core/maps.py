@@ -135,7 +135,7 @@ def qpv_map(contours: pd.DataFrame, values: pd.DataFrame, value_col: str, value_
             "type": "Feature",
             "geometry": Brut(row.geojson),
             "properties": {
-                "code_qpv": _h(row.code_qpv), "nom": _h(row.nom_qpv), "valeur": _h(formatter(value)),
+                "code_qpv": row.code_qpv, "nom": _h(row.nom_qpv), "valeur": _h(formatter(value)),
                 "couleur": colour_for(value, bounds), "etiquette": _h(value_label),
             },
         })
