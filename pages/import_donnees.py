@@ -143,14 +143,14 @@ def _commit_shown(user) -> None:
         with public_files.dispositifs_choisis(_dispositifs(f.upload.name for f in plan.files)):
             results = gestion.commit_plan(data.base(), plan, user)
     except gestion.StalePlan as exc:
-        st.session_state["imp_stale"] = exc.message
+        st.session_state["imp_stale"] = layout.texte(exc.message)
         return
     except importer.ImportRejected as exc:
         st.session_state["imp_error"] = (f"{layout.texte(exc.report.file_name)} ne passe plus les contrôles : rien n'a été "
                                          "écrit. Vérifiez-le à nouveau.")
         return
     except CdvError as exc:
-        st.session_state["imp_error"] = exc.message
+        st.session_state["imp_error"] = layout.texte(exc.message)
         return
     lines = [f"n° {r.import_id} : {layout.texte(r.file_name)} — {fmt.nombre(r.added)} ajoutée(s), {fmt.nombre(r.changed)} "
              f"modifiée(s), {fmt.nombre(r.removed)} supprimée(s)" for r in results]

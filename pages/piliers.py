@@ -105,7 +105,7 @@ def ecrire(fn, *args, actor) -> None:
     try:
         fn(data.base(), *args, actor=actor)
     except CdvError as exc:
-        st.error(exc.message, icon=":material/lock:" if isinstance(exc, auth.AccessDenied) else ":material/error:")
+        st.error(layout.texte(exc.message), icon=":material/lock:" if isinstance(exc, auth.AccessDenied) else ":material/error:")
         return
     st.rerun()
 

@@ -80,7 +80,7 @@ def _write(fn, *args, **kwargs):
     try:
         return fn(data.base(), *args, actor=access.current_user(), **kwargs)
     except CdvError as exc:
-        st.session_state["se_refus"] = exc.message
+        st.session_state["se_refus"] = layout.texte(exc.message)
         return None
 
 
@@ -200,7 +200,7 @@ def form(f: Filtres, manage: bool) -> None:
             nom = gestion.save_seance(data.base(), vues.Seance(titre, date, specs, qs), access.current_user(),
                                       set(slides.CATALOGUE))
         except CdvError as exc:
-            st.error(exc.message, icon=":material/error:")
+            st.error(layout.texte(exc.message), icon=":material/error:")
         else:
             st.success(f"Séance « {layout.texte(titre.strip())} » enregistrée.", icon=":material/check_circle:")
             st.page_link("pages/presentation.py", label="Ouvrir en mode présentation", icon=":material/slideshow:",
@@ -247,7 +247,7 @@ def views_block(manage: bool) -> None:
                 gestion.save_view(data.base(), nom, page, vues.filters_query_string(st.query_params.to_dict()),
                                   access.current_user())
             except CdvError as exc:
-                st.error(exc.message, icon=":material/error:")
+                st.error(layout.texte(exc.message), icon=":material/error:")
             else:
                 st.success(f"Vue « {layout.texte(nom.strip())} » enregistrée avec les filtres actuels.",
                            icon=":material/check_circle:")
