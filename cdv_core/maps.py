@@ -201,10 +201,10 @@ def contours(con: duckdb.DuckDBPyConnection, niveau: str, codes: list[str] | tup
     codes = sorted({str(c) for c in codes if c})
     if not codes:
         return pd.DataFrame(columns=["code", "nom", "geojson", "xmin", "ymin", "xmax", "ymax"])
-    marks = ", ".join("?" for _ in codes)
+    # One list parameter (thousands of `?` in an IN list cost DuckDB far more than the query itself).
     return con.execute(
         "SELECT code, nom, geojson, xmin, ymin, xmax, ymax FROM contour "
-        f"WHERE niveau = ? AND code IN ({marks}) ORDER BY code", [niveau, *codes]).df()
+        "WHERE niveau = ? AND code IN (SELECT unnest(?::VARCHAR[])) ORDER BY code", [niveau, codes]).df()
 
 
 def qpv_contours(con: duckdb.DuckDBPyConnection, codes: list[str] | tuple[str, ...]) -> pd.DataFrame:
@@ -218,9 +218,8 @@ def commune_contours(con: duckdb.DuckDBPyConnection, codes: list[str] | tuple[st
     df = contours(con, "commune", codes)
     if df.empty:
         return pd.DataFrame(columns=["code_insee", "nom", "geojson"])
-    names = dict(con.execute(
-        f"SELECT code_insee, nom FROM commune WHERE code_insee IN ({', '.join('?' for _ in df['code'])})",
-        list(df["code"])).fetchall())
+    names = dict(con.execute("SELECT code_insee, nom FROM commune WHERE code_insee IN (SELECT unnest(?::VARCHAR[]))",
+                             [list(df["code"])]).fetchall())
     df["nom"] = [names.get(c) or n or c for c, n in zip(df["code"], df["nom"], strict=True)]
     return df.rename(columns={"code": "code_insee"})[["code_insee", "nom", "geojson"]]
 
@@ -242,8 +241,8 @@ def communes_of(con: duckdb.DuckDBPyConnection, qpv_codes: list[str] | tuple[str
     if not codes:
         return []
     return [r[0] for r in con.execute(
-        f"SELECT DISTINCT code_insee FROM qpv_commune WHERE code_qpv IN ({', '.join('?' for _ in codes)}) "
-        "ORDER BY 1", codes).fetchall()]
+        "SELECT DISTINCT code_insee FROM qpv_commune WHERE code_qpv IN (SELECT unnest(?::VARCHAR[])) ORDER BY 1",
+        [codes]).fetchall()]
 
 
 def territoire(con: duckdb.DuckDBPyConnection, qpv_codes: list[str] | tuple[str, ...]) -> Territoire:
@@ -251,12 +250,12 @@ def territoire(con: duckdb.DuckDBPyConnection, qpv_codes: list[str] | tuple[str,
     codes = sorted({c for c in qpv_codes if c})
     qpv = qpv_contours(con, codes)
     communes = commune_contours(con, communes_of(con, codes))
-    missing = [c for c in codes if c not in set(qpv["code_qpv"])]
+    drawn = set(qpv["code_qpv"])
+    missing = [c for c in codes if c not in drawn]
     names = {}
     if missing:
-        names = dict(con.execute(
-            f"SELECT code_qpv, nom_qpv FROM qpv WHERE code_qpv IN ({', '.join('?' for _ in missing)})",
-            missing).fetchall())
+        names = dict(con.execute("SELECT code_qpv, nom_qpv FROM qpv WHERE code_qpv IN (SELECT unnest(?::VARCHAR[]))",
+                                 [missing]).fetchall())
     manquants = pd.DataFrame({"code_qpv": missing, "nom_qpv": [names.get(c, c) for c in missing]})
     if not qpv.empty:
         bbox = (float(qpv["xmin"].min()), float(qpv["ymin"].min()), float(qpv["xmax"].max()),

@@ -123,7 +123,7 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict:
     """Headline figures: total granted, financed actions, their porteurs and QPV, crédits spécifiques vs droit
     commun, and the files counted apart (`dossiers`: en instruction, refusées, abandonnées)."""
     head = aggregate(con, f, porteurs=True).iloc[0]
-    nat = aggregate(con, f, ["nature"]).set_index("nature")["montant_accorde"]
+    nat = aggregate(con, f, ["nature"], actions=False).set_index("nature")["montant_accorde"]
     total_ = float(head["montant_accorde"])
     specifique = float(nat.get("specifique", 0.0))
     droit_commun = float(nat.get("droit_commun", 0.0))

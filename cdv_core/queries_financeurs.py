@@ -58,7 +58,8 @@ def croissance(con: duckdb.DuckDBPyConnection, f: Filtres, annee_ref: int, annee
 
     Sorted by change in €, largest increase first.
     """
-    df = queries.aggregate(con, f.with_(annees=tuple(sorted({annee_ref, annee}))), ["annee", "financeur"])
+    df = queries.aggregate(con, f.with_(annees=tuple(sorted({annee_ref, annee}))), ["annee", "financeur"],
+                           actions=False)
     wide = df.pivot_table(index="financeur", columns="annee", values="montant_accorde", aggfunc="sum",
                           fill_value=0.0)
     out = pd.DataFrame({
@@ -76,7 +77,11 @@ def croissance(con: duckdb.DuckDBPyConnection, f: Filtres, annee_ref: int, annee
 
 def plus_forte_croissance(con: duckdb.DuckDBPyConnection, f: Filtres, annee_ref: int, annee: int) -> dict | None:
     """The funder whose granted amount grew most in € between `annee_ref` and `annee` (None if no data)."""
-    df = croissance(con, f, annee_ref, annee)
+    return plus_forte_de(croissance(con, f, annee_ref, annee), annee_ref, annee)
+
+
+def plus_forte_de(df: pd.DataFrame, annee_ref: int, annee: int) -> dict | None:
+    """`plus_forte_croissance` from the table `croissance` already gave (a page that shows both asks once)."""
     if df.empty or (df["montant"].sum() == 0 and df["montant_ref"].sum() == 0):
         return None
     top = df.iloc[0]

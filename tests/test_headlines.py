@@ -76,3 +76,19 @@ def test_edge_case_headlines_in_the_app(demo_app_env, monkeypatch):
     text = _n(" ".join(m.value for m in at.markdown))
     assert _n(f"{fmt.euros(demo_expect.total(2022))} accordés en 2022") in text
     assert "entre 2022 et 2022" not in text
+
+
+def test_the_overview_headline_of_a_single_year_states_no_change(con):
+    """The overview page's own headline (not only the slide): one year selected, nothing compared."""
+    sec = sections.build(con, Filtres(annees=(2022,)), "ve_entete")
+    assert sec.params == {"annee": 2022, "annee_ref": 2022}
+    assert _n(sec.titre) == _n(f"En 2022, {fmt.euros(demo_expect.total(2022))} accordés à "
+                               f"{demo_expect.n_actions(2022)} actions")
+    montant = next(c for c in sec.chiffres if c.libelle == "Montant accordé 2022")
+    assert montant.delta is None
+    # Two years: the change, in the words of a person.
+    both = sections.build(con, Filtres(annees=(2021, 2022)), "ve_entete", annee=2022, annee_ref=2021)
+    pct = 100 * (demo_expect.total(2022) - demo_expect.total(2021)) / demo_expect.total(2021)
+    sens = "augmenté" if pct >= 0 else "baissé"
+    assert _n(both.titre) == _n(f"Les financements ont {sens} de {fmt.pourcent(abs(pct), 0)} entre 2021 et 2022 : "
+                                f"{fmt.euros(demo_expect.total(2022))} accordés en 2022")

@@ -89,7 +89,8 @@ def entete(con, f: Filtres, annee: int | None = None, annee_ref: int | None = No
         return ctx
     annee, annee_ref = ctx.params["annee"], ctx.params["annee_ref"]
     contrib = _contrib(con, f)
-    top = query(con, qf.plus_forte_croissance, f, annee_ref, annee) if annee_ref != annee else None
+    top = (qf.plus_forte_de(query(con, qf.croissance, f, annee_ref, annee), annee_ref, annee)
+           if annee_ref != annee else None)
     titre = growth_title(top) if top else f"Financeurs en {annee}"
     year = contrib[contrib["annee"] == annee]
     total = float(year["montant_accorde"].sum())

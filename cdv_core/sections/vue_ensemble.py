@@ -292,13 +292,20 @@ def ve_entete(con, f: Filtres, annee: int | None = None, annee_ref: int | None =
     annee, annee_ref = ctx.params["annee"], ctx.params["annee_ref"]
     k = query(con, queries.kpis, f.with_(annees=(annee,)))
     evo = query(con, queries.evolution, f, annee, annee_ref)
-    pct = evo["evolution_pct"]
+    # One year only (or the reference equal to the year shown): no change to state, never "0 % entre 2022
+    # et 2022"; a change that rounds to 0 % is "stable"; the year in progress is said to be partial.
+    pct = None if annee_ref == annee else evo["evolution_pct"]
+    en_cours = " (année en cours, montants partiels)" if annee == annee_en_cours() else ""
+    accordes = f"{fmt.euros(k['montant_accorde'])} accordés en {annee}"
     if pct is None:
-        titre = f"En {annee}, {fmt.euros(k['montant_accorde'])} accordés à {fmt.nombre(k['nb_actions'])} actions"
+        titre = (f"En {annee}, {fmt.euros(k['montant_accorde'])} accordés à {fmt.nombre(k['nb_actions'])} actions"
+                 f"{en_cours}")
+    elif round(abs(pct)) == 0:
+        titre = f"Les financements sont stables entre {annee_ref} et {annee} : {accordes}{en_cours}"
     else:
         sens = "augmenté" if pct >= 0 else "baissé"
         titre = (f"Les financements ont {sens} de {fmt.pourcent(abs(pct), 0)} entre {annee_ref} et {annee}"
-                 f" : {fmt.euros(k['montant_accorde'])} accordés en {annee}")
+                 f" : {accordes}{en_cours}")
     chiffres = [
         Chiffre(f"Montant accordé {annee}", fmt.euros(k["montant_accorde"]),
                 delta=None if pct is None else f"{fmt.pourcent(pct, 1, signe=True)} par rapport à {annee_ref}"
