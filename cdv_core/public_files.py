@@ -315,6 +315,8 @@ def _postes(con, raw: RawTable, kind: FileKind, report: Report) -> dict[str, pd.
     names = {"porteur": "raison_sociale", "porteur_siret": "code_tiers", "contrat": "code_cv", "qpv": "code_cv",
              "montant_accorde": "montant", "action_id": "id_poste"}
     tables = _write_actions(con, ctx, raw, prog, fin, issues, names) if prog else {}
+    if not prog:  # nothing would be imported: the errors say why
+        return tables
     report.resume.append(_n(counts["adultes_relais"], "poste d'adulte-relais", "postes d'adultes-relais") + " et "
                          + _n(counts["fonjep"], "poste FONJEP", "postes FONJEP")
                          + " importés (une action par poste et par année, financée par le BOP 147)"

@@ -42,6 +42,7 @@ def test_without_a_choice_the_file_is_refused_with_the_way_out(con):
     assert report.kind.code == "postes_anct" and not report.ok
     assert [(i.line, i.column) for i in report.errors] == [(2, "id_poste"), (3, "id_poste")]
     assert "--dispositif" in report.errors[0].fix and "au dépôt" in report.errors[0].fix
+    assert report.resume == []  # no "0 poste … importés" beside the errors
 
 
 @pytest.mark.parametrize(("choice", "prefix", "label"), [("fonjep", "FONJEP-", "FONJEP"),
