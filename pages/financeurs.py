@@ -8,7 +8,7 @@ import dataclasses
 import streamlit as st
 
 from cdv_core.filters import Filtres
-from ui import filters, layout, require_app, show, url
+from ui import annees, filters, layout, require_app, show, url
 from ui.data import section
 
 require_app()
@@ -19,21 +19,10 @@ MODES_MATRICE = {"montants": "Montants", "parts": "Part du budget du financeur (
 
 def main() -> None:
     f: Filtres = st.session_state.get("filtres", Filtres())
-    ctx = section("financeurs_annees", f)
-    if ctx.vide:
-        st.title(show.texte_titre(ctx.titre))
-        layout.filters_line(filters.summary(f))
-        layout.empty(ctx.vide)
+    choix = annees.choisir(f, "financeurs_annees", "fin")
+    if choix is None:
         return
-    years = ctx.params["annees"]
-    head, c1, c2 = st.columns([4, 1, 1], vertical_alignment="bottom")
-    url.seed("fin_annee", "annee", years, ctx.params["defaut"], int)
-    annee = c1.selectbox("Année affichée", years, key="fin_annee")
-    refs = section("financeurs_annees", f, annee=annee).params
-    url.seed("fin_ref", "reference", refs["references"], refs["annee_ref"], int)
-    annee_ref = c2.selectbox("Comparer à", refs["references"], key="fin_ref")
-    url.keep("annee", annee, ctx.params["defaut"])
-    url.keep("reference", annee_ref, refs["annee_ref"])
+    head, annee, annee_ref = choix.head, choix.annee, choix.annee_ref
 
     entete = section("financeurs_entete", f, annee=annee, annee_ref=annee_ref)
     show.heading(entete, "title", head)

@@ -10,7 +10,7 @@ from cdv_core import queries_piliers as qp
 from cdv_core.errors import CdvError
 from cdv_core.filters import Filtres
 from cdv_core.sections.piliers import MESURES, TOUTES
-from ui import access, data, filters, layout, require_app, show, url
+from ui import access, annees, data, filters, layout, require_app, show, url
 from ui.data import q, section
 
 require_app()
@@ -18,17 +18,10 @@ require_app()
 
 def main() -> None:
     f: Filtres = st.session_state.get("filtres", Filtres())
-    ctx = section("piliers_annees", f)
-    if ctx.vide:
-        st.title(show.texte_titre(ctx.titre))
-        layout.filters_line(filters.summary(f))
-        layout.empty(ctx.vide)
+    choix = annees.choisir(f, "piliers_annees", "pil", reference=False)
+    if choix is None:
         return
-    years = ctx.params["annees"]
-    head, c1 = st.columns([5, 1], vertical_alignment="bottom")
-    url.seed("pil_annee", "annee", years, ctx.params["defaut"], int)
-    annee = c1.selectbox("Année affichée", years, key="pil_annee")
-    url.keep("annee", annee, ctx.params["defaut"])
+    head, annee = choix.head, choix.annee
     entete = section("piliers_entete", f, annee=annee)
     show.heading(entete, "title", head)
     layout.filters_line(filters.summary(f))

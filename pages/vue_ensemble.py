@@ -8,7 +8,7 @@ import streamlit as st
 from cdv_core import maps, queries
 from cdv_core.filters import Filtres
 from cdv_core.sections import vue_ensemble as sve
-from ui import filters, layout, require_app, show, url
+from ui import annees, filters, layout, require_app, show
 from ui.data import q, section
 
 require_app()
@@ -16,21 +16,10 @@ require_app()
 
 def main() -> None:
     f: Filtres = st.session_state.get("filtres", Filtres())
-    ctx = section("ve_annees", f)
-    if ctx.vide:
-        st.title(show.texte_titre(ctx.titre))
-        layout.filters_line(filters.summary(f))
-        layout.empty(ctx.vide)
+    choix = annees.choisir(f, "ve_annees", "ve")
+    if choix is None:
         return
-    years = ctx.params["annees"]
-    head, c1, c2 = st.columns([4, 1, 1], vertical_alignment="bottom")
-    url.seed("ve_annee", "annee", years, ctx.params["defaut"], int)
-    annee = c1.selectbox("Année affichée", years, key="ve_annee")
-    refs = section("ve_annees", f, annee=annee).params
-    url.seed("ve_ref", "reference", refs["references"], refs["annee_ref"], int)
-    annee_ref = c2.selectbox("Comparer à", refs["references"], key="ve_ref")
-    url.keep("annee", annee, ctx.params["defaut"])
-    url.keep("reference", annee_ref, refs["annee_ref"])
+    head, annee, annee_ref = choix.head, choix.annee, choix.annee_ref
 
     entete = section("ve_entete", f, annee=annee, annee_ref=annee_ref)
     show.heading(entete, "title", head)

@@ -183,48 +183,48 @@ NATURE_NOTE = ("Crédits spécifiques : crédits de la politique de la ville (BO
                "abattement TFPB…) ; droit commun : politiques ordinaires mobilisées dans les quartiers.")
 
 
-@register("financeurs_natures", "Crédits spécifiques et droit commun", ("annee",), slide=True)
-def natures(con, f: Filtres, annee: int | None = None, **_) -> Section:
-    """Crédits spécifiques vs droit commun per year, the year's share of crédits spécifiques in the title."""
+def _split_per_year(con, f: Filtres, annee: int | None, type_: str, libelle: str, fn, dim: str, titre_dim: str,
+                    colonne: str, ordre: tuple[str, ...], titre, table_nom: str,
+                    notes: list[str] | None = None) -> Section:
+    """A funding split per year into a few kinds (`dim`: nature, section) as stacked columns; the title states the
+    share of one kind in the year shown (`titre(annee, table)`)."""
     ctx = annees(con, f, annee)
     if ctx.vide:
         return ctx
     annee, years = ctx.params["annee"], ctx.params["annees"]
-    nature = query(con, qf.par_nature, f)
-    if nature.empty:
-        return empty("financeurs_natures", "Crédits spécifiques et droit commun",
-                     "Aucun financement pour ces filtres.", {"annee": annee})
-    spec = nature[(nature["annee"] == annee) & (nature["nature"] == "specifique")]
-    titre = (f"En {annee}, {fmt.pourcent(float(spec['part'].sum()), 0)} des financements sont des crédits "
-             "spécifiques")
-    chart = charts.stacked_columns(nature, "nature_libelle", "Nature des crédits", height=380,
-                                   order=[n for n in ("Crédits spécifiques", "Droit commun", "Non renseigné")
-                                          if n in set(nature["nature_libelle"])])
-    return Section("financeurs_natures", titre, chart=chart, table=pivot_by_year(nature, "nature_libelle", "Nature"),
-                   table_nom="Nature des crédits", source=source(con, FUNDING_SOURCES, tuple(years)),
-                   notes=[NATURE_NOTE], formats={str(y): "euros" for y in years}, params={"annee": annee})
+    df = query(con, fn, f)
+    if df.empty:
+        return empty(type_, libelle, "Aucun financement pour ces filtres.", {"annee": annee})
+    label = f"{dim}_libelle"
+    chart = charts.stacked_columns(df, label, titre_dim, height=380,
+                                   order=[n for n in ordre if n in set(df[label])])
+    return Section(type_, titre(annee, df), chart=chart, table=pivot_by_year(df, label, colonne),
+                   table_nom=table_nom, source=source(con, FUNDING_SOURCES, tuple(years)), notes=list(notes or []),
+                   formats={str(y): "euros" for y in years}, params={"annee": annee})
+
+
+def _share(df: pd.DataFrame, annee: int, dim: str, code: str) -> str:
+    return fmt.pourcent(float(df.loc[(df["annee"] == annee) & (df[dim] == code), "part"].sum()), 0)
+
+
+@register("financeurs_natures", "Crédits spécifiques et droit commun", ("annee",), slide=True)
+def natures(con, f: Filtres, annee: int | None = None, **_) -> Section:
+    """Crédits spécifiques vs droit commun per year, the year's share of crédits spécifiques in the title."""
+    return _split_per_year(
+        con, f, annee, "financeurs_natures", "Crédits spécifiques et droit commun", qf.par_nature, "nature",
+        "Nature des crédits", "Nature", ("Crédits spécifiques", "Droit commun", "Non renseigné"),
+        lambda a, df: f"En {a}, {_share(df, a, 'nature', 'specifique')} des financements sont des crédits "
+                      "spécifiques", "Nature des crédits", notes=[NATURE_NOTE])
 
 
 @register("financeurs_sections", "Fonctionnement et investissement", ("annee",))
 def sections_budgetaires(con, f: Filtres, annee: int | None = None, **_) -> Section:
     """Fonctionnement vs investissement per year, the year's share of investissement in the title."""
-    ctx = annees(con, f, annee)
-    if ctx.vide:
-        return ctx
-    annee, years = ctx.params["annee"], ctx.params["annees"]
-    section = query(con, qf.par_section, f)
-    if section.empty:
-        return empty("financeurs_sections", "Fonctionnement et investissement",
-                     "Aucun financement pour ces filtres.", {"annee": annee})
-    inv = section[(section["annee"] == annee) & (section["section"] == "investissement")]
-    titre = f"En {annee}, l'investissement représente {fmt.pourcent(float(inv['part'].sum()), 0)} des financements"
-    chart = charts.stacked_columns(section, "section_libelle", "Section", height=380,
-                                   order=[s for s in ("Fonctionnement", "Investissement", "Non renseigné")
-                                          if s in set(section["section_libelle"])])
-    return Section("financeurs_sections", titre, chart=chart,
-                   table=pivot_by_year(section, "section_libelle", "Section"),
-                   table_nom="Fonctionnement et investissement", source=source(con, FUNDING_SOURCES, tuple(years)),
-                   formats={str(y): "euros" for y in years}, params={"annee": annee})
+    return _split_per_year(
+        con, f, annee, "financeurs_sections", "Fonctionnement et investissement", qf.par_section, "section",
+        "Section", "Section", ("Fonctionnement", "Investissement", "Non renseigné"),
+        lambda a, df: f"En {a}, l'investissement représente {_share(df, a, 'section', 'investissement')} des "
+                      "financements", "Fonctionnement et investissement")
 
 
 @register("financeurs_demandes", "Montants demandés et accordés", (), slide=True)
