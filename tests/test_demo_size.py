@@ -1,6 +1,6 @@
 """Issue 15 follow-up: the demo base is not padded with near-empty blocks. DuckDB gives each table at least one
 block; with its default 256 kio blocks the demo base weighed 25,5 Mio, half of it blocks of small tables (and the
-journal table of each). A new base is written with 16 kio blocks: under 16 Mo, and the contours (national, kept so
+journal table of each). The demo base is written with 16 kio blocks: under 16 Mo, and the contours (national, kept so
 that a contract imported later finds its map) are all still there."""
 
 from __future__ import annotations
