@@ -68,6 +68,17 @@ def _ordered(files, forced_kind):
     return importer.sort_for_import(files)
 
 
+def _with_dispositif(cmd):
+    """Run `cmd` with the posts files read as `--dispositif` says (adultes-relais or fonjep), if given."""
+    def run(args, parser) -> int:
+        from cdv_core import public_files
+
+        with public_files.dispositifs_choisis({"*": getattr(args, "dispositif", None)}):
+            return cmd(args, parser)
+    run.__doc__ = cmd.__doc__
+    return run
+
+
 def cmd_import(args, parser) -> int:
     """All the files of one command in one transaction: every file is written, or none (like the upload page)."""
     files = _read_files(parser, args.files)
@@ -297,7 +308,7 @@ def cmd_survey(args, parser) -> int:
     writer.writerow(["item", "reponse", "n", "pct"])
     for r in res.itertuples(index=False):
         if r.masque:
-            print(f"{r.item or 'ensemble'} : {surveys.message_anonymat(seuil)}, résultat masqué (anonymat).",
+            print(f"{r.item or 'ensemble'} : {surveys.message_anonymat(seuil, r.motif)}, résultat masqué (anonymat).",
                   file=sys.stderr)
             continue
         writer.writerow([r.item, r.reponse, int(r.n), f"{float(r.pct):.1f}"])
@@ -407,6 +418,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 DB_HELP = "chemin de la base DuckDB (fichier .duckdb), ex. data/cdv.duckdb"
+DISPOSITIFS = ("adultes-relais", "fonjep")
+DISPOSITIF_HELP = ("dispositif d'un fichier de postes (open data ANCT) quand ni ses identifiants ni son nom ne le "
+                   "disent")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -426,8 +440,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
     p.add_argument("--type", choices=kinds, metavar="TYPE", help=type_help)
     p.add_argument("--user", default=None, metavar="NOM", help="nom inscrit au journal")
+    p.add_argument("--dispositif", choices=DISPOSITIFS, metavar="DISPOSITIF",
+                   help=DISPOSITIF_HELP + f" ({', '.join(DISPOSITIFS)})")
     p.add_argument("files", nargs="+", metavar="FICHIER", help="fichier(s) à importer (.csv ou .xlsx)")
-    p.set_defaults(func=cmd_import)
+    p.set_defaults(func=_with_dispositif(cmd_import))
 
     p = sub.add_parser("check", help="vérifier des fichiers sans rien écrire",
                        description="Vérifier des fichiers sans rien écrire : les erreurs et avertissements qu'un "
@@ -435,8 +451,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=None, metavar="BASE",
                    help=DB_HELP + " ; facultatif : sans base, les codes ne sont pas comparés aux référentiels")
     p.add_argument("--type", choices=kinds, metavar="TYPE", help=type_help)
+    p.add_argument("--dispositif", choices=DISPOSITIFS, metavar="DISPOSITIF",
+                   help=DISPOSITIF_HELP + f" ({', '.join(DISPOSITIFS)})")
     p.add_argument("files", nargs="+", metavar="FICHIER", help="fichier(s) à vérifier (.csv ou .xlsx)")
-    p.set_defaults(func=cmd_check)
+    p.set_defaults(func=_with_dispositif(cmd_check))
 
     p = sub.add_parser("summary", help="totaux en CSV",
                        description="Totaux (montants et actions financées) en CSV sur la sortie standard.")

@@ -82,7 +82,8 @@ def barres_100(res: pd.DataFrame, niveaux: list[str], echelle: Echelle | None, s
     layers = [bars, labels]
     masked = data[data["masque"].astype(bool)].drop_duplicates("ligne")
     if not masked.empty:
-        masked = masked.assign(x=50.0, texte=message_anonymat(seuil))
+        motifs = masked["motif"] if "motif" in masked.columns else [None] * len(masked)
+        masked = masked.assign(x=50.0, texte=[message_anonymat(seuil, m or "effectif") for m in motifs])
         layers.append(alt.Chart(masked[["ligne", "x", "texte"]]).mark_text(fontSize=15, fontStyle="italic",
                                                                              color=palette.TEXTE_DISCRET).encode(
             y=y, x="x:Q", text="texte:N"))

@@ -30,7 +30,7 @@ def main() -> None:
     linked = st.query_params.get(URL_KEY) or None
     geos = section("quartiers_geographies", f, qpv=linked)
     if geos.vide:
-        st.title(geos.titre)
+        st.title(show.texte_titre(geos.titre))
         layout.filters_line(filters.summary(f))
         layout.empty(geos.vide)
         return
@@ -94,7 +94,7 @@ def main() -> None:
 
 
 def carte(f: Filtres, entete, selected: str) -> None:
-    st.subheader(entete.params["titre_carte"], anchor=False)
+    st.subheader(show.texte_titre(entete.params["titre_carte"]), anchor=False)
     # only the contours of these quartiers (and their communes), framed on them; those without one are named
     built = q(sq.carte_mesure, f, entete.params["geographie"], entete.params["mesure"], entete.params["libelle"],
               entete.params["unite"], selected or None, 620)
