@@ -68,6 +68,17 @@ def _ordered(files, forced_kind):
     return importer.sort_for_import(files)
 
 
+def _with_dispositif(cmd):
+    """Run `cmd` with the posts files read as `--dispositif` says (adultes-relais or fonjep), if given."""
+    def run(args, parser) -> int:
+        from cdv_core import public_files
+
+        with public_files.dispositifs_choisis({"*": getattr(args, "dispositif", None)}):
+            return cmd(args, parser)
+    run.__doc__ = cmd.__doc__
+    return run
+
+
 def cmd_import(args, parser) -> int:
     """All the files of one command in one transaction: every file is written, or none (like the upload page)."""
     files = _read_files(parser, args.files)
@@ -297,7 +308,7 @@ def cmd_survey(args, parser) -> int:
     writer.writerow(["item", "reponse", "n", "pct"])
     for r in res.itertuples(index=False):
         if r.masque:
-            print(f"{r.item or 'ensemble'} : {surveys.message_anonymat(seuil)}, résultat masqué (anonymat).",
+            print(f"{r.item or 'ensemble'} : {surveys.message_anonymat(seuil, r.motif)}, résultat masqué (anonymat).",
                   file=sys.stderr)
             continue
         writer.writerow([r.item, r.reponse, int(r.n), f"{float(r.pct):.1f}"])
@@ -350,79 +361,174 @@ def cmd_hash_password(args, parser) -> int:
     return 0
 
 
+# argparse's own words (usage line, section titles, -h, error messages) in French: its texts go through the
+# module's gettext functions, which the command line replaces while it builds and reads its arguments.
+ARGPARSE_FR = {
+    "usage: ": "usage : ",
+    "positional arguments": "arguments",
+    "options": "options",
+    "show this help message and exit": "afficher cette aide et quitter",
+    "%(prog)s: error: %(message)s\n": "%(prog)s : erreur : %(message)s\n",
+    "the following arguments are required: %s": "arguments obligatoires manquants : %s",
+    "unrecognized arguments: %s": "arguments non reconnus : %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "choix invalide : %(value)r (possibles : %(choices)s)",
+    "invalid %(type)s value: %(value)r": "valeur invalide : %(value)r",
+    "argument %(argument_name)s: %(message)s": "argument %(argument_name)s : %(message)s",
+    "expected one argument": "une valeur attendue",
+    "expected at most one argument": "une valeur au plus attendue",
+    "expected at least one argument": "une valeur au moins attendue",
+    "ambiguous option: %(option)s could match %(matches)s": "option ambiguë : %(option)s peut désigner %(matches)s",
+    "not allowed with argument %s": "incompatible avec l'argument %s",
+    "one of the arguments %s is required": "l'un des arguments %s est obligatoire",
+    "ignored explicit argument %r": "valeur ignorée : %r",
+    "unknown parser %(parser_name)r (choices: %(choices)s)":
+        "commande inconnue : %(parser_name)r (possibles : %(choices)s)",
+    "can't open '%(filename)s': %(error)s": "impossible d'ouvrir « %(filename)s » : %(error)s",
+    "unexpected option string: %s": "option inattendue : %s",
+}
+
+
+def _gettext_fr(message: str) -> str:
+    return ARGPARSE_FR.get(message, message)
+
+
+def _ngettext_fr(singular: str, plural: str, n: int) -> str:
+    if singular == "expected %s argument":
+        return "%s valeur attendue" if n == 1 else "%s valeurs attendues"
+    return singular if n == 1 else plural
+
+
+def _french_argparse() -> None:
+    argparse._ = _gettext_fr  # type: ignore[attr-defined]
+    argparse.ngettext = _ngettext_fr  # type: ignore[attr-defined]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose texts are French: `-h, --help` described in French, sections titled in French."""
+
+    def __init__(self, *args, **kwargs):
+        _french_argparse()
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)
+        # argparse writes a section's title then ":" — French puts a space before it
+        self._positionals.title = "arguments "
+        self._optionals.title = "options "
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
+                          help="afficher cette aide et quitter")
+
+
+DB_HELP = "chemin de la base DuckDB (fichier .duckdb), ex. data/cdv.duckdb"
+DISPOSITIFS = ("adultes-relais", "fonjep")
+DISPOSITIF_HELP = ("dispositif d'un fichier de postes (open data ANCT) quand ni ses identifiants ni son nom ne le "
+                   "disent")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m cdv_core", description="Tableau de bord des contrats de ville")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="python -m cdv_core",
+                     description="Tableau de bord des contrats de ville : imports, contrôles, totaux et sauvegardes "
+                                 "en ligne de commande.",
+                     epilog="Aide d'une commande : python -m cdv_core COMMANDE --help. Codes de sortie : 0 fait, "
+                            "1 fichier refusé (ou annulation refusée), 2 erreur d'utilisation.")
+    sub = parser.add_subparsers(dest="command", required=True, title="commandes ", metavar="COMMANDE",
+                                parser_class=_Parser)
     kinds = sorted(KINDS)
+    dims = ", ".join(queries.DIMENSIONS)
+    type_help = f"type des fichiers, s'il n'est pas reconnu d'après leurs colonnes ({', '.join(kinds)})"
 
-    p = sub.add_parser("import", help="importer des fichiers (CSV ou XLSX)")
-    p.add_argument("--db", required=True)
-    p.add_argument("--type", choices=kinds)
-    p.add_argument("--user", default=None, help="nom inscrit au journal")
-    p.add_argument("files", nargs="+")
-    p.set_defaults(func=cmd_import)
+    p = sub.add_parser("import", help="importer des fichiers (CSV ou XLSX)",
+                       description="Importer des fichiers (CSV ou XLSX) : tout ou rien, journalisé, annulable.")
+    p.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
+    p.add_argument("--type", choices=kinds, metavar="TYPE", help=type_help)
+    p.add_argument("--user", default=None, metavar="NOM", help="nom inscrit au journal")
+    p.add_argument("--dispositif", choices=DISPOSITIFS, metavar="DISPOSITIF",
+                   help=DISPOSITIF_HELP + f" ({', '.join(DISPOSITIFS)})")
+    p.add_argument("files", nargs="+", metavar="FICHIER", help="fichier(s) à importer (.csv ou .xlsx)")
+    p.set_defaults(func=_with_dispositif(cmd_import))
 
-    p = sub.add_parser("check", help="vérifier des fichiers sans rien écrire")
-    p.add_argument("--db", default=None)
-    p.add_argument("--type", choices=kinds)
-    p.add_argument("files", nargs="+")
-    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("check", help="vérifier des fichiers sans rien écrire",
+                       description="Vérifier des fichiers sans rien écrire : les erreurs et avertissements qu'un "
+                                   "import signalerait.")
+    p.add_argument("--db", default=None, metavar="BASE",
+                   help=DB_HELP + " ; facultatif : sans base, les codes ne sont pas comparés aux référentiels")
+    p.add_argument("--type", choices=kinds, metavar="TYPE", help=type_help)
+    p.add_argument("--dispositif", choices=DISPOSITIFS, metavar="DISPOSITIF",
+                   help=DISPOSITIF_HELP + f" ({', '.join(DISPOSITIFS)})")
+    p.add_argument("files", nargs="+", metavar="FICHIER", help="fichier(s) à vérifier (.csv ou .xlsx)")
+    p.set_defaults(func=_with_dispositif(cmd_check))
 
-    p = sub.add_parser("summary", help="totaux en CSV")
-    p.add_argument("--db", required=True)
-    p.add_argument("--by", required=True)
-    p.add_argument("--where", action="append", help="DIM=VALEUR[,VALEUR…], ex. --where contrat=CN06202I")
+    p = sub.add_parser("summary", help="totaux en CSV",
+                       description="Totaux (montants et actions financées) en CSV sur la sortie standard.")
+    p.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
+    p.add_argument("--by", required=True, metavar="DIMENSIONS",
+                   help=f"dimensions des totaux, séparées par des virgules, ex. --by annee,pilier (parmi : {dims})")
+    p.add_argument("--where", action="append", metavar="DIM=VALEUR[,VALEUR…]",
+                   help="ne garder que ces valeurs d'une dimension, ex. --where contrat=CN06202I ; "
+                        "répétable (une option par dimension)")
     p.add_argument("--labels", action="store_true",
                    help="libellés au lieu des codes pour chaque dimension (ex. Santé pour la thématique)")
     p.set_defaults(func=cmd_summary)
 
-    p = sub.add_parser("engagements", help="où en est chaque engagement une année donnée, en CSV")
-    p.add_argument("--db", required=True)
-    p.add_argument("--annee", required=True, type=int, help="année du suivi, ex. 2022")
+    p = sub.add_parser("engagements", help="où en est chaque engagement une année donnée, en CSV",
+                       description="Où en est chaque engagement une année donnée, en CSV sur la sortie standard.")
+    p.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
+    p.add_argument("--annee", required=True, type=int, metavar="ANNEE", help="année du suivi, ex. 2022")
     p.set_defaults(func=cmd_engagements)
 
-    p = sub.add_parser("undo", help="annuler un import (le dernier par défaut)")
-    p.add_argument("--db", required=True)
-    p.add_argument("--user", default=None)
-    p.add_argument("import_id", nargs="?", type=int)
+    p = sub.add_parser("undo", help="annuler un import (le dernier par défaut)",
+                       description="Annuler un import (le dernier par défaut) ; l'annulation est journalisée.")
+    p.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
+    p.add_argument("--user", default=None, metavar="NOM", help="nom inscrit au journal")
+    p.add_argument("import_id", nargs="?", type=int, metavar="NUMERO",
+                   help="numéro de l'import à annuler (voir la commande journal) ; par défaut le dernier")
     p.set_defaults(func=cmd_undo)
 
-    p = sub.add_parser("demo", help="créer la base de démonstration")
-    p.add_argument("--db", required=True)
-    p.add_argument("--force", action="store_true")
+    p = sub.add_parser("demo", help="créer la base de démonstration",
+                       description="Créer la base de démonstration (territoire de la CA de Lens-Liévin).")
+    p.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
+    p.add_argument("--force", action="store_true", help="remplacer la base si elle existe déjà")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("ensure", help="préparer la base de l'application (démonstration si elle n'existe pas)")
-    p.add_argument("--db", help="chemin de la base (par défaut CDV_DB, sinon data/cdv.duckdb)")
+    p = sub.add_parser("ensure", help="préparer la base de l'application (démonstration si elle n'existe pas)",
+                       description="Préparer la base de l'application : la créer avec la démonstration si elle "
+                                   "n'existe pas, la mettre à jour sinon.")
+    p.add_argument("--db", metavar="BASE", help="chemin de la base (par défaut CDV_DB, sinon data/cdv.duckdb)")
     p.set_defaults(func=cmd_ensure)
 
-    p = sub.add_parser("init", help="créer une base vide (référentiels seulement)")
-    p.add_argument("--db", required=True)
+    p = sub.add_parser("init", help="créer une base vide (référentiels seulement)",
+                       description="Créer une base vide : référentiels (communes, quartiers, financeurs…) seulement.")
+    p.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
     p.set_defaults(func=cmd_init)
 
-    p = sub.add_parser("journal", help="afficher le journal des imports")
-    p.add_argument("--db", required=True)
+    p = sub.add_parser("journal", help="afficher le journal des imports",
+                       description="Afficher le journal des imports (numéro, date, auteur, fichiers, lignes).")
+    p.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
     p.set_defaults(func=cmd_journal)
 
-    p = sub.add_parser("survey", help="résultats d'une question d'enquête en CSV (item,reponse,n,pct)")
-    p.add_argument("--db", required=True)
-    p.add_argument("--enquete", required=True, help="code de l'enquête, ex. EVAL2022-COMMUNES")
-    p.add_argument("--question", help="code de la question")
+    p = sub.add_parser("survey", help="résultats d'une question d'enquête en CSV (item,reponse,n,pct)",
+                       description="Résultats d'une question d'enquête en CSV (item,reponse,n,pct) ; les réponses "
+                                   "trop peu nombreuses pour rester anonymes sont regroupées.")
+    p.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
+    p.add_argument("--enquete", required=True, metavar="CODE", help="code de l'enquête, ex. EVAL2022-COMMUNES")
+    p.add_argument("--question", metavar="CODE", help="code de la question")
     p.add_argument("--list", action="store_true", help="lister les questions de l'enquête")
-    p.add_argument("--type-repondant", help="types de répondant, séparés par des virgules")
+    p.add_argument("--type-repondant", metavar="TYPES", help="types de répondant, séparés par des virgules")
     p.set_defaults(func=cmd_survey)
 
-    p = sub.add_parser("backup", help="sauvegarder la base (copie cohérente) dans un dossier")
-    p.add_argument("--db", required=True)
-    p.add_argument("--to", required=True, help="dossier des sauvegardes")
+    p = sub.add_parser("backup", help="sauvegarder la base (copie cohérente) dans un dossier",
+                       description="Sauvegarder la base (copie cohérente, même application ouverte) dans un dossier.")
+    p.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
+    p.add_argument("--to", required=True, metavar="DOSSIER", help="dossier des sauvegardes")
     p.set_defaults(func=cmd_backup)
 
-    p = sub.add_parser("restore", help="remplacer la base par une sauvegarde (application arrêtée)")
-    p.add_argument("--db", required=True)
-    p.add_argument("backup", help="fichier de sauvegarde (cdv_AAAAMMJJ-HHMMSS.duckdb)")
+    p = sub.add_parser("restore", help="remplacer la base par une sauvegarde (application arrêtée)",
+                       description="Remplacer la base par une sauvegarde (application arrêtée).")
+    p.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
+    p.add_argument("backup", metavar="SAUVEGARDE", help="fichier de sauvegarde (cdv_AAAAMMJJ-HHMMSS.duckdb)")
     p.set_defaults(func=cmd_restore)
 
-    p = sub.add_parser("hash-password", help="empreinte d'un mot de passe pour .streamlit/secrets.toml")
+    p = sub.add_parser("hash-password", help="empreinte d'un mot de passe pour .streamlit/secrets.toml",
+                       description="Empreinte d'un mot de passe pour .streamlit/secrets.toml (saisi deux fois au "
+                                   "clavier, ou lu sur l'entrée standard).")
     p.set_defaults(func=cmd_hash_password)
     return parser
 

@@ -84,6 +84,11 @@ def _text(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _plain(value: str) -> str:
+    """Text drawn as is (a table cell that is not a Paragraph, the page footer): no markup, nothing escaped."""
+    return str(value).replace("\u202f", "\u00a0")
+
+
 def _is_money(col: str) -> bool:
     c = col.lower()
     return "montant" in c or "€" in c or bool(re.fullmatch(r"\d{4}", col))
@@ -183,7 +188,8 @@ def build_pdf(slides: list[Slide], titre: str, date: dt.date | None, filtres: st
             for j, (c, v) in enumerate(zip(cols, r, strict=True)):
                 text = fmt.nombre(v) if wide and _is_money(c) and not isinstance(v, str) else format_cell(c, v, r)
                 # First column wraps (labels); figures stay on one line.
-                cells.append(Paragraph(_text(text), st["cell"]) if j == 0 else _text(text).replace("&amp;", "&"))
+                # (a plain string is drawn as is: no markup to escape, `<` and `&` stay literal)
+                cells.append(Paragraph(_text(text), st["cell"]) if j == 0 else _plain(text))
             rows.append(cells)
         # Figure columns as wide as their longest text (≈ 5 pt a character at 8.5 pt), labels take the rest.
         # A header's longest word in bold (≈ 6.3 pt a character) is never split across lines.

@@ -7,6 +7,7 @@ that territory.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
@@ -134,8 +135,8 @@ def qpv_map(contours: pd.DataFrame, values: pd.DataFrame, value_col: str, value_
             "type": "Feature",
             "geometry": Brut(row.geojson),
             "properties": {
-                "code_qpv": row.code_qpv, "nom": row.nom_qpv, "valeur": formatter(value),
-                "couleur": colour_for(value, bounds), "etiquette": value_label,
+                "code_qpv": row.code_qpv, "nom": _h(row.nom_qpv), "valeur": _h(formatter(value)),
+                "couleur": colour_for(value, bounds), "etiquette": _h(value_label),
             },
         })
     layers = []
@@ -165,15 +166,20 @@ def qpv_map(contours: pd.DataFrame, values: pd.DataFrame, value_col: str, value_
     return deck, Legend(value_label, shown)
 
 
+def _h(value: object) -> str:
+    """A name for the map's tooltip, which deck.gl inserts into HTML as is: escaped, so that data is text."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
 def legend_html(legend: Legend) -> str:
     """HTML swatches for a legend (one line)."""
     items = "".join(
         f'<span style="display:inline-flex;align-items:center;margin-right:18px;font-size:1rem">'
         f'<span style="width:22px;height:16px;background:rgb({c[0]},{c[1]},{c[2]});border:1px solid #333;'
-        f'margin-right:6px;display:inline-block"></span>{label}</span>'
+        f'margin-right:6px;display:inline-block"></span>{_h(label)}</span>'
         for label, c in legend.classes
     )
-    return f'<div style="margin:6px 0 4px 0"><b>{legend.title}</b>&nbsp;: {items}</div>'
+    return f'<div style="margin:6px 0 4px 0"><b>{_h(legend.title)}</b>&nbsp;: {items}</div>'
 
 
 def highlight_layer(contours: pd.DataFrame, code_qpv: str) -> pdk.Layer | None:
@@ -291,7 +297,7 @@ def _dots_layer(layers: list, contours: pd.DataFrame) -> pdk.Layer:
 def departements_layer(departements: pd.DataFrame) -> pdk.Layer:
     """Thin outlines of départements (landmarks of a map at national scale)."""
     features = [{"type": "Feature", "geometry": Brut(r.geojson),
-                 "properties": {"nom": r.nom, "code_qpv": "", "valeur": "", "etiquette": "Département"}}
+                 "properties": {"nom": _h(r.nom), "code_qpv": "", "valeur": "", "etiquette": "Département"}}
                 for r in departements.itertuples(index=False)]
     return pdk.Layer(
         "GeoJsonLayer", {"type": "FeatureCollection", "features": features}, id="departements",
@@ -329,7 +335,7 @@ def view_for(bbox: tuple[float, float, float, float]) -> pdk.ViewState:
 def communes_layer(communes: pd.DataFrame) -> pdk.Layer:
     """Grey outlines of communes."""
     features = [{"type": "Feature", "geometry": Brut(r.geojson),
-                 "properties": {"nom": r.nom, "code_qpv": "", "valeur": "", "etiquette": "Commune"}}
+                 "properties": {"nom": _h(r.nom), "code_qpv": "", "valeur": "", "etiquette": "Commune"}}
                 for r in communes.itertuples(index=False)]
     return pdk.Layer(
         "GeoJsonLayer", {"type": "FeatureCollection", "features": features}, id="communes",

@@ -13,9 +13,12 @@ so every guarantee (whole-file check, all or nothing, journal, undo, idempotence
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -214,12 +217,44 @@ POSTES = {
 }
 
 
-def _dispositif(value: str | None, id_poste: str, file_name: str) -> str | None:
+# What a person says a posts file is, when its ids and name cannot tell: file name -> "adultes_relais" | "fonjep"
+# ("*": every posts file, as the CLI's --dispositif). Set around a check and its commit by the upload page and
+# the CLI (`dispositifs_choisis`); read by `_postes` only.
+_CHOIX: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("cdv_postes_dispositif", default=None)
+DISPOSITIFS_POSTES = {"adultes_relais": "Adultes-relais", "fonjep": "FONJEP"}
+
+
+def dispositif_of(value: str | None) -> str | None:
+    """"adultes_relais" or "fonjep" from what a person or a column writes (adulte-relais, Adultes-relais, FONJEP…)."""
     key = normalize_name(value or "")
     if key.startswith("adulte"):
         return "adultes_relais"
     if key.startswith("fonjep"):
         return "fonjep"
+    return None
+
+
+@contextlib.contextmanager
+def dispositifs_choisis(choix: dict[str, str | None]) -> Iterator[None]:
+    """Within the block, a posts file named as a key of `choix` (or any, with the key "*") is read as the chosen
+    dispositif ("adultes_relais" or "fonjep", or how a person writes them) whatever its ids or name say."""
+    clean = {name: d for name, v in choix.items() if (d := dispositif_of(v))}
+    token = _CHOIX.set(clean)
+    try:
+        yield
+    finally:
+        _CHOIX.reset(token)
+
+
+def dispositif_choisi(file_name: str) -> str | None:
+    choix = _CHOIX.get() or {}
+    return choix.get(file_name) or choix.get("*")
+
+
+def _dispositif(value: str | None, id_poste: str, file_name: str) -> str | None:
+    from_column = dispositif_of(value)
+    if from_column:
+        return from_column
     if AR_ID.match(id_poste):
         return "adultes_relais"
     if FONJEP_ID.match(id_poste):
@@ -240,14 +275,24 @@ def _postes(con, raw: RawTable, kind: FileKind, report: Report) -> dict[str, pd.
     prog, fin = [], []
     seen: dict[tuple[str, int], int] = {}
     counts: Counter = Counter()
+    chosen = dispositif_choisi(report.file_name)
     for r in rows:
         annee, id_poste = r["annee"], r["id_poste"].strip()
-        disp = _dispositif(r.get("dispositif"), id_poste, report.file_name)
+        written = dispositif_of(r.get("dispositif"))
+        if chosen and written and written != chosen:
+            issues.append(Issue(r["_line"], "dispositif", r.get("dispositif"), "Ce poste est déclaré "
+                                f"« {DISPOSITIFS_POSTES[written]} » dans la colonne dispositif, mais le fichier a "
+                                f"été déposé comme un fichier de postes « {DISPOSITIFS_POSTES[chosen]} ».", ERREUR,
+                                "Corrigez la colonne dispositif, ou choisissez l'autre dispositif au dépôt."))
+            continue
+        disp = chosen or _dispositif(r.get("dispositif"), id_poste, report.file_name)
         if disp is None:
             issues.append(Issue(r["_line"], "id_poste", id_poste, "Impossible de savoir si ce poste est un "
                                 "poste d'adulte-relais ou un poste FONJEP.", ERREUR,
-                                "Ajoutez une colonne « dispositif » (adulte-relais ou fonjep), ou mettez "
-                                "« adultes-relais » ou « fonjep » dans le nom du fichier."))
+                                "Choisissez le dispositif du fichier au dépôt (page d'import, ou option "
+                                "--dispositif de la ligne de commande), ajoutez une colonne « dispositif » "
+                                "(adulte-relais ou fonjep), ou mettez « adultes-relais » ou « fonjep » dans le "
+                                "nom du fichier."))
             continue
         prefix, intitule, dispositif, them_codes = POSTES[disp]
         aid = prefix + id_poste
@@ -270,9 +315,12 @@ def _postes(con, raw: RawTable, kind: FileKind, report: Report) -> dict[str, pd.
     names = {"porteur": "raison_sociale", "porteur_siret": "code_tiers", "contrat": "code_cv", "qpv": "code_cv",
              "montant_accorde": "montant", "action_id": "id_poste"}
     tables = _write_actions(con, ctx, raw, prog, fin, issues, names) if prog else {}
+    if not prog:  # nothing would be imported: the errors say why
+        return tables
     report.resume.append(_n(counts["adultes_relais"], "poste d'adulte-relais", "postes d'adultes-relais") + " et "
                          + _n(counts["fonjep"], "poste FONJEP", "postes FONJEP")
-                         + " importés (une action par poste et par année, financée par le BOP 147).")
+                         + " importés (une action par poste et par année, financée par le BOP 147)"
+                         + (f" ; dispositif choisi au dépôt : {DISPOSITIFS_POSTES[chosen]}." if chosen else "."))
     return tables
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from cdv_core import nomenclatures
 from cdv_core.filters import Filtres, Sql, action_conditions, financement_conditions, qpv_conditions
 from cdv_core.formats import LIBELLES
 
@@ -299,7 +300,9 @@ def resume_filtres_options(opts: dict[str, pd.DataFrame], f: Filtres) -> str:
         "communes": dict(zip(opts["communes"]["code_insee"], opts["communes"]["nom"], strict=True)),
         "qpv": dict(zip(opts["qpv"]["code_qpv"], opts["qpv"]["nom_qpv"], strict=True)),
         "piliers": dict(zip(opts["piliers"]["code"], opts["piliers"]["libelle"], strict=True)),
-        "thematiques": dict(zip(opts["thematiques"]["code"], opts["thematiques"]["libelle"], strict=True)),
+        # named by period, as the filter bar names them ("1.2 Santé (2020-2023)"): never the stored "2020-1.2"
+        "thematiques": {c: nomenclatures.libelle_periode(c, lib) for c, lib in
+                        zip(opts["thematiques"]["code"], opts["thematiques"]["libelle"], strict=True)},
         "financeurs": dict(zip(opts["financeurs"]["code"], opts["financeurs"]["libelle"], strict=True)),
     }
     parts = []
@@ -314,7 +317,8 @@ def resume_filtres_options(opts: dict[str, pd.DataFrame], f: Filtres) -> str:
     for name, title in titles.items():
         values = getattr(f, name)
         if values:
-            labels = [names.get(name, {}).get(v) or LIBELLES.get(v, v) for v in values]
+            labels = [names.get(name, {}).get(v) or LIBELLES.get(v)
+                      or (nomenclatures.libelle_periode(v, None) if name == "thematiques" else v) for v in values]
             shown = ", ".join(labels[:4]) + (f" et {len(labels) - 4} autre(s)" if len(labels) > 4 else "")
             parts.append(f"{title} : {shown}")
     if not parts:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from cdv_core import queries
+from cdv_core import nomenclatures, queries
 from cdv_core.errors import CdvError
 from cdv_core.filters import Filtres, Sql, action_conditions, financement_conditions, qpv_conditions
 
@@ -53,7 +53,8 @@ def par_thematique(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
     df = queries.aggregate(con, f, ["thematique"])
     df = df.merge(queries.libelles(con, "thematique"), on="thematique", how="left")
     df["thematique_libelle"] = df["thematique_libelle"].fillna(df["thematique"]).fillna("Non renseignée")
-    df["thematique_libelle"] = [lib if code is None or pd.isna(code) else f"{code} {lib}"
+    # named by period ("1.2 Santé (2020-2023)"), as the filter bar names them: never the stored "2020-1.2"
+    df["thematique_libelle"] = [lib if code is None or pd.isna(code) else nomenclatures.libelle_periode(code, lib)
                                 for code, lib in zip(df["thematique"], df["thematique_libelle"])]
     tot = df["montant_accorde"].sum()
     df["part"] = 100 * df["montant_accorde"] / tot if tot else 0.0

@@ -12,6 +12,7 @@ import csv
 import datetime as _dt
 import io
 import math
+import os
 import re
 import unicodedata
 import warnings
@@ -24,6 +25,8 @@ __all__ = [
     "Budget",
     "LIMITES",
     "Limites",
+    "limites_en_vigueur",
+    "resume_limites",
     "RawTable",
     "UnreadableFile",
     "normalize_choice",
@@ -89,7 +92,30 @@ class Limites:
     points: int = 20_000_000  # coordinates of a map file
 
 
-LIMITES = Limites()
+LIMITES = Limites()  # the defaults; what applies is `limites_en_vigueur()` (environment variables CDV_LIMITE_…)
+
+ENV_PREFIX = "CDV_LIMITE_"  # CDV_LIMITE_LIGNES=500000 raises the row limit; one variable per field of Limites
+
+
+def limites_en_vigueur() -> Limites:
+    """The limits in force: each field of `Limites` from the environment variable `CDV_LIMITE_<FIELD>` (a
+    positive whole number, `_` or spaces allowed as separators) when it is set and valid, else its default.
+
+    Read at every call, so a change of the environment applies to the next file read (no restart in tests)."""
+    values = {}
+    for name in Limites.__dataclass_fields__:
+        raw = os.environ.get(ENV_PREFIX + name.upper(), "").strip().replace("_", "").replace(" ", "")
+        if raw.isdigit() and int(raw) > 0:
+            values[name] = int(raw)
+    return replace(LIMITES, **values) if values else LIMITES
+
+
+def resume_limites(lim: Limites | None = None) -> str:
+    """The limits in force as one French sentence, for the import page."""
+    lim = lim or limites_en_vigueur()
+    return (f"Limites de lecture en vigueur : {_n(lim.lignes)} lignes, {_n(lim.colonnes)} colonnes, "
+            f"{_n(lim.cellule)} caractères par cellule, {_n(lim.cellules)} cellules remplies et "
+            f"{_mo(lim.decompresse)} décompressés au plus par fichier.")
 
 
 def _n(value: int) -> str:
@@ -116,7 +142,7 @@ class Budget:
 
     def __init__(self, name: str, limites: Limites | None = None):
         self.name = name
-        self.limites = limites or LIMITES
+        self.limites = limites or limites_en_vigueur()
         self.n_lignes = 0
         self.n_brutes = 0
         self.n_cellules = 0
@@ -939,7 +965,7 @@ def limites_for(max_bytes: int | None, limites: Limites | None = None) -> Limite
     """The limits for a file of at most `max_bytes` (the command line takes files of any size): above the
     default size, the counts of rows, cells and characters grow in the same proportion; the limits of one
     row or cell, and of a workbook's unpacked parts, stay."""
-    base = limites or LIMITES
+    base = limites or limites_en_vigueur()
     if max_bytes is None or max_bytes <= base.octets:
         return base
     ratio = max_bytes / base.octets
@@ -969,7 +995,7 @@ def read_table(data: bytes, filename: str, sheet_hint: str | None = None, max_by
     while it is read, before its rows are all in memory. Never raises anything but UnreadableFile.
     """
     name = _display_name(filename)
-    limites = limites or LIMITES
+    limites = limites or limites_en_vigueur()
     if max_bytes is not None:
         limites = replace(limites, octets=max_bytes)
     try:

@@ -45,7 +45,10 @@ def barres_100(res: pd.DataFrame, niveaux: list[str], echelle: Echelle | None, s
     order left to right, each segment labelled with its percentage; a masked row says "moins de N réponses"."""
     colours = couleurs(niveaux, echelle)
     # Long labels (agreement scales) one per legend line, so a half-width chart does not cut them.
-    legend_cols = min(len(niveaux), 5) if sum(len(n) + 4 for n in niveaux) <= 85 else 1
+    if sum(len(n) + 4 for n in niveaux) <= 85:
+        legend_cols = min(len(niveaux), 5)
+    else:
+        legend_cols = 2 if max(len(n) for n in niveaux) <= 24 else 1
     text_colour = {lvl: palette.texte_sur(c) for lvl, c in zip(niveaux, colours)}
     data = res.assign(ligne=_ligne(res))
     rows = list(dict.fromkeys(data["ligne"]))
@@ -79,13 +82,17 @@ def barres_100(res: pd.DataFrame, niveaux: list[str], echelle: Echelle | None, s
     layers = [bars, labels]
     masked = data[data["masque"].astype(bool)].drop_duplicates("ligne")
     if not masked.empty:
-        masked = masked.assign(x=50.0, texte=message_anonymat(seuil))
+        motifs = masked["motif"] if "motif" in masked.columns else [None] * len(masked)
+        masked = masked.assign(x=50.0, texte=[message_anonymat(seuil, m or "effectif") for m in motifs])
         layers.append(alt.Chart(masked[["ligne", "x", "texte"]]).mark_text(fontSize=15, fontStyle="italic",
                                                                              color=palette.TEXTE_DISCRET).encode(
             y=y, x="x:Q", text="texte:N"))
-    # Streamlit sizes the whole chart (axis and legend included) to this height.
-    legend_rows = -(-len(niveaux) // legend_cols)
-    return _style(alt.layer(*layers), 58 * len(rows) + 110 + 24 * legend_rows)
+    # The height is the bars' own (58 px a row), whatever the legend: the chart grows under them to hold it
+    # ("fit-x": the width follows the page, the height is not shared with the legend). Sizing the whole chart,
+    # legend included, squeezed one row to nothing under a long legend (the COPIL governance question).
+    chart = _style(alt.layer(*layers), 58 * len(rows))
+    chart.autosize = alt.AutoSizeParams(type="fit-x", contains="padding")
+    return chart
 
 
 def barres_choix(res: pd.DataFrame) -> alt.Chart:

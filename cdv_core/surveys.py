@@ -91,8 +91,44 @@ def seuil_anonymat() -> int:
     return value if value >= 1 else SEUIL_ANONYMAT
 
 
-def message_anonymat(seuil: int) -> str:
+# Why a figure is masked: too few respondents, or (complementary suppression) shown with the figures of the other
+# groups it would let a small group be recomputed by difference.
+MOTIF_EFFECTIF = "effectif"
+MOTIF_DEDUCTION = "deduction"
+
+
+def message_anonymat(seuil: int, motif: str | None = MOTIF_EFFECTIF) -> str:
+    """What a masked cell or row says, true to its reason (`motif`)."""
+    if motif == MOTIF_DEDUCTION:
+        return "masqué pour qu'on ne puisse pas le déduire des autres groupes"
     return f"moins de {seuil} réponses"
+
+
+def phrase_anonymat(seuil: int, motif: str | None, quoi: str = "réponses à cette question") -> str:
+    """The sentence shown instead of a result masked as a whole, true to its reason (`motif`)."""
+    if motif == MOTIF_DEDUCTION:
+        return (f"Résultat masqué pour préserver l'anonymat : avec celui de l'ensemble des répondants, il "
+                f"permettrait de déduire par différence celui d'un groupe de moins de {seuil} répondants. "
+                "Choisissez tous les types de répondants, ou aucun.")
+    if motif == MOTIF_EFFECTIF:
+        return f"Moins de {seuil} {quoi} pour cette sélection : résultat masqué pour préserver l'anonymat."
+    return (f"Moins de {seuil} {quoi} pour cette sélection, ou un résultat qui permettrait de déduire par "
+            "différence celui d'un autre groupe : masqué pour préserver l'anonymat.")
+
+
+def motif_commun(res: pd.DataFrame) -> str | None:
+    """The reason shared by every masked row of `resultats` (None when they differ, or none is masked)."""
+    motifs = set(res.loc[res["masque"].astype(bool), "motif"].dropna()) if "motif" in res.columns else set()
+    return motifs.pop() if len(motifs) == 1 else None
+
+
+def motif_masque(bases: dict[str, int], types: tuple[str, ...], seuil: int) -> str | None:
+    """None when figures over the selected `types` may be shown (see `selection_visible`), else why not:
+    MOTIF_EFFECTIF (fewer than `seuil` respondents) or MOTIF_DEDUCTION (complementary suppression)."""
+    chosen = {t for t in (types or bases) if bases.get(t, 0) > 0}
+    if sum(bases[t] for t in chosen) < seuil:
+        return MOTIF_EFFECTIF
+    return None if selection_visible(bases, types, seuil) else MOTIF_DEDUCTION
 
 
 # --- answers → form -------------------------------------------------------------------------------------
@@ -328,14 +364,14 @@ def selection_visible(bases: dict[str, int], types: tuple[str, ...], seuil: int)
 
 def resultats(con: duckdb.DuckDBPyConnection, enquete: str, question: str, types: tuple[str, ...] = (),
               seuil: int | None = None) -> pd.DataFrame:
-    """Answers of one question: `item, reponse, n, pct, base, masque`, one row per item and answer.
+    """Answers of one question: `item, reponse, n, pct, base, masque, motif`, one row per item and answer.
 
     `item` is '' for a question without items. `pct` (one decimal, rounded half up) is over `base`,
     the respondents (of `types`) who answered that item. Scale questions list every level of the scale in its
     order (0 for a level nobody chose); choices are sorted by count; numbers by value. An item answered by
     fewer than `seuil` respondents, or whose selection of types would let a masked type be recomputed by
     subtraction (`selection_visible`), is masked: `n` and `pct` are None, `masque` is True, and its answers are
-    not listed (one row, `reponse` None).
+    not listed (one row, `reponse` None); `motif` says why (MOTIF_EFFECTIF or MOTIF_DEDUCTION).
     """
     seuil = seuil_anonymat() if seuil is None else seuil
     info = question_info(con, enquete, question)
@@ -348,14 +384,17 @@ def resultats(con: duckdb.DuckDBPyConnection, enquete: str, question: str, types
     for item in items:
         part = raw[raw["item"] == item]
         base = int(part["base"].iloc[0])
-        if base < seuil or not selection_visible(par_type.get(item, {}), tuple(types), seuil):
-            rows.append({"item": item, "reponse": None, "n": None, "pct": None, "base": None, "masque": True})
+        motif = (MOTIF_EFFECTIF if base < seuil
+                 else motif_masque(par_type.get(item, {}), tuple(types), seuil))
+        if motif:
+            rows.append({"item": item, "reponse": None, "n": None, "pct": None, "base": None, "masque": True,
+                         "motif": motif})
             continue
         counts = _ordonner(part, info)
         pcts = pourcentages([n for _, n in counts], base)
-        rows += [{"item": item, "reponse": rep, "n": n, "pct": p, "base": base, "masque": False}
+        rows += [{"item": item, "reponse": rep, "n": n, "pct": p, "base": base, "masque": False, "motif": None}
                  for (rep, n), p in zip(counts, pcts)]
-    df = pd.DataFrame(rows, columns=["item", "reponse", "n", "pct", "base", "masque"])
+    df = pd.DataFrame(rows, columns=["item", "reponse", "n", "pct", "base", "masque", "motif"])
     df["n"] = df["n"].astype("Int64")
     df["base"] = df["base"].astype("Int64")
     df["pct"] = df["pct"].astype("Float64")
@@ -396,7 +435,7 @@ def comparer(con: duckdb.DuckDBPyConnection, enquetes_: tuple[str, ...], questio
         annee = con.execute("SELECT min(annee) FROM enquete_reponse WHERE enquete = ?", [code]).fetchall()[0][0]
         frames.append(res.assign(enquete=code, annee=int(annee)))
     if not frames:
-        return pd.DataFrame(columns=["item", "reponse", "n", "pct", "base", "masque", "enquete", "annee"])
+        return pd.DataFrame(columns=["item", "reponse", "n", "pct", "base", "masque", "motif", "enquete", "annee"])
     out = pd.concat(frames, ignore_index=True)
     # Each item's waves side by side, oldest first.
     rank = {item: i for i, item in enumerate(dict.fromkeys(out["item"]))}
@@ -459,8 +498,9 @@ def textes_libres(con: duckdb.DuckDBPyConnection, enquete: str, question: str, t
     par_type = _bases_par_type(con, enquete, question, par_item=False).get("", {})
     groupe = sum(n for t, n in par_type.items() if not types or t in types)
     empty = pd.DataFrame({"reponse": pd.Series([], dtype="object")})
-    if groupe < seuil or not selection_visible(par_type, tuple(types), seuil):
-        return {"masque": True, "nb_groupe": groupe, "nb_total": None, "reponses": empty}
+    motif = MOTIF_EFFECTIF if groupe < seuil else motif_masque(par_type, tuple(types), seuil)
+    if motif:
+        return {"masque": True, "motif": motif, "nb_groupe": groupe, "nb_total": None, "reponses": empty}
     sql = Sql()
     sql.add("enquete = ?", enquete)
     sql.add("question = ?", question)
@@ -470,13 +510,14 @@ def textes_libres(con: duckdb.DuckDBPyConnection, enquete: str, question: str, t
         sql.add("contains(strip_accents(lower(reponse)), strip_accents(lower(?)))", recherche.strip())
     df = con.execute(f"SELECT trim(reponse) AS reponse FROM enquete_reponse {sql.where()} "
                      "ORDER BY strip_accents(lower(reponse))", sql.params).df()
-    return {"masque": False, "nb_groupe": groupe, "nb_total": total, "reponses": df}
+    return {"masque": False, "motif": None, "nb_groupe": groupe, "nb_total": total, "reponses": df}
 
 
 def tableau(res: pd.DataFrame, niveaux: list[str] | tuple[str, ...], seuil: int, libelle_item: str = "Item",
             texte: bool = False) -> pd.DataFrame:
     """An item × answer table of percentages from `resultats` (one row per item, or per item and year when
-    an `annee` column is present) with the number of respondents; a masked row says "moins de N réponses".
+    an `annee` column is present) with the number of respondents; a masked row says why ("moins de N réponses", or masked so that it cannot be
+    deduced from the other groups).
 
     With `texte`, cells are French strings (`12,5 %`) for display; otherwise numbers (masked cells empty).
     """
@@ -493,6 +534,7 @@ def tableau(res: pd.DataFrame, niveaux: list[str] | tuple[str, ...], seuil: int,
             value = None if masked else float(pct.get(lvl, 0.0) if pd.notna(pct.get(lvl, 0.0)) else 0.0)
             row[lvl] = ("" if value is None else fmt.pourcent(value, 1)) if texte else value
         base = part["base"].iloc[0]
-        row["Réponses"] = message_anonymat(seuil) if masked else (fmt.nombre(int(base)) if texte else int(base))
+        motif = part["motif"].iloc[0] if "motif" in part.columns else MOTIF_EFFECTIF
+        row["Réponses"] = message_anonymat(seuil, motif) if masked else (fmt.nombre(int(base)) if texte else int(base))
         rows.append(row)
     return pd.DataFrame(rows)

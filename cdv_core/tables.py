@@ -3,6 +3,8 @@ the PDF; the page tables and the Excel sheets use the same column kinds for thei
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from cdv_core import fmt
@@ -48,9 +50,35 @@ def cell(value, kind_: str | None, label: str = "") -> str:
         return str(int(value))
     if kind_ == "decimal":
         return fmt.nombre(value, 1)
+    if kind_ == "euros1":  # an amount with cents is written with both digits: 87,70 €, never 87,7 €
+        return fmt.euros(value, 2)
+    if kind_ == "pourcent0":
+        return fmt.pourcent(value, 0)
+    if kind_ == "evolution_pct":
+        return fmt.pourcent(value, 1, signe=True)
+    if kind_ == "ecart":
+        return ("+" if value >= 0 else "−") + fmt.nombre(abs(value), 1)
+    if kind_ and kind_.startswith("%"):  # a printf format of its own: "%.1f %" for an indicator in %
+        return _printf(value, kind_)
     if isinstance(value, float) and not float(value).is_integer():
         return fmt.nombre(value, 1)
     return fmt.nombre(value)
+
+
+_PRINTF = re.compile(r"^%[+,]*(?:\.(\d+))?[fd]")
+
+
+def _printf(value, spec: str) -> str:
+    """`%.1f %` (printf, as the sections write an indicator's format) in French: `12,5 %`."""
+    m = _PRINTF.match(spec)
+    if not m:
+        return fmt.nombre(value, 1)
+    decimales = int(m.group(1) or 0) if spec[m.end() - 1] == "f" else 0
+    suffix = spec[m.end():].replace("%%", "%").strip()
+    text = fmt.nombre(value, decimales)
+    if "+" in spec[:m.end()] and value >= 0:
+        text = "+" + text
+    return f"{text}{fmt.NBSP}{suffix}" if suffix else text
 
 
 def formatted(df: pd.DataFrame, formats: dict[str, str] | None = None) -> pd.DataFrame:

@@ -59,7 +59,7 @@ def main() -> None:
 
     statuts = section("engagements_statuts", f, annee=annee, signataire=signataire)
     with head:
-        st.title(statuts.titre)
+        st.title(show.texte_titre(statuts.titre))
         layout.filters_line(filters.summary(f) + (f" · Signataire : {names.get(signataire, signataire)}"
                                                   if signataire else ""))
     show.section(statuts, key="eng_statuts", heading=False)

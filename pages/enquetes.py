@@ -29,7 +29,7 @@ def main() -> None:
     liste = q(surveys.enquetes)
     if liste.empty:
         sec = section("enquetes_entete", NO_FILTER)
-        st.title(sec.titre)
+        st.title(show.texte_titre(sec.titre))
         layout.empty(sec.vide)
         return
     seuil = surveys.seuil_anonymat()

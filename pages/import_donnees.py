@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cdv_core import exports, fmt, gestion, importer, templates
+from cdv_core import exports, fmt, gestion, importer, public_files, reading, templates
 from cdv_core.errors import CdvError
 from cdv_core.formats import KINDS
 from ui import access, data, layout, require_app
@@ -27,18 +27,32 @@ def _uploads(files) -> list[gestion.Upload]:
     return out
 
 
+def _disp_key(name: str) -> str:
+    return f"imp_disp_{name}"
+
+
+def _dispositifs(names) -> dict[str, str | None]:
+    """The dispositif the person chose for each posts file (adultes-relais / FONJEP), by file name."""
+    return {n: st.session_state.get(_disp_key(n)) for n in names}
+
+
+DISPOSITIF_LABELS = {None: "Reconnaître d'après les identifiants ou le nom du fichier",
+                     **{k: f"Postes {v}" for k, v in public_files.DISPOSITIFS_POSTES.items()}}
+
+
 def _plan(uploads: list[gestion.Upload]) -> gestion.ImportPlan:
-    """The check of this upload, kept in the session while neither the files nor the data change."""
+    """The check of this upload, kept in the session while neither the files, the choices nor the data change."""
     con = data.cursor()
     try:
         version = gestion.data_version(con)
     finally:
         con.close()
-    key = (version, tuple((u.name, importer.checksum(u.data), u.kind) for u in uploads))
+    choix = _dispositifs(u.name for u in uploads)
+    key = (version, tuple((u.name, importer.checksum(u.data), u.kind, choix[u.name]) for u in uploads))
     cached = st.session_state.get("imp_plan")
     if cached and cached[0] == key:
         return cached[1]
-    with st.spinner("Vérification des fichiers…"):
+    with st.spinner("Vérification des fichiers…"), public_files.dispositifs_choisis(choix):
         plan = gestion.plan_import(data.base(), uploads)
     st.session_state["imp_plan"] = (key, plan)
     return plan
@@ -46,6 +60,11 @@ def _plan(uploads: list[gestion.Upload]) -> gestion.ImportPlan:
 
 def _report(checked: gestion.CheckedFile, idx: int) -> None:
     report = checked.report
+    if report.kind is not None and report.kind.code == "postes_anct":  # the person may say which posts these are
+        st.selectbox(f"Dispositif des postes de « {layout.texte(checked.upload.name)} »", list(DISPOSITIF_LABELS),
+                     format_func=DISPOSITIF_LABELS.get, key=_disp_key(checked.upload.name),
+                     help="Quand les identifiants des postes et le nom du fichier ne disent pas s'il s'agit de "
+                          "postes d'adultes-relais ou de postes FONJEP.")
     errors, warnings = report.errors, report.warnings
     kind = report.kind.libelle if report.kind else "type non reconnu"
     if errors:
@@ -58,8 +77,8 @@ def _report(checked: gestion.CheckedFile, idx: int) -> None:
     else:
         st.success(f"**{layout.texte(checked.upload.name)}** ({kind}, {fmt.nombre(report.n_rows)} lignes) : aucun problème.",
                    icon=":material/check_circle:")
-    for sentence in report.resume:  # what the rows of a public file became
-        st.markdown(sentence)
+    for sentence in report.resume:  # what the rows of a public file became (it may quote the file)
+        st.markdown(layout.texte(sentence))
     if report.issues:
         issues = report.issues_frame()
         if len(issues) <= 30:  # a static table wraps long sentences; a long report stays scrollable
@@ -84,7 +103,7 @@ def _details(plan: gestion.ImportPlan) -> None:
         for table, diff in checked.diffs.items():
             if table not in gestion.SHOWN_TABLES:
                 continue
-            label = f"{checked.upload.name} — {gestion.TABLE_LABELS.get(table, table)}"
+            label = f"{layout.texte(checked.upload.name)} — {gestion.TABLE_LABELS.get(table, table)}"
             if len(diff.added):
                 with st.expander(f"{label} : {fmt.nombre(len(diff.added))} ligne(s) ajoutée(s)"):
                     st.dataframe(diff.added, hide_index=True, width="stretch", key=f"imp_add_{i}_{table}")
@@ -121,18 +140,19 @@ def _commit_shown(user) -> None:
         return
     plan = shown[1]
     try:
-        results = gestion.commit_plan(data.base(), plan, user)
+        with public_files.dispositifs_choisis(_dispositifs(f.upload.name for f in plan.files)):
+            results = gestion.commit_plan(data.base(), plan, user)
     except gestion.StalePlan as exc:
-        st.session_state["imp_stale"] = exc.message
+        st.session_state["imp_stale"] = layout.texte(exc.message)
         return
     except importer.ImportRejected as exc:
-        st.session_state["imp_error"] = (f"{exc.report.file_name} ne passe plus les contrôles : rien n'a été "
+        st.session_state["imp_error"] = (f"{layout.texte(exc.report.file_name)} ne passe plus les contrôles : rien n'a été "
                                          "écrit. Vérifiez-le à nouveau.")
         return
     except CdvError as exc:
-        st.session_state["imp_error"] = exc.message
+        st.session_state["imp_error"] = layout.texte(exc.message)
         return
-    lines = [f"n° {r.import_id} : {r.file_name} — {fmt.nombre(r.added)} ajoutée(s), {fmt.nombre(r.changed)} "
+    lines = [f"n° {r.import_id} : {layout.texte(r.file_name)} — {fmt.nombre(r.added)} ajoutée(s), {fmt.nombre(r.changed)} "
              f"modifiée(s), {fmt.nombre(r.removed)} supprimée(s)" for r in results]
     st.session_state["imp_done"] = ("Import enregistré. " + " ; ".join(lines)
                                     + ". Toutes les pages affichent désormais ces données ; l'import peut être "
@@ -154,13 +174,16 @@ def import_tab(user) -> None:
         f"Déposez un ou plusieurs fichiers CSV ou Excel (.xlsx), ou des contours (GeoJSON, Shapefile zippé), "
         f"{fmt.nombre(gestion.MAX_BYTES // 1_000_000)} Mo au plus par fichier", accept_multiple_files=True,
         key=f"imp_files_{st.session_state.get('imp_uploader', 0)}")
+    st.caption(f"{reading.resume_limites()} Un montant au-delà de {fmt.euros(importer.plafond_montant())} par ligne "
+               "est signalé en avertissement. Réglages : variables d'environnement CDV_LIMITE_… et "
+               "CDV_PLAFOND_MONTANT (voir le README).")
     if not files:
         st.caption("Rien n'est écrit tant que vous n'avez pas cliqué sur « Valider l'import », après avoir lu le "
                    "rapport de vérification et l'aperçu des changements.")
         return
     cols = st.columns(min(len(files), 3))
     for i, f in enumerate(files):
-        cols[i % len(cols)].selectbox(f"Type de « {f.name} »", [AUTO, *KINDS], format_func=_kind_label,
+        cols[i % len(cols)].selectbox(f"Type de « {layout.texte(f.name)} »", [AUTO, *KINDS], format_func=_kind_label,
                                       key=f"imp_kind_{i}_{f.name}")
     uploads = _uploads(files)
     plan = _plan(uploads)

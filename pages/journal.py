@@ -30,7 +30,7 @@ def undo_section(user, journal) -> None:
     finally:
         con.close()
     if blocked:
-        st.error(blocked, icon=":material/block:")
+        st.error(layout.texte(blocked), icon=":material/block:")  # it names files
         return
     st.markdown("**Ce que l'annulation va rétablir**")
     shown = {t: d for t, d in diffs.items() if t in gestion.SHOWN_TABLES
@@ -56,7 +56,7 @@ def undo_section(user, journal) -> None:
         try:
             result = gestion.undo(data.base(), import_id, user)
         except CdvError as exc:
-            st.error(exc.message, icon=":material/block:")
+            st.error(layout.texte(exc.message), icon=":material/block:")
             return
         st.session_state["jr_done"] = (f"Import n° {import_id} annulé (opération n° {result.import_id} du journal) : "
                                        "les données d'avant sont rétablies sur toutes les pages.")
@@ -74,7 +74,7 @@ def backup_section(user) -> None:
         try:
             saved = gestion.backup_now(data.base(), path, target, user)
         except CdvError as exc:
-            st.error(exc.message, icon=":material/error:")
+            st.error(layout.texte(exc.message), icon=":material/error:")
             return
         st.session_state["jr_backup_file"] = str(saved)
     saved = st.session_state.get("jr_backup_file")

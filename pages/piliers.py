@@ -54,7 +54,7 @@ def cibles(f: Filtres, annee: int) -> None:
     for i, key in enumerate(sec.params["cibles"]):
         cible = section("piliers_cible", f, annee=annee, cible=key)
         if cible.vide:
-            st.markdown(f"**{show.texte_titre(cible.titre)}** — {cible.vide}")
+            st.markdown(f"**{show.texte_titre(cible.titre)}** — {show.texte_titre(cible.vide)}")
         else:
             show.section(cible, f"pil_cible_{i}", heading="h4", source=False)
     editeur(q(qp.cibles))
@@ -98,7 +98,7 @@ def ecrire(fn, *args, actor) -> None:
     try:
         fn(data.base(), *args, actor=actor)
     except CdvError as exc:
-        st.error(exc.message, icon=":material/lock:" if isinstance(exc, auth.AccessDenied) else ":material/error:")
+        st.error(layout.texte(exc.message), icon=":material/lock:" if isinstance(exc, auth.AccessDenied) else ":material/error:")
         return
     st.rerun()
 

@@ -31,7 +31,7 @@ def _seed_from_url(ids: list[str]) -> None:
 def main() -> None:
     f: Filtres = st.session_state.get("filtres", Filtres())
     liste = section("porteurs_liste", f)
-    st.title(liste.titre if not liste.vide else "Porteurs de projet")
+    st.title(show.texte_titre(liste.titre) if not liste.vide else "Porteurs de projet")
     layout.filters_line(filters.summary(f))
     df = q(qp.liste, f)
     ids = list(df["porteur_id"]) if not df.empty else []
@@ -86,7 +86,7 @@ def main() -> None:
 def fiche(f: Filtres, pid: str) -> None:
     key = qp.cle_url(pid, (q(qp.identite, pid) or {}).get("porteur", ""))
     sec = section("fiche_porteur", f, porteur=key)
-    st.header(sec.titre, anchor=False)
+    st.header(show.texte_titre(sec.titre), anchor=False)
     show.chiffres(sec)
     show.section(sec, "po_fiche_fin", heading=False, figures=False)
     left, right = st.columns(2, gap="large")

@@ -30,7 +30,7 @@ def main() -> None:
     linked = st.query_params.get(URL_KEY) or None
     geos = section("quartiers_geographies", f, qpv=linked)
     if geos.vide:
-        st.title(geos.titre)
+        st.title(show.texte_titre(geos.titre))
         layout.filters_line(filters.summary(f))
         layout.empty(geos.vide)
         return
@@ -84,11 +84,17 @@ def main() -> None:
     code = st.session_state[FICHE_KEY]
     if st.query_params.get(URL_KEY) != code:
         st.query_params[URL_KEY] = code
+    # A link to a fiche (?qpv_fiche=CODE), or a click on the map, a bar or a row, shows the fiche: scrolled to.
+    shown_before = st.session_state.get("qp_fiche_vue")
+    st.session_state["qp_fiche_vue"] = code
+    layout.anchor("cdv-fiche")
+    if (shown_before is None and linked == code) or (shown_before is not None and shown_before != code):
+        layout.scroll_to("cdv-fiche", code)
     fiche(f, geo, code)
 
 
 def carte(f: Filtres, entete, selected: str) -> None:
-    st.subheader(entete.params["titre_carte"], anchor=False)
+    st.subheader(show.texte_titre(entete.params["titre_carte"]), anchor=False)
     # only the contours of these quartiers (and their communes), framed on them; those without one are named
     built = q(sq.carte_mesure, f, entete.params["geographie"], entete.params["mesure"], entete.params["libelle"],
               entete.params["unite"], selected or None, 620)
@@ -137,7 +143,7 @@ def classement(sec) -> None:
         if sec.params["note_graphique"]:
             layout.note(sec.params["note_graphique"])
     with t2:
-        layout.table(sec.table, sec.table_nom, "qp_rank", show.column_config(sec), on_select=on_row,
+        layout.table(sec.table, sec.table_nom, "qp_rank", show.column_config(sec), formats=sec.formats, on_select=on_row,
                      selection_mode="single-row")
     show.notes(sec, source=False)
 

@@ -80,7 +80,7 @@ def _write(fn, *args, **kwargs):
     try:
         return fn(data.base(), *args, actor=access.current_user(), **kwargs)
     except CdvError as exc:
-        st.session_state["se_refus"] = exc.message
+        st.session_state["se_refus"] = layout.texte(exc.message)
         return None
 
 
@@ -144,7 +144,7 @@ def form(f: Filtres, manage: bool) -> None:
         layout.note("Aucune diapositive : ajoutez-en ci-dessous.")
     for i, spec in enumerate(lst):
         a, b, c, d = st.columns([5, 1.6, 1.8, 1.6], vertical_alignment="center")
-        a.markdown(f"{i + 1}. {_slide_label(spec, qpv_names)}")
+        a.markdown(f"{i + 1}\\. {layout.texte(_slide_label(spec, qpv_names))}")
         b.button("Monter", key=f"se_up_{i}", icon=":material/arrow_upward:", on_click=_move, args=(i, -1),
                  disabled=i == 0, width="stretch", help="Monter cette diapositive d'un rang")
         c.button("Descendre", key=f"se_down_{i}", icon=":material/arrow_downward:", on_click=_move,
@@ -200,9 +200,9 @@ def form(f: Filtres, manage: bool) -> None:
             nom = gestion.save_seance(data.base(), vues.Seance(titre, date, specs, qs), access.current_user(),
                                       set(slides.CATALOGUE))
         except CdvError as exc:
-            st.error(exc.message, icon=":material/error:")
+            st.error(layout.texte(exc.message), icon=":material/error:")
         else:
-            st.success(f"Séance « {titre.strip()} » enregistrée.", icon=":material/check_circle:")
+            st.success(f"Séance « {layout.texte(titre.strip())} » enregistrée.", icon=":material/check_circle:")
             st.page_link("pages/presentation.py", label="Ouvrir en mode présentation", icon=":material/slideshow:",
                          query_params={"seance": nom, "slide": "1"})
     elif not manage:
@@ -247,9 +247,9 @@ def views_block(manage: bool) -> None:
                 gestion.save_view(data.base(), nom, page, vues.filters_query_string(st.query_params.to_dict()),
                                   access.current_user())
             except CdvError as exc:
-                st.error(exc.message, icon=":material/error:")
+                st.error(layout.texte(exc.message), icon=":material/error:")
             else:
-                st.success(f"Vue « {nom.strip()} » enregistrée avec les filtres actuels.",
+                st.success(f"Vue « {layout.texte(nom.strip())} » enregistrée avec les filtres actuels.",
                            icon=":material/check_circle:")
     saved = _storage(vues.list_views)
     if saved.empty and not manage:

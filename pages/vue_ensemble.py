@@ -49,7 +49,7 @@ def main() -> None:
             show.notes(qpv, source=False)
     if not qpv.vide:
         st.subheader(f"Tous les quartiers en {annee}", anchor=False)
-        layout.table(qpv.table, qpv.table_nom, "ve_qpv", show.column_config(qpv), height=560)
+        layout.table(qpv.table, qpv.table_nom, "ve_qpv", show.column_config(qpv), height=560, formats=qpv.formats)
 
 
 def carte(f: Filtres, annee: int) -> None:

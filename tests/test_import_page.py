@@ -169,7 +169,8 @@ def test_upload_preview_commit_then_undo(manager_app, demo_app_env):
     row = totals[totals["Année"] == str(YEAR)].iloc[0]
     assert row["Montant accordé avant"] == fmt.euros(before)
     assert row["Montant accordé après"] == fmt.euros(before + delta)
-    assert [e.label for e in at.expander][:3] == [
+    # labels are Markdown with the file name escaped: what the person reads is without the backslashes
+    assert [e.label.replace("\\", "") for e in at.expander][:3] == [
         f"financements.csv — Financements : {added} ligne(s) ajoutée(s)",
         f"financements.csv — Financements : {changed} ligne(s) modifiée(s) (ancienne → nouvelle valeur)",
         f"financements.csv — Financements : {removed} ligne(s) supprimée(s)"]
@@ -219,7 +220,7 @@ def test_undo_refused_names_the_later_import(manager_app, demo_app_env):
     at.selectbox(key="jr_choice").set_value(first.import_id)
     at.run()
     assert not at.exception
-    message = at.error[0].value
+    message = at.error[0].value.replace("\\", "")  # Markdown, file names escaped: read as the person sees it
     assert f"n° {second.import_id} « second.csv »" in message and "du plus récent au plus ancien" in message
     assert not [b for b in at.button if b.key == "jr_undo"]
 

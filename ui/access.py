@@ -11,7 +11,7 @@ import logging
 import streamlit as st
 
 from cdv_core import auth
-from ui import session
+from ui import layout, session
 
 SESSION_KEY = "cdv_user"
 COOKIE_CODE = "cdv_cookie_code"
@@ -160,7 +160,7 @@ def sidebar(user: auth.User, cfg: auth.AccessConfig | None = None) -> None:
         sb.warning(cfg.problem, icon=":material/warning:")
     if user.authenticated:
         role = auth.ROLE_LABELS.get(auth.GESTIONNAIRE if can_manage(user) else auth.LECTEUR, "")
-        sb.markdown(f"**{user.label}**  \n{role}")
+        sb.markdown(f"**{layout.texte(user.label)}**  \n{role}")
         if user.via == "oidc":
             if sb.button("Se déconnecter", icon=":material/logout:", key="cdv_logout", width="stretch"):
                 st.logout()
@@ -192,7 +192,7 @@ def login_page() -> None:
     st.title("Tableau de bord des contrats de ville")
     user = current_user()
     if user.authenticated:
-        st.warning(f"Le compte « {user.label} » n'a pas accès à ce tableau de bord : demandez l'accès à "
+        st.warning(f"Le compte « {layout.texte(user.label)} » n'a pas accès à ce tableau de bord : demandez l'accès à "
                    "son administrateur.", icon=":material/lock:")
     else:
         st.info("La consultation de ce tableau de bord est réservée : connectez-vous dans le panneau de gauche.",

@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from cdv_core.filters import Filtres
-from ui import filters, layout, url
+from ui import filters, layout, show, url
 from ui.data import section
 
 
@@ -26,7 +26,7 @@ def choisir(f: Filtres, type_annees: str, prefix: str, reference: bool = True) -
     saying why are then drawn)."""
     ctx = section(type_annees, f)
     if ctx.vide:
-        st.title(ctx.titre)
+        st.title(show.texte_titre(ctx.titre))  # a headline may quote data
         layout.filters_line(filters.summary(f))
         layout.empty(ctx.vide)
         return None

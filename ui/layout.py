@@ -93,9 +93,56 @@ FRENCH_JS = """
       dlg.querySelectorAll('button[aria-label="Close"]').forEach(b => b.setAttribute('aria-label', 'Fermer'));
     });
   };
+  // Names in French for the controls Streamlit draws (map zoom, full screen) and a sidebar menu whose lists
+  // screen readers can read (Streamlit puts each section's links in a div inside one list).
+  // No tag written in this script, not even in a comment: DOMPurify drops a script whose text holds one.
+  const names = [
+    ['button.mapboxgl-ctrl-zoom-in', 'Zoomer sur la carte'],
+    ['button.mapboxgl-ctrl-zoom-out', 'Dézoomer la carte'],
+    ['button.mapboxgl-ctrl-attrib-button', 'Afficher les crédits de la carte'],
+    ['canvas.mapboxgl-canvas', 'Fond de carte'],
+    ['button[aria-label="Fullscreen"]', 'Plein écran'],
+    ['button[aria-label="Close fullscreen"]', 'Quitter le plein écran'],
+    ['[aria-label="Sidebar"]', 'Barre latérale'],
+    ['[aria-label="Collapse sidebar"]', 'Replier la barre latérale'],
+    ['[aria-label="Expand sidebar"]', 'Déplier la barre latérale'],
+    ['[aria-label="App pages"]', 'Pages du tableau de bord'],
+    ['[aria-label="Main menu"]', 'Menu principal'],
+    ['[aria-label="Link to heading"]', 'Lien vers ce titre'],
+    ['[aria-label="Show/hide columns"]', 'Afficher ou masquer des colonnes'],
+    ['[aria-label="Download as CSV"]', 'Télécharger en CSV'],
+    ['[aria-label="Search"]', 'Rechercher'],
+  ];
+  const a11y = () => {
+    document.querySelectorAll('[data-testid="stSkipToContent"]').forEach(a => {
+      const t = a.firstChild;
+      if (t && t.nodeType === 3 && t.nodeValue !== 'Aller au contenu principal') t.nodeValue = 'Aller au contenu principal';
+    });
+    for (const [sel, name] of names) {
+      document.querySelectorAll(sel).forEach(el => {
+        if (el.getAttribute('aria-label') !== name) el.setAttribute('aria-label', name);
+        if (el.title && el.title !== name) el.title = name;
+      });
+    }
+    document.querySelectorAll('ul[data-testid="stSidebarNavItems"]').forEach(ul => {
+      const groups = [...ul.children].filter(c => c.tagName === 'DIV' && c.querySelector(':scope > li'));
+      if (!groups.length) return;
+      if (ul.getAttribute('role') !== 'none') ul.setAttribute('role', 'none');
+      groups.forEach(g => {
+        const head = g.querySelector(':scope > header');
+        if (g.getAttribute('role') !== 'list') g.setAttribute('role', 'list');
+        if (head) {
+          const label = head.textContent.replace(/(expand_more|expand_less|chevron_right)/g, '').trim();
+          if (g.getAttribute('aria-label') !== label) g.setAttribute('aria-label', label);
+          if (head.getAttribute('aria-hidden') !== 'true') head.setAttribute('aria-hidden', 'true');
+        }
+      });
+    });
+  };
   const fix = () => {
     if (document.documentElement.lang !== 'fr') document.documentElement.lang = 'fr';
     notFound();
+    a11y();
     document.querySelectorAll('[data-testid="stFileUploader"]').forEach(box => {
       const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
       let node;
@@ -122,6 +169,40 @@ def setup() -> None:
     st.markdown(CSS, unsafe_allow_html=True)
     limit = int(st.get_option("server.maxUploadSize") or 200)
     st.html(FRENCH_JS % {"limit": limit}, unsafe_allow_javascript=True)
+
+
+SCROLL_JS = """
+<script>
+(() => {
+  // Bring the block marked %(id)s to the top of the window, again while the charts above it finish drawing
+  // (their height moves it), unless the person scrolls first. Request %(nonce)s.
+  let stop = false;
+  const cancel = () => { stop = true; };
+  ['wheel', 'touchmove', 'keydown', 'mousedown'].forEach(e => window.addEventListener(e, cancel, {once: true, capture: true}));
+  const go = () => {
+    if (stop) return;
+    const el = document.getElementById(%(id_js)s);
+    if (el) el.scrollIntoView({block: 'start'});
+  };
+  [50, 400, 900, 1600, 2600, 4000].forEach(t => setTimeout(go, t));
+  setTimeout(() => ['wheel', 'touchmove', 'keydown', 'mousedown'].forEach(e => window.removeEventListener(e, cancel, {capture: true})), 4500);
+})();
+</script>
+"""
+
+
+def anchor(anchor_id: str) -> None:
+    """An invisible mark on the page that `scroll_to` can bring into view."""
+    st.markdown(f'<div id="{anchor_id}" style="scroll-margin-top: 4.5rem"></div>', unsafe_allow_html=True)
+
+
+def scroll_to(anchor_id: str, nonce: str) -> None:
+    """Scroll the window to the mark `anchor_id` (see `anchor`) once this run is drawn; `nonce` names the request
+    (a new value scrolls again)."""
+    import json
+
+    st.html(SCROLL_JS % {"id": anchor_id, "id_js": json.dumps(anchor_id), "nonce": nonce},
+            unsafe_allow_javascript=True)
 
 
 def demo_banner() -> None:
@@ -196,9 +277,12 @@ def downloads(df: pd.DataFrame, name: str, key: str) -> None:
 
 
 def table(df: pd.DataFrame, name: str, key: str, column_config: dict | None = None, height: int | None = None,
-          **kwargs):
-    """A table with its downloads."""
-    event = st.dataframe(df, hide_index=True, width="stretch", column_config=column_config,
+          formats: dict[str, str] | None = None, **kwargs):
+    """A table with its downloads; numbers written in French (`formats`: the section's column kinds, else guessed
+    from the names), still sorted as numbers."""
+    from ui import show
+
+    event = st.dataframe(show.french(df, formats), hide_index=True, width="stretch", column_config=column_config,
                          height=height or "auto", key=f"df_{key}", **kwargs)
     downloads(df, name, key)
     return event

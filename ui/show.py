@@ -11,6 +11,7 @@ import html
 import pandas as pd
 import streamlit as st
 
+from cdv_core import tables
 from cdv_core.sections import Section
 from ui import layout
 
@@ -20,52 +21,43 @@ def _esc(text: str) -> str:
 
 
 def column_config(sec: Section, df: pd.DataFrame | None = None) -> dict:
-    """Streamlit column formats of a section's table, from its `formats` (else guessed from the names)."""
+    """Streamlit column settings of a section's table: only widths here; the numbers' French text comes from
+    `french` (a format given here would override it), so that sorting a column still sorts the numbers."""
     df = sec.table if df is None else df
     if df is None:
         return {}
-    config = {}
-    for col in df.columns:
-        name = str(col)
-        kind = sec.formats.get(name) or _guess(name)
-        if kind == "euros":
-            config[name] = st.column_config.NumberColumn(name, format="euro")
-        elif kind == "euros2":
-            config[name] = st.column_config.NumberColumn(name, format="%.2f €")
-        elif kind == "pourcent":
-            config[name] = st.column_config.NumberColumn(name, format="%.1f %%")
-        elif kind == "nombre":
-            config[name] = st.column_config.NumberColumn(name, format="localized")
-        elif kind == "decimal":
-            config[name] = st.column_config.NumberColumn(name, format="%.1f")
-        elif kind == "annee":
-            config[name] = st.column_config.NumberColumn(name, format="%d")
-        elif kind == "euros1":
-            config[name] = st.column_config.NumberColumn(name, format="%.1f €")
-        elif kind == "pourcent0":
-            config[name] = st.column_config.NumberColumn(name, format="%.0f %%")
-        elif kind == "evolution_pct":
-            config[name] = st.column_config.NumberColumn(name, format="%+.1f %%")
-        elif kind == "ecart":
-            config[name] = st.column_config.NumberColumn(name, format="%+.1f")
-        elif kind == "texte_large":
-            config[name] = st.column_config.TextColumn(name, width="large")
-        elif kind and kind.startswith("%"):  # a printf format of its own ("%.1f %" for an indicator)
-            config[name] = st.column_config.NumberColumn(name, format=kind)
-    return config
+    return {str(col): st.column_config.TextColumn(str(col), width="large") for col in df.columns
+            if tables.kind(str(col), sec.formats) == "texte_large"}
 
 
-def _guess(name: str) -> str | None:
-    lower = name.lower()
-    if "par habitant" in lower:
-        return "euros2"
-    if "montant" in lower or name.isdigit() or "(€)" in name:
-        return "euros"
-    if "part" in lower or "(%)" in lower:
-        return "pourcent"
-    if lower in ("population", "actions", "valeur", "nombre"):
-        return "nombre"
-    return None
+# Beyond this many cells a table is shown with the browser's own number format (pandas' Styler formats every cell
+# in Python at each drawing: affordable for the pages' tables, not for a list of thousands of actions).
+FRENCH_MAX_CELLS = 60_000
+
+
+def french(df: pd.DataFrame, formats: dict[str, str] | None = None):
+    """The table for st.dataframe, its numbers written in French (`87,70 €`, `12,5 %`, `1 234`) by the one rule of
+    the slides, the PDF and the PPTX (cdv_core.tables), while the cells keep their numbers: sorting a column by
+    amount still sorts by amount. A pandas Styler; the table itself when too large (see FRENCH_MAX_CELLS)."""
+    numeric = [c for c in df.columns
+               if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
+    if not numeric or df.size > FRENCH_MAX_CELLS or not df.columns.is_unique:
+        return df
+    data = df.reset_index(drop=True)
+    styler = data.style
+    first = data.columns[0]
+    labels = data[first].astype(str) if len(data.columns) else pd.Series(dtype=str)
+    for col in numeric:
+        kind = tables.kind(str(col), formats)
+        if kind == "nombre" and col != first and labels.str.contains("€").any():
+            # a `Valeur` column in euros on the rows whose label says so (the slides' rule)
+            for rows, label in ((labels.str.contains("€"), "€"), (~labels.str.contains("€"), "")):
+                if rows.any():
+                    styler = styler.format(lambda v, k=kind, lab=label: tables.cell(v, k, lab),
+                                           subset=pd.IndexSlice[data.index[rows], [col]])
+            continue
+        styler = styler.format(lambda v, k=kind: tables.cell(v, k), subset=[col])
+    return styler
 
 
 def chiffres(sec: Section, container=None) -> None:
@@ -149,12 +141,13 @@ def section(sec: Section, key: str, *, heading: bool | str = True, figures: bool
                 event = chart(sec, chart_key or f"chart_{key}", on_select=on_select)
             with t2:
                 layout.table(sec.table, sec.table_nom or sec.titre, key,
-                             column_config_ or column_config(sec), height=table_height, **table_kwargs)
+                             column_config_ or column_config(sec), height=table_height, formats=sec.formats,
+                             **table_kwargs)
         else:
             event = chart(sec, chart_key or f"chart_{key}", on_select=on_select)
     elif sec.table is not None:
         layout.table(sec.table, sec.table_nom or sec.titre, key, column_config_ or column_config(sec),
-                     height=table_height, **table_kwargs)
+                     height=table_height, formats=sec.formats, **table_kwargs)
     notes(sec, source)
     return event
 
@@ -223,8 +216,6 @@ def figures_html(sec: Section, big: bool) -> str:
 
 def table_html(sec: Section, rows: int) -> str:
     """A table alone on a slide, formatted in French, its first `rows` rows (the dossier has them all)."""
-    from cdv_core import tables
-
     df = sec.table
     shown = tables.formatted(df.head(rows), sec.formats)
     numeric = [not pd.api.types.is_string_dtype(df[c]) and pd.api.types.is_numeric_dtype(df[c])

@@ -32,7 +32,8 @@ def cooperation(con, f: Filtres, enquete: str | None = None, **_) -> Section:
     shown = res[~res["masque"].astype(bool)]
     if shown.empty:
         return empty("cooperation", f"Coopération entre partenaires ({annee})",
-                      surveys.message_anonymat(seuil), {"enquete": code})
+                      surveys.phrase_anonymat(seuil, surveys.motif_commun(res), "réponses par partenaire"),
+                      {"enquete": code})
     dynamique = (shown[shown["reponse"].isin(niveaux[-2:])].groupby("item", sort=False)["pct"].sum()
                  .astype(float).sort_values(ascending=False))
     top, share = dynamique.index[0], float(dynamique.iloc[0])
@@ -145,9 +146,8 @@ def enquetes_grille(con, f: Filtres, enquete: str | None = None, question: str |
         return Section("enquetes_grille", titre, intro=intro,
                        vide="Aucune réponse à cette question pour cette sélection.")
     if res["masque"].astype(bool).all():
-        return Section("enquetes_grille", titre, intro=intro, vide=(
-            f"Moins de {seuil} réponses par partenaire pour cette sélection, ou un autre type de répondant serait "
-            "déductible par différence : résultat masqué pour préserver l'anonymat."))
+        return Section("enquetes_grille", titre, intro=intro, vide=surveys.phrase_anonymat(
+            seuil, surveys.motif_commun(res), "réponses par partenaire"))
     niveaux = list(surveys.COOPERATION.niveaux)
     chart = survey_charts.barres_100(res, niveaux, surveys.COOPERATION, seuil, legende="Degré de coopération")
     texte = surveys.tableau(res, niveaux, seuil, "Partenaire", texte=True)
@@ -175,8 +175,7 @@ def enquetes_question(con, f: Filtres, enquete: str | None = None, question: str
     if res.empty:
         return empty("enquetes_question", titre, "Aucune réponse à cette question pour cette sélection.", params)
     if res["masque"].astype(bool).all():
-        return empty("enquetes_question", titre, f"Moins de {seuil} réponses à cette question pour cette sélection "
-                     ": résultat masqué pour préserver l'anonymat.", params)
+        return empty("enquetes_question", titre, surveys.phrase_anonymat(seuil, surveys.motif_commun(res)), params)
     nom = titre[:60]
     if row["forme"] == surveys.NOMBRE:
         if comparer or row["grille"]:
@@ -236,6 +235,10 @@ def enquetes_textes(con, f: Filtres, enquete: str | None = None, question: str |
         return empty("enquetes_textes", titre, "Cette question n'existe pas.")
     out = query(con, surveys.textes_libres, enquete, question, types, recherche or "", seuil)
     if out["masque"]:
+        if out.get("motif") == surveys.MOTIF_DEDUCTION:
+            return empty("enquetes_textes", titre, "Réponses libres masquées pour préserver l'anonymat : avec celles "
+                         "de l'ensemble des répondants, elles permettraient de retrouver celles d'un groupe de moins "
+                         f"de {seuil} répondants. Choisissez tous les types de répondants, ou aucun.")
         return empty("enquetes_textes", titre, f"Moins de {seuil} répondants pour cette sélection : les réponses "
                      "libres ne sont pas affichées, pour préserver l'anonymat.")
     reps = out["reponses"]
