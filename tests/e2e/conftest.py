@@ -240,7 +240,8 @@ def browser() -> Iterator:
 @pytest.fixture
 def page(browser) -> Iterator:
     context = browser.new_context(viewport=VIEWPORT, locale="fr-FR", timezone_id="Europe/Paris")
-    context.set_default_timeout(30_000)
+    # Generous: on a loaded CI machine the browser may take long to draw what the server already sent.
+    context.set_default_timeout(120_000)
     pg = context.new_page()
     track_runs(pg)
     try:

@@ -39,7 +39,7 @@ def _expected_levier_2022() -> str:
 def _open_bookmark(browser, url: str):
     """A new browser context (as a person opening a bookmark), at 1920x1080."""
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="fr-FR")
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(120_000)
     pg = context.new_page()
     goto_app(pg, url, timeout=120_000)
     return context, pg

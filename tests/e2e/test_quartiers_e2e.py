@@ -35,7 +35,7 @@ def test_link_opens_the_fiche(streamlit_server, page):
     # Streamlit v1 multipage app (no st.navigation yet); see the report on this page's work.
     goto_app(page, streamlit_server)
     goto_app(page, f"{streamlit_server}/quartiers?annees=2022-2022&qpv_fiche={code}")
-    page.get_by_role("heading", name=f"Fiche du quartier Cité 12-14 ({code})").wait_for(timeout=30_000)
+    page.get_by_role("heading", name=f"Fiche du quartier Cité 12-14 ({code})").wait_for(timeout=120_000)
     expected = fmt.euros(amount_2022(code))
     metric = page.locator('[data-testid="stMetric"]', has_text="Montant accordé")
     assert expected in metric.inner_text()

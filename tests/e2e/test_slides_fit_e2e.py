@@ -35,7 +35,7 @@ _OVERFLOW_JS = """() => {
 @pytest.mark.parametrize("width,height", SIZES)
 def test_every_slide_type_fits_the_screen(streamlit_server, browser, width, height, tmp_path):
     context = browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR")
-    context.set_default_timeout(60_000)
+    context.set_default_timeout(120_000)
     page = context.new_page()
     try:
         problems = {}
