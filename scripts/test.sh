@@ -37,6 +37,7 @@ echo "== lint-imports"
 "$(dirname "$("$PY" -c "import sys; print(sys.executable)")")/lint-imports"
 
 # 5. Tests (exit code 5 = no tests collected is a failure, as pytest reports it), on two processes: the
-#    end-to-end tests all on one (one browser, one shared app server), the unit tests shared by both.
+#    end-to-end tests all on one (one browser, one shared app server), the unit tests shared by both
+#    (the scheduler is in tests/conftest.py).
 echo "== pytest"
-exec "$PY" -m pytest -n 2 --dist loadgroup "$@"
+exec "$PY" -m pytest -n 2 "$@"

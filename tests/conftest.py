@@ -74,10 +74,15 @@ def _access_config(request, _test_secrets, monkeypatch):
         monkeypatch.setenv("CDV_SECRETS", str(_test_secrets))
 
 
-def pytest_collection_modifyitems(config, items) -> None:
-    """`scripts/test.sh` runs pytest on two processes (pytest-xdist, `--dist loadgroup`): every end-to-end test
-    goes to one of them, in file order, sharing one browser and one app server, while the other process runs
-    the unit tests. Without xdist the mark is inert."""
-    for item in items:
-        if "e2e" in item.path.parts:
-            item.add_marker(pytest.mark.xdist_group("e2e"))
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`scripts/test.sh` runs pytest on two processes (pytest-xdist): every end-to-end test goes to one of them,
+    in file order, sharing one browser and one app server, while the unit tests are shared out one by one.
+    (xdist's own `--dist loadgroup` did not group marked tests with this pytest.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class EndToEndTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "e2e" if nodeid.startswith("tests/e2e/") else nodeid
+
+    return EndToEndTogether(config, log)
