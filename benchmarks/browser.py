@@ -239,9 +239,27 @@ def interactions(browser, base: str, runs: int, results: dict[str, list[float]])
             page.keyboard.press("Enter")
             wait_changed(page, ".cdv-filters", before)
             results.setdefault(f"Changement de filtre — {name}", []).append(time.perf_counter() - t0)
+            print(f"  changement de filtre {name} : {results[f'Changement de filtre — {name}'][-1]:.2f} s", flush=True)
             page.keyboard.press("Escape")
         ctx.close()
     # A fiche opened: another quartier chosen in the selectbox of the fiche.
+    try:
+        fiches(browser, base, runs, results)
+    except Exception as exc:  # a measure that cannot be taken is said, the others go on
+        print(f"  ouverture d'une fiche : mesure impossible ({type(exc).__name__})", flush=True)
+    # A slide changed in presentation mode (next slide button).
+    _, ctx, page = fresh(browser, base, "/presentation?slide=1")
+    for _ in range(min(runs, 4)):
+        before = _text(page, ".cdv-slide-number")
+        t0 = time.perf_counter()
+        page.locator('[data-testid="stButton"]', has_text="Suivante").first.click()
+        wait_changed(page, ".cdv-slide-number", before)
+        results.setdefault("Diapositive suivante", []).append(time.perf_counter() - t0)
+        print(f"  diapositive suivante : {results['Diapositive suivante'][-1]:.2f} s", flush=True)
+    ctx.close()
+
+
+def fiches(browser, base: str, runs: int, results: dict[str, list[float]]) -> None:
     _, ctx, page = fresh(browser, base, "/quartiers")
     for i in range(runs):
         before = _text(page, "h2")
@@ -253,15 +271,7 @@ def interactions(browser, base: str, runs: int, results: dict[str, list[float]])
         options.nth((i * 3 + 1) % max(1, options.count())).click()
         wait_changed(page, "h2", before)
         results.setdefault("Ouverture d'une fiche quartier", []).append(time.perf_counter() - t0)
-    ctx.close()
-    # A slide changed in presentation mode (next slide button).
-    _, ctx, page = fresh(browser, base, "/presentation?slide=1")
-    for _ in range(min(runs, 4)):
-        before = _text(page, ".cdv-slide-number")
-        t0 = time.perf_counter()
-        page.locator('[data-testid="stButton"]', has_text="Suivante").first.click()
-        wait_changed(page, ".cdv-slide-number", before)
-        results.setdefault("Diapositive suivante", []).append(time.perf_counter() - t0)
+        print(f"  ouverture d'une fiche : {time.perf_counter() - t0:.2f} s", flush=True)
     ctx.close()
 
 
