@@ -294,15 +294,21 @@ def _dots_layer(layers: list, contours: pd.DataFrame) -> pdk.Layer:
                      radius_max_pixels=9, get_radius=300, pickable=True)
 
 
+def _outlines_layer(df: pd.DataFrame, layer_id: str, etiquette: str, fill: list[int], line: list[int],
+                    width: float) -> pdk.Layer:
+    """Outlines of named areas (communes, départements) under the quartiers: not pickable, named in tooltips."""
+    features = [{"type": "Feature", "geometry": Brut(r.geojson),
+                 "properties": {"nom": _h(r.nom), "code_qpv": "", "valeur": "", "etiquette": etiquette}}
+                for r in df.itertuples(index=False)]
+    return pdk.Layer(
+        "GeoJsonLayer", {"type": "FeatureCollection", "features": features}, id=layer_id,
+        stroked=True, filled=True, get_fill_color=fill, get_line_color=line, line_width_min_pixels=width,
+        pickable=False)
+
+
 def departements_layer(departements: pd.DataFrame) -> pdk.Layer:
     """Thin outlines of départements (landmarks of a map at national scale)."""
-    features = [{"type": "Feature", "geometry": Brut(r.geojson),
-                 "properties": {"nom": _h(r.nom), "code_qpv": "", "valeur": "", "etiquette": "Département"}}
-                for r in departements.itertuples(index=False)]
-    return pdk.Layer(
-        "GeoJsonLayer", {"type": "FeatureCollection", "features": features}, id="departements",
-        stroked=True, filled=True, get_fill_color=[250, 250, 250, 40], get_line_color=[150, 150, 150],
-        line_width_min_pixels=0.8, pickable=False)
+    return _outlines_layer(departements, "departements", "Département", [250, 250, 250, 40], [150, 150, 150], 0.8)
 
 
 def message_manquants(manquants: pd.DataFrame, total: int) -> str | None:
@@ -334,13 +340,7 @@ def view_for(bbox: tuple[float, float, float, float]) -> pdk.ViewState:
 
 def communes_layer(communes: pd.DataFrame) -> pdk.Layer:
     """Grey outlines of communes."""
-    features = [{"type": "Feature", "geometry": Brut(r.geojson),
-                 "properties": {"nom": _h(r.nom), "code_qpv": "", "valeur": "", "etiquette": "Commune"}}
-                for r in communes.itertuples(index=False)]
-    return pdk.Layer(
-        "GeoJsonLayer", {"type": "FeatureCollection", "features": features}, id="communes",
-        stroked=True, filled=True, get_fill_color=[245, 245, 245, 60], get_line_color=[90, 90, 90],
-        line_width_min_pixels=1, pickable=False)
+    return _outlines_layer(communes, "communes", "Commune", [245, 245, 245, 60], [90, 90, 90], 1)
 
 
 @dataclass
