@@ -123,12 +123,14 @@ def test_default_aliases(con):
     qpv_conditions(f, sql)
     assert sorted(r[0] for r in con.execute(f"SELECT id FROM t q {sql.where()}", sql.params).fetchall()) \
         == _expected(f) == [2, 5]
+    assert all(c.startswith("q.") for c in sql.conditions)
 
     f = Filtres(financeurs=("etat", "caf"), nature=("specifique",), dispositifs=("Adultes-relais",))
     sql = Sql()
     financement_conditions(f, sql)
     assert sorted(r[0] for r in con.execute(f"SELECT id FROM t f {sql.where()}", sql.params).fetchall()) \
         == _expected(f) == [2, 5]
+    assert all(c.startswith("f.") for c in sql.conditions)
 
 
 def test_exact_sql_and_parameters_in_order():
