@@ -40,6 +40,11 @@ IDEES = [("C1", "Équipe de médiation renforcée"), ("C2", "ateliers pour les h
          ("C3", "Plus d'habitants au COPIL"), ("K1", "éclairage public"), ("K2", "Zones de jeux"),
          ("P1", "Bus de nuit"), ("P1", "des locaux"), ("P2", "Un local associatif"), ("P3", "HABITANTS consultés"),
          ("P4", "Espace jeunes")]
+# Free text asked per item (a grid of free text): its respondents are counted over the whole question.
+IDEES_GRILLE = [("C1", "court", "Réunir les associations"), ("C2", "court", "Un numéro unique"),
+                ("C3", "court", "Ouvrir le samedi"), ("K1", "court", "Des bancs"), ("P1", "court", "Former les agents"),
+                ("P2", "court", "Mieux informer"), ("C1", "long", "Rénover le centre social"),
+                ("P3", "long", "Créer une maison de santé")]
 
 
 def _rows() -> list[tuple]:
@@ -53,6 +58,8 @@ def _rows() -> list[tuple]:
         rows.append((r, "etp", "Nombre d'ETP", None, v))
     for r, v in IDEES:
         rows.append((r, "idees", "Vos idées", None, v))
+    for r, item, v in IDEES_GRILLE:
+        rows.append((r, "idees_grille", "Vos idées selon l'échéance", item, v))
     return [(CODE, 2024, r, TYPE[r], q, lib, item, v) for r, q, lib, item, v in rows]
 
 
@@ -334,6 +341,15 @@ def test_textes_libres_search_ignores_case_accents_and_spaces(con, search):
     out = surveys.textes_libres(con, CODE, "idees", recherche=search, seuil=5)
     assert list(out["reponses"]["reponse"]) == _texts((), search)
     assert out["nb_total"] == 10  # the total does not depend on the search
+
+
+def test_textes_libres_of_a_grid_count_the_respondents_of_the_whole_question(con):
+    # 7 respondents in all (3 communes, 1 conseil citoyen, 3 partenaires): no item has 5, the question has.
+    out = surveys.textes_libres(con, CODE, "idees_grille", seuil=5)
+    assert out["masque"] is False and out["nb_groupe"] == 7 and out["nb_total"] == 8
+    assert list(out["reponses"]["reponse"]) == sorted((t for _, _, t in IDEES_GRILLE), key=_fold)
+    out = surveys.textes_libres(con, CODE, "idees_grille", ("commune", "partenaire"), seuil=5)
+    assert out["masque"] is True and out["motif"] == MOTIF_DEDUCTION and out["nb_groupe"] == 6
 
 
 def test_textes_libres_threshold_from_the_environment(con, monkeypatch):
