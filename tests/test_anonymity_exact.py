@@ -36,6 +36,9 @@ GRILLE = {
     "i3": {"C1": "A", "C2": "A", "C3": "B", "C4": "B"},              # 4: below it
 }
 ETP = dict(zip(EVERYONE, "1 0,5 2 1 3 4 2 5 1 0.5 2 2 6 1 3".split()))
+# 6 communes and 6 partenaires answered, but 2 partenaires did not give a number.
+ETP_NSP = {**dict(zip(COMMUNES, "1 2 3 4 5 6".split())), **dict(zip(PARTENAIRES, ["1", "2", "NSP", "ne sait pas",
+                                                                                  "3", "4"]))}
 IDEES = [("C1", "Équipe de médiation renforcée"), ("C2", "ateliers pour les habitants"),
          ("C3", "Plus d'habitants au COPIL"), ("K1", "éclairage public"), ("K2", "Zones de jeux"),
          ("P1", "Bus de nuit"), ("P1", "des locaux"), ("P2", "Un local associatif"), ("P3", "HABITANTS consultés"),
@@ -56,6 +59,8 @@ def _rows() -> list[tuple]:
             rows.append((r, "grille", "Grille", item, v))
     for r, v in ETP.items():
         rows.append((r, "etp", "Nombre d'ETP", None, v))
+    for r, v in ETP_NSP.items():
+        rows.append((r, "etp_nsp", "Nombre de bénévoles", None, v))
     for r, v in IDEES:
         rows.append((r, "idees", "Vos idées", None, v))
     for r, item, v in IDEES_GRILLE:
@@ -94,6 +99,7 @@ def _counts(question: str, item: str | None, types: tuple[str, ...]) -> tuple[di
 
 def _shown(res: pd.DataFrame, item: str = "") -> dict:
     part = res[res["item"] == item]
+    assert res["masque"].dtype == bool
     assert not part["masque"].any() and part["motif"].isna().all()
     return {r: (int(n), float(p), int(b)) for r, n, p, b in zip(part["reponse"], part["n"], part["pct"],
                                                                     part["base"])}
@@ -107,6 +113,7 @@ def _expected(question: str, item: str | None, types: tuple[str, ...]) -> dict:
 def _masked(res: pd.DataFrame, item: str = "") -> str:
     part = res[res["item"] == item]
     assert len(part) == 1, part
+    assert res["masque"].dtype == bool
     row = part.iloc[0]
     assert bool(row["masque"]) is True
     assert pd.isna(row["reponse"]) and pd.isna(row["n"]) and pd.isna(row["pct"]) and pd.isna(row["base"])
@@ -267,11 +274,11 @@ def test_grid_item_shown_for_one_selection_masked_by_deduction_for_another(con):
 
 # --- numbers --------------------------------------------------------------------------------------------------
 
-def _stats(types: tuple[str, ...]) -> dict:
-    part = ROWS[ROWS["question"] == "etp"]
+def _stats(types: tuple[str, ...], question: str = "etp") -> dict:
+    part = ROWS[ROWS["question"] == question]
     if types:
         part = part[part["type_repondant"].isin(types)]
-    v = part["reponse"].str.replace(",", ".").astype(float)
+    v = pd.to_numeric(part["reponse"].str.replace(",", "."), errors="coerce").dropna()
     return {"n": len(v), "minimum": v.min(), "q1": v.quantile(0.25), "mediane": v.median(), "moyenne": v.mean(),
             "q3": v.quantile(0.75), "maximum": v.max()}
 
@@ -286,6 +293,8 @@ STATS = ["n", "minimum", "q1", "mediane", "moyenne", "q3", "maximum"]
 ])
 def test_statistiques(con, types, seuil, masque):
     df = surveys.statistiques(con, CODE, "etp", types, seuil=seuil)
+    assert list(df.columns) == ["item", *STATS, "masque"]
+    assert df["n"].dtype == "Int64" and all(df[c].dtype == "Float64" for c in STATS[1:])
     assert list(df["item"]) == [""]
     row = df.iloc[0]
     assert bool(row["masque"]) is masque
@@ -296,6 +305,17 @@ def test_statistiques(con, types, seuil, masque):
         assert int(row["n"]) == expected["n"]
         for c in STATS[1:]:
             assert float(row[c]) == pytest.approx(expected[c]), c
+
+
+def test_statistiques_count_the_numbers_given(con):
+    # 6 partenaires answered, 4 with a number: fewer than 5 figures, masked; all 10 numbers together are shown.
+    df = surveys.statistiques(con, CODE, "etp_nsp", ("partenaire",), seuil=5)
+    assert bool(df["masque"].iloc[0]) is True and pd.isna(df["n"].iloc[0]) and pd.isna(df["moyenne"].iloc[0])
+    df = surveys.statistiques(con, CODE, "etp_nsp", (), seuil=5)
+    expected = _stats((), "etp_nsp")
+    assert bool(df["masque"].iloc[0]) is False and int(df["n"].iloc[0]) == expected["n"] == 10
+    for c in STATS[1:]:
+        assert float(df[c].iloc[0]) == pytest.approx(expected[c]), c
 
 
 def test_statistiques_threshold_from_the_environment(con, monkeypatch):

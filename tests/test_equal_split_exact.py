@@ -199,6 +199,20 @@ def test_per_qpv_amounts_are_the_shares_and_add_up_to_the_total(con):
     assert math.isclose(float(df["montant_accorde"].sum()), queries.total(con, Filtres()))
     assert math.isclose(queries.total(con, Filtres()), 3000.0)
     assert list(df["qpv"]) == sorted(df["qpv"])
+    assert list(df.columns) == ["qpv", "montant_accorde", "montant_demande", "nb_actions", "nb_dossiers"]
+    # A QPV asked as a filter value only (`extra_where`) takes the shares too.
+    one = queries.aggregate(con, Filtres(), extra_where={"qpv": ("QN2",)})
+    assert math.isclose(float(one["montant_accorde"].iloc[0]), HAND_QPV["QN2"])
+
+
+def test_funding_lines_are_counted_once_without_qpv(con):
+    # Not split: one line per funding line (with a QPV dimension, one per line and QPV).
+    df = queries.aggregate(con, Filtres(), ["financeur"], actions=False)
+    f = pd.read_csv(io.StringIO(FIN))
+    assert dict(zip(df["financeur"], df["nb_lignes"])) == f.groupby("financeur").size().to_dict()
+    assert list(df.columns) == ["financeur", "montant_accorde", "montant_demande", "nb_lignes"]
+    df = queries.aggregate(con, Filtres(), ["financeur"], extra_where={"financeur": ("caf",)}, actions=False)
+    assert list(df["nb_lignes"]) == [int((f["financeur"] == "caf").sum())]
 
 
 def test_per_commune_amounts_split_each_qpv_among_its_communes(con):
@@ -282,8 +296,8 @@ def test_fact_conditions_only_filter_qpv_when_split():
 
 
 def test_unknown_dimension_is_refused(con):
-    with pytest.raises(ValueError, match="unknown dimension"):
-        queries.aggregate(con, Filtres(), ["quartier"])
+    with pytest.raises(ValueError, match=r"^unknown dimension\(s\): quartier, zone$"):
+        queries.aggregate(con, Filtres(), ["quartier", "annee", "zone"])
     with pytest.raises(ValueError, match="unknown dimension"):
         queries.aggregate(con, Filtres(), extra_where={"quartier": ("QN1",)})
 
