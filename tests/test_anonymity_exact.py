@@ -100,6 +100,7 @@ def _counts(question: str, item: str | None, types: tuple[str, ...]) -> tuple[di
 def _shown(res: pd.DataFrame, item: str = "") -> dict:
     part = res[res["item"] == item]
     assert res["masque"].dtype == bool
+    assert (res["n"].dtype, res["pct"].dtype, res["base"].dtype) == ("Int64", "Float64", "Int64")
     assert not part["masque"].any() and part["motif"].isna().all()
     return {r: (int(n), float(p), int(b)) for r, n, p, b in zip(part["reponse"], part["n"], part["pct"],
                                                                     part["base"])}
