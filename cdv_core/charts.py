@@ -18,7 +18,7 @@ alt.utils.schemapi.disable_debug_mode()
 # Altair writes a spec value by value, and asks of each one, with runtime protocol checks, whether it is a chart
 # object: a bar per quartier carries a sort order and a colour domain of 1 400 labels, walked and deep-copied
 # several times (80 ms a chart). A string, a number, a boolean or None is written as it is in any case: these
-# two short cuts return them (and lists made only of them, and Altair's `Undefined`) at once, leaving everything else to Altair. The
+# two short cuts return them (and lists or rows made only of them, and Altair's `Undefined`) at once, leaving everything else to Altair. The
 # specs are the same, byte for byte (tests/test_sections_output.py compares them with Altair's own functions).
 _PLAIN = (str, int, float, bool, type(None))
 ALTAIR_TODICT = alt.utils.schemapi._todict
@@ -29,11 +29,17 @@ def _plain_list(obj: Any) -> bool:
     return type(obj) is list and all(type(v) in _PLAIN for v in obj)
 
 
+def _plain_record(obj: Any) -> bool:
+    return type(obj) is dict and all(type(v) in _PLAIN for v in obj.values())
+
+
 def _todict(obj: Any, context: Any, np_opt: Any, pd_opt: Any) -> Any:
     if type(obj) in _PLAIN:
         return obj
     if type(obj) in (list, tuple) and all(type(v) in _PLAIN for v in obj):
         return list(obj)
+    if _plain_record(obj):
+        return dict(obj)
     return ALTAIR_TODICT(obj, context, np_opt, pd_opt)
 
 
@@ -42,6 +48,8 @@ def _deep_copy(obj: Any, by_ref: set[str]) -> Any:
         return obj
     if _plain_list(obj):
         return list(obj)
+    if _plain_record(obj):
+        return dict(obj)
     return ALTAIR_DEEP_COPY(obj, by_ref)
 
 
