@@ -56,6 +56,11 @@ def test_quartiers_ranking_table_is_in_french_and_sortable(demo_app_env, frames)
     at.switch_page("pages/quartiers.py")
     at.run()
     assert not at.exception
+    # The table is drawn once its tab is chosen: nothing hidden is sent when the page opens.
+    assert not any(d.proto.id.endswith("df_qp_rank") for d in at.dataframe)
+    at.session_state["tabs_qp_rank"] = ":material/table: Tableau"
+    at.run()
+    assert not at.exception
     values, shown = _table(at, "df_qp_rank")
     assert list(shown.columns) == list(values.columns)
     # the cells keep numbers (the grid sorts them as numbers), the text drawn is French
@@ -83,3 +88,4 @@ def test_every_column_kind_is_written_in_french(value, kind, text):
     from cdv_core import tables
 
     assert tables.cell(value, kind).replace(NBSP, " ") == text
+
