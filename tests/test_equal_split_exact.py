@@ -149,6 +149,21 @@ def test_each_qpv_of_an_action_gets_an_equal_share(con):
     assert math.isclose(parts[("A3", "QN2")], 1 / 3) and parts[("A2", "QN2")] == 1.0
     for total in con.execute("SELECT sum(part) FROM action_qpv GROUP BY action_id, annee").fetchall():
         assert math.isclose(total[0], 1.0)
+    # The action keeps its QPV as split: upper case, trimmed, each once (« * » stays « * »).
+    assert dict(con.execute("SELECT action_id, qpv FROM action").fetchall()) == {
+        "A1": "QN1|QN2|QN3", "A2": "QN2", "A3": "*", "A4": "QN1|QN2", "A5": "QN3", "A6": "QN1|QN3", "A7": "QN3"}
+
+
+@pytest.mark.xfail(strict=True, reason="importer bug found by the mutation run (docs/MUTATION.md): a qpv cell "
+                   "holding only separators is accepted, the action then has no QPV share at all")
+def test_an_action_with_no_qpv_code_is_refused():
+    con = _new_base()
+    try:
+        csv = "action_id,annee,intitule,porteur,pilier,qpv,statut\nZ1,2024,Z,P,inclusion,|,accordee\n"
+        with pytest.raises(importer.ImportRejected):
+            importer.import_bytes(con, csv.encode("utf-8"), "programmation.csv")
+    finally:
+        con.close()
 
 
 # --- the fact tables -------------------------------------------------------------------------------------
