@@ -137,14 +137,15 @@ def classement(sec) -> None:
         if rows:
             choose(codes[rows[0]])
 
-    t1, t2 = st.tabs([":material/bar_chart: Graphique", ":material/table: Tableau"])
+    t1, t2, table_open = layout.chart_tabs("qp_rank")
     with t1:
         show.chart(sec, "qp_bars", on_select=on_bar)
         if sec.params["note_graphique"]:
             layout.note(sec.params["note_graphique"])
-    with t2:
-        layout.table(sec.table, sec.table_nom, "qp_rank", show.column_config(sec), formats=sec.formats, on_select=on_row,
-                     selection_mode="single-row")
+    if table_open:
+        with t2:
+            layout.table(sec.table, sec.table_nom, "qp_rank", show.column_config(sec), formats=sec.formats,
+                         on_select=on_row, selection_mode="single-row")
     show.notes(sec, source=False)
 
 

@@ -69,6 +69,7 @@ def test_section_rebuilt_after_an_import_and_an_undo_only(app_data, counted):
         again = app_data.section("ve_entete", f, annee=2022, annee_ref=2016)
     assert calls["ve_entete"] == 1
     assert again.titre == first.titre and again.chiffres == first.chiffres
+    assert again is first  # shared as it is: no copy made at each rerun
     # Other params: another build.
     app_data.section("ve_entete", f, annee=2021, annee_ref=2016)
     assert calls["ve_entete"] == 2
@@ -98,6 +99,17 @@ def test_section_rebuilt_after_an_import_and_an_undo_only(app_data, counted):
     undone = app_data.section("ve_entete", f, annee=2022, annee_ref=2016)
     assert calls["ve_entete"] == 4
     assert _norm(_amount(undone)) == _norm(fmt.euros(demo_expect.total(2022)))
+
+
+def test_clearing_streamlits_cache_forgets_the_shared_sections(app_data, counted):
+    calls, count = counted
+    count("ve_entete")
+    f = Filtres()
+    first = app_data.section("ve_entete", f, annee=2022, annee_ref=2016)
+    assert app_data.section("ve_entete", f, annee=2022, annee_ref=2016) is first
+    st.cache_data.clear()
+    again = app_data.section("ve_entete", f, annee=2022, annee_ref=2016)
+    assert calls["ve_entete"] == 2 and again is not first and again.chiffres == first.chiffres
 
 
 def test_sections_of_a_page_share_their_queries(app_data, monkeypatch):

@@ -56,6 +56,11 @@ def test_quartiers_ranking_table_is_in_french_and_sortable(demo_app_env, frames)
     at.switch_page("pages/quartiers.py")
     at.run()
     assert not at.exception
+    # The table is drawn once its tab is chosen: nothing hidden is sent when the page opens.
+    assert not any(d.proto.id.endswith("df_qp_rank") for d in at.dataframe)
+    at.session_state["tabs_qp_rank"] = ":material/table: Tableau"
+    at.run()
+    assert not at.exception
     values, shown = _table(at, "df_qp_rank")
     assert list(shown.columns) == list(values.columns)
     # the cells keep numbers (the grid sorts them as numbers), the text drawn is French
@@ -83,3 +88,69 @@ def test_every_column_kind_is_written_in_french(value, kind, text):
     from cdv_core import tables
 
     assert tables.cell(value, kind).replace(NBSP, " ") == text
+
+
+def _reference_texts(df: pd.DataFrame, formats: dict[str, str]) -> pd.DataFrame:
+    """What pandas' own Styler displays when each numeric cell is formatted by `tables.cell` (the former way, every
+    cell formatted by pandas at each drawing), read back through Streamlit's marshalling."""
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+    from streamlit.elements.lib.pandas_styler_utils import marshall_styler
+    from streamlit.proto.Dataframe_pb2 import Dataframe
+
+    from cdv_core import tables
+
+    data = df.reset_index(drop=True)
+    styler = data.style
+    first = data.columns[0]
+    labels = data[first].astype(str)
+    for col in data.columns:
+        if not pd.api.types.is_numeric_dtype(data[col]) or pd.api.types.is_bool_dtype(data[col]):
+            continue
+        kind = tables.kind(str(col), formats)
+        euro_rows = labels.str.contains("€")
+        if kind == "nombre" and col != first and euro_rows.any():
+            for rows, lab in ((euro_rows, "€"), (~euro_rows, "")):
+                if rows.any():
+                    styler = styler.format(lambda v, k=kind, la=lab: tables.cell(v, k, la),
+                                           subset=pd.IndexSlice[data.index[rows], [col]])
+        else:
+            styler = styler.format(lambda v, k=kind: tables.cell(v, k), subset=[col])
+    proto = Dataframe()
+    marshall_styler(proto.arrow_data, styler, "ref")
+    return convert_arrow_bytes_to_pandas_df(proto.arrow_data.styler.display_values)
+
+
+def test_every_section_table_shows_what_pandas_styler_would(demo_db):
+    """The French texts are written once per table (ui.show.french); drawn, they are exactly those pandas' Styler
+    gives cell by cell, for every table of every section of the demo, and come back from the same Styler object
+    when the same table is drawn again."""
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+    from streamlit.elements.lib.pandas_styler_utils import marshall_styler
+    from streamlit.proto.Dataframe_pb2 import Dataframe
+
+    from cdv_core import schema, sections
+    from cdv_core.filters import Filtres
+    from ui import show
+
+    con = schema.connect_read(demo_db)
+    checked = 0
+    try:
+        for name in sections.CATALOGUE:
+            for f in (Filtres(annees=(2022, 2023)),):
+                sec = sections.build(con, f, name)
+                df = sec.table
+                if df is None or df.empty or sec.vide:
+                    continue
+                styler = show.french(df, sec.formats)
+                if styler is df:
+                    continue
+                assert show.french(df, sec.formats) is styler  # made once per table
+                proto = Dataframe()
+                marshall_styler(proto.arrow_data, styler, "x")
+                shown = convert_arrow_bytes_to_pandas_df(proto.arrow_data.styler.display_values)
+                expected = _reference_texts(df, sec.formats)
+                pd.testing.assert_frame_equal(shown, expected, obj=f"{name} {f}")
+                checked += 1
+    finally:
+        con.close()
+    assert checked > 20

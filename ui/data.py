@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Callable, Iterator
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 
 import duckdb
@@ -199,8 +201,8 @@ def _version() -> tuple[str, tuple[int, str]]:
     return version
 
 
-@st.cache_data(show_spinner=False, max_entries=2000)
-def _cached(module: str, name: str, version: tuple[str, int], args: tuple, kwargs: tuple):
+def _compute(module: str, name: str, version: tuple[str, int], args: tuple, kwargs: tuple):
+    """`module.name(con, *args, **kwargs)` on a read-only cursor; its own queries go through the query cache."""
     fn = getattr(importlib.import_module(module), name)
     con = cursor()
     # A section's builder runs its queries through this same cache: sections sharing a figure query it once.
@@ -210,6 +212,10 @@ def _cached(module: str, name: str, version: tuple[str, int], args: tuple, kwarg
     finally:
         sections_base.reset_query_runner(token)
         con.close()
+
+
+# Query results: Streamlit's data cache, which hands each caller its own copy (a page may change its frame).
+_cached = st.cache_data(show_spinner=False, max_entries=2000)(_compute)
 
 
 def _shared(fn: Callable, *args, **kwargs):
@@ -225,14 +231,79 @@ def q(fn: Callable, *args, **kwargs):
     return _cached(fn.__module__, fn.__name__, _version(), args, tuple(sorted(kwargs.items())))
 
 
+class _Shelf:
+    """Finished objects shared by every session, as they are (never copied), the least recently used forgotten
+    beyond `size`; a key being built by one session is waited for by the others, not built twice."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[Hashable, object] = OrderedDict()
+        self._building: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, build: Callable[[], object]):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            pending = self._building.setdefault(key, threading.Lock())
+        with pending:
+            with self._lock:
+                if key in self._items:
+                    return self._items[key]
+            try:
+                value = build()
+                with self._lock:
+                    self._items[key] = value
+                    while len(self._items) > self._size:
+                        self._items.popitem(last=False)
+            finally:
+                with self._lock:
+                    self._building.pop(key, None)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+# Sections: built once per (database, data version, filters, params) and shared as they are. A section is finished
+# (pages only draw it), so the same table and chart objects come back at every rerun: their French table texts
+# (ui.show.french) and their chart specs are made once, and no copy is unpickled at each rerun.
+_SECTIONS = _Shelf(400)
+
+
+@st.cache_data(show_spinner=False)
+def _generation() -> str:
+    """A token renewed whenever Streamlit's data cache is cleared (`st.cache_data.clear()`): the sections' shelf
+    follows the same lifetime as the query cache."""
+    return uuid.uuid4().hex
+
+
+def _build_section(version: tuple[str, tuple[int, str]], f, type_: str, params: tuple):
+    from cdv_core import sections
+
+    return _compute(sections.build.__module__, sections.build.__name__, version, (f, type_), params)
+
+
 def section(type_: str, f, **params):
     """The section `type_` of cdv_core.sections for the filters and params, cached until the data change."""
     from cdv_core import sections
 
-    return q(sections.build, f, type_, **params)
+    items = tuple(sorted(params.items()))
+    key = (_version(), _generation(), type_, f, items)
+    try:
+        hash(key)
+    except TypeError:  # a parameter that is not hashable by value: Streamlit's cache hashes it
+        return q(sections.build, f, type_, **params)
+    return _SECTIONS.get(key, lambda: _build_section(key[0], f, type_, items))
 
 
 def clear_caches() -> None:
     """Forget cached results (after an import the version changes anyway; this frees memory)."""
     _cached.clear()
+    _SECTIONS.clear()
     _run.version = None

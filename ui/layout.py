@@ -288,28 +288,13 @@ def table(df: pd.DataFrame, name: str, key: str, column_config: dict | None = No
     return event
 
 
-def vega(chart, key: str, on_select=None):
-    """Draw an Altair chart from its Vega-Lite spec, built without re-validating it against the schema.
-
-    The chart builders are checked by their own tests; validating every chart at every rerun costs most of a
-    page's drawing time.
-    """
-    spec = chart.to_dict(validate=False)
-    if on_select:
-        return st.vega_lite_chart(spec, width="stretch", key=key, on_select=on_select)
-    st.vega_lite_chart(spec, width="stretch", key=key)
-    return None
-
-
-def chart_and_table(chart, df: pd.DataFrame, name: str, key: str, column_config: dict | None = None,
-                    on_select=None):
-    """A chart with its table one click away (tab), both downloadable."""
-    t1, t2 = st.tabs([":material/bar_chart: Graphique", ":material/table: Tableau"])
-    with t1:
-        event = vega(chart, key=f"chart_{key}", on_select=on_select)
-    with t2:
-        table(df, name, key, column_config)
-    return event
+def chart_tabs(key: str):
+    """The tabs "Graphique" and "Tableau" of a chart and its table. The table is drawn only once its tab is
+    chosen (a rerun then draws it): a page opened or a filter changed sends no hidden table to the browser.
+    Returns (chart tab, table tab, whether the table tab is open)."""
+    t1, t2 = st.tabs([":material/bar_chart: Graphique", ":material/table: Tableau"], key=f"tabs_{key}",
+                     on_change="rerun")
+    return t1, t2, bool(t2.open)
 
 
 def euro_column(title: str) -> st.column_config.NumberColumn:
