@@ -1156,10 +1156,10 @@ def _tables_financements(con, ctx: _Context, kind, rows, issues, pending):
     """Funding lines → the `financement` table, checked column by column (`rows`: dicts or columns)."""
     cols = rows if isinstance(rows, dict) else _columns_of(rows, [c.name for c in kind.columns])
     n = len(cols["_line"])
-    lines = cols["_line"].tolist()
+    lines = cols["_line"]
     action_id, annee = cols["action_id"], cols["annee"]
     for i in _unknown_actions(con, cols, set(pending)).tolist():
-        issues.append(Issue(lines[i], "action_id", action_id[i],
+        issues.append(Issue(int(lines[i]), "action_id", action_id[i],
                             f"L'action « {action_id[i]} » n'existe pas pour l'année {annee[i]}.",
                             ERREUR, "Importez d'abord la programmation de cette action, ou corrigez "
                             "l'identifiant ou l'année."))
@@ -1175,7 +1175,7 @@ def _tables_financements(con, ctx: _Context, kind, rows, issues, pending):
     with np.errstate(invalid="ignore"):
         lower = np.flatnonzero(~np.isnan(demande) & (demande < accorde))
     for i in lower.tolist():
-        issues.append(Issue(lines[i], "montant_demande", str(cols["montant_demande"][i]),
+        issues.append(Issue(int(lines[i]), "montant_demande", str(cols["montant_demande"][i]),
                             "Le montant accordé dépasse le montant demandé.", AVERTISSEMENT,
                             "Vérifiez les deux montants."))
     # Rows identical on the key but for an empty nature would be duplicates after the defaults.
@@ -1183,17 +1183,21 @@ def _tables_financements(con, ctx: _Context, kind, rows, issues, pending):
     names = ["action_id", "annee", "financeur", "montant_accorde", "montant_demande", "nature", "dispositif",
              "section"]
     # the frame pandas builds from the columns as lists, without the lists: numbers as numpy arrays (an all-empty
-    # amount column stays a column of None, as pandas leaves it)
-    data: dict[str, Any] = {}
+    # amount column stays a column of None, as pandas leaves it); each checked column goes (taken out of `rows`)
+    # once its copy is in the frame, so that the file is never twice in memory
+    del action_id, annee, lines
+    frame = pd.DataFrame(index=pd.RangeIndex(n))
     for c in names:
+        values = cols.pop(c)
         if c == "annee":
-            data[c] = cols[c].astype(np.int64)
+            frame[c] = values.astype(np.int64)
         elif c in ("montant_accorde", "montant_demande"):
             floats = accorde if c == "montant_accorde" else demande
-            data[c] = floats if not np.isnan(floats).all() else cols[c].tolist()
+            frame[c] = floats if not np.isnan(floats).all() else values.tolist()
         else:
-            data[c] = cols[c]
-    return {"financement": pd.DataFrame(data, columns=names)}
+            frame[c] = values
+        del values
+    return {"financement": frame}
 
 
 def _tables_indicateurs(con, ctx: _Context, kind, rows, issues, pending):
