@@ -167,7 +167,7 @@ def time_pages(db: Path) -> tuple[dict[str, list[float]], ...]:
     query_times: dict[str, list[float]] = {}
     page_query_ms: dict[str, list[float]] = {}  # per page: total query time of each filter change
     current: list[str | None] = [None]
-    original = data._cached
+    original = data._compute
 
     def timed(module, name, version, args, kwargs):
         t0 = time.perf_counter()
@@ -175,23 +175,13 @@ def time_pages(db: Path) -> tuple[dict[str, list[float]], ...]:
             return original(module, name, version, args, kwargs)
         finally:
             ms = (time.perf_counter() - t0) * 1000
-            query_times.setdefault(f"{module.rsplit('.', 1)[-1]}.{name}", []).append(ms)
-            if current[0]:
+            # a section's build counts its own queries again (each is timed apart, once, through the cache)
+            label = f"section {args[1]}" if name == "build" else f"{module.rsplit('.', 1)[-1]}.{name}"
+            query_times.setdefault(label, []).append(ms)
+            if current[0] and name != "build":
                 page_query_ms[current[0]][-1] += ms
 
-    data._cached = timed
-    original_section = data._build_section
-
-    def timed_section(version, f, type_, params):
-        # A section's own work (its queries are timed apart, through the query cache, and counted again here).
-        t0 = time.perf_counter()
-        try:
-            return original_section(version, f, type_, params)
-        finally:
-            ms = (time.perf_counter() - t0) * 1000
-            query_times.setdefault(f"section {type_}", []).append(ms)
-
-    data._build_section = timed_section
+    data._compute = timed
     reruns: dict[str, list[float]] = {}
     cpu: dict[str, list[float]] = {}
     gc_ms: dict[str, list[float]] = {}
@@ -227,8 +217,7 @@ def time_pages(db: Path) -> tuple[dict[str, list[float]], ...]:
             gc.collect(2)
             gc_ms.setdefault(title, []).append((time.perf_counter() - t0) * 1000)
     finally:
-        data._cached = original
-        data._build_section = original_section
+        data._compute = original
     return reruns, query_times, page_query_ms, cpu, gc_ms
 
 

@@ -60,11 +60,12 @@ def chart_png(chart, width: int = 900, ppi: int = PPI) -> bytes:
 
     import vl_convert as vlc
 
+    from cdv_core import charts
     from cdv_core.charts import LOCALE_FR
 
     _register_fonts()
     # The builders' charts are valid; validation costs seconds on maps. A cached spec is never modified.
-    spec = dict(chart) if isinstance(chart, dict) else chart.to_dict(validate=False)
+    spec = dict(chart) if isinstance(chart, dict) else charts.spec(chart)
     # No-break spaces (thousands, before € and %) are drawn double-wide by the renderer's fallback: plain
     # spaces in the image (a label never wraps there).
     spec = json.loads(json.dumps(spec).replace("\\u00a0", " ").replace("\\u202f", " "))

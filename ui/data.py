@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import pickle
 import threading
 import uuid
 from collections import OrderedDict
@@ -214,12 +215,25 @@ def _compute(module: str, name: str, version: tuple[str, int], args: tuple, kwar
         con.close()
 
 
-# Query results: Streamlit's data cache, which hands each caller its own copy (a page may change its frame).
+# Query results whose arguments cannot key a dict (none today): Streamlit's data cache, which hashes them.
 _cached = st.cache_data(show_spinner=False, max_entries=2000)(_compute)
 
 
+def _query(module: str, name: str, version: tuple, args: tuple, kwargs: tuple):
+    """A query's result, computed once per (database, data version, arguments) and kept pickled, as Streamlit's
+    data cache keeps it: each caller gets its own copy (a page may change its frame). The key is a plain Python
+    key (Filtres is hashable by value): Streamlit's hasher took 4 to 10 ms per call to hash the filters."""
+    key = (module, name, version, _generation(), args, kwargs)
+    try:
+        hash(key)
+    except TypeError:
+        return _cached(module, name, version, args, kwargs)
+    return pickle.loads(_RESULTS.get(key, lambda: pickle.dumps(_compute(module, name, version, args, kwargs),
+                                                               protocol=pickle.HIGHEST_PROTOCOL)))
+
+
 def _shared(fn: Callable, *args, **kwargs):
-    return _cached(fn.__module__, fn.__name__, _version(), args, tuple(sorted(kwargs.items())))
+    return _query(fn.__module__, fn.__name__, _version(), args, tuple(sorted(kwargs.items())))
 
 
 def q(fn: Callable, *args, **kwargs):
@@ -228,17 +242,17 @@ def q(fn: Callable, *args, **kwargs):
     Arguments must be hashable-by-value (Filtres, tuples, numbers, strings).
     """
     # The database file is part of the key: one process may serve (or test) several databases.
-    return _cached(fn.__module__, fn.__name__, _version(), args, tuple(sorted(kwargs.items())))
+    return _query(fn.__module__, fn.__name__, _version(), args, tuple(sorted(kwargs.items())))
 
 
 class _Shelf:
-    """Finished objects shared by every session, as they are (never copied), the least recently used forgotten
-    beyond `size`; a key being built by one session is waited for by the others, not built twice."""
+    """Objects shared by every session, kept as they are, the least recently used forgotten beyond `size`; a key
+    being built by one session is waited for by the others, not built twice."""
 
     def __init__(self, size: int) -> None:
         self._size = size
         self._items: OrderedDict[Hashable, object] = OrderedDict()
-        self._building: dict[Hashable, threading.Lock] = {}
+        self._building: dict[Hashable, threading.RLock] = {}
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, build: Callable[[], object]):
@@ -246,7 +260,7 @@ class _Shelf:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-            pending = self._building.setdefault(key, threading.Lock())
+            pending = self._building.setdefault(key, threading.RLock())
         with pending:
             with self._lock:
                 if key in self._items:
@@ -274,12 +288,14 @@ class _Shelf:
 # (pages only draw it), so the same table and chart objects come back at every rerun: their French table texts
 # (ui.show.french) and their chart specs are made once, and no copy is unpickled at each rerun.
 _SECTIONS = _Shelf(400)
+# Query results, pickled (see `_query`).
+_RESULTS = _Shelf(2000)
 
 
 @st.cache_data(show_spinner=False)
 def _generation() -> str:
-    """A token renewed whenever Streamlit's data cache is cleared (`st.cache_data.clear()`): the sections' shelf
-    follows the same lifetime as the query cache."""
+    """A token renewed whenever Streamlit's data cache is cleared (`st.cache_data.clear()`): the shelves of
+    sections and query results live as long as Streamlit's cache does."""
     return uuid.uuid4().hex
 
 
@@ -306,4 +322,5 @@ def clear_caches() -> None:
     """Forget cached results (after an import the version changes anyway; this frees memory)."""
     _cached.clear()
     _SECTIONS.clear()
+    _RESULTS.clear()
     _run.version = None

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from cdv_core import fmt, queries
+from cdv_core import charts, fmt, queries
 from cdv_core.filters import Filtres
 
 SPLIT_NOTE = ("Montants par quartier : une action menée dans plusieurs quartiers (ou sur tout le contrat) est "
@@ -69,7 +69,7 @@ class Section:
         # never rebuilds or re-validates its chart.
         self.chiffres = [c if isinstance(c, Chiffre) else Chiffre(*c) for c in self.chiffres]
         if self.chart is not None and not isinstance(self.chart, dict):
-            self.chart = self.chart.to_dict(validate=False)
+            self.chart = charts.spec(self.chart)
 
     @property
     def texte_alternatif(self) -> str:

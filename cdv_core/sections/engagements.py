@@ -21,7 +21,7 @@ NOTE_NR = ("« Non renseigné » : aucune ligne de suivi pour cette année-là ;
 
 def _spec(chart) -> dict | None:
     """The Vega-Lite spec of an Altair chart, as a plain dict (what a Section carries)."""
-    return None if chart is None else chart.to_dict(validate=False)
+    return None if chart is None else charts.spec(chart)
 
 
 def _annee(con, annee: int | None) -> int | None:

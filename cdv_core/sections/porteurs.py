@@ -215,8 +215,8 @@ def porteurs_dependance(con, f: Filtres, **_) -> Section:
     plus_moitie = int(df.loc[df["classe"].isin([c[2] for c in qp.CLASSES_DEPENDANCE[2:]]), "nb_porteurs"].sum())
     titre = (f"{fmt.pourcent(100 * plus_moitie / n, 0)} des porteurs tirent au moins la moitié de leurs "
              "financements des crédits spécifiques de la politique de la ville")
-    chart = charts.value_columns(df, "classe", "nb_porteurs", "Porteurs", kind="nombre",
-                                 x_title="Part des crédits spécifiques").to_dict(validate=False)
+    chart = charts.spec(charts.value_columns(df, "classe", "nb_porteurs", "Porteurs", kind="nombre",
+                                             x_title="Part des crédits spécifiques"))
     for layer in chart.get("layer", []):  # classes in their natural order, not alphabetical
         if "x" in layer.get("encoding", {}):
             layer["encoding"]["x"]["sort"] = [c[2] for c in qp.CLASSES_DEPENDANCE]
