@@ -11,7 +11,13 @@ MOIS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août
 
 
 def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    """No value: None, NaN, or pandas' missing markers (a population unknown in an Int64 column is `pd.NA`)."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    try:
+        return math.isnan(value)  # type: ignore[arg-type]
+    except TypeError:
+        return False
 
 
 def nombre(value: float | int | None, decimales: int = 0) -> str:

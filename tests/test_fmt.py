@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from cdv_core import fmt
@@ -87,8 +89,9 @@ def test_pourcent(value, kwargs, expected):
 
 
 @pytest.mark.parametrize("fn", [fmt.nombre, fmt.euros, fmt.euros_compact, fmt.pourcent])
-@pytest.mark.parametrize("missing", [None, math.nan, float("nan")])
+@pytest.mark.parametrize("missing", [None, math.nan, float("nan"), pd.NA, pd.NaT, np.float32("nan")])
 def test_missing_values_are_a_dash(fn, missing):
+    """pd.NA: a quartier whose population is unknown (Int64 column) on its fiche."""
     assert fn(missing) == "—"
 
 

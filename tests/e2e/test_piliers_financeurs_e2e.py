@@ -71,3 +71,25 @@ def test_piliers_page_renders_its_charts(streamlit_server, page):
     # Vega charts are drawn (canvas or svg) and no exception box is shown.
     page.locator('[data-testid="stVegaLiteChart"]').nth(2).wait_for()  # charts appear as they are drawn
     assert app_exceptions(page) == []
+
+
+@pytest.mark.e2e
+def test_a_table_is_drawn_when_its_tab_is_chosen(streamlit_server, page):
+    """A section's table is not sent with the page: choosing its "Tableau" tab draws it, with its downloads."""
+    from tests.e2e.conftest import wait_for_app
+
+    goto_app(page, f"{streamlit_server}/piliers?annees=2016-2022")
+    tabs = page.get_by_role("tab", name="Tableau")
+    assert tabs.count() >= 2
+    # every tab panel of the page: none holds a table yet
+    with_grid = page.get_by_role("tabpanel", include_hidden=True).filter(
+        has=page.locator('[data-testid="stDataFrame"]'))
+    assert with_grid.count() == 0
+    tabs.first.click()
+    wait_for_app(page)
+    panel = with_grid.first
+    panel.wait_for(timeout=120_000)
+    assert with_grid.count() == 1  # the one chosen, not the others
+    assert panel.get_by_role("button", name="CSV", exact=True).is_visible()
+    assert panel.get_by_role("button", name="Excel", exact=True).is_visible()
+    assert app_exceptions(page) == []
