@@ -621,7 +621,7 @@ def _check_into(report: Report, con, data: bytes, file_name: str, kind: str | No
         report.tables = public_files.build(con, raw, file_kind, report)
         report.issues.sort(key=lambda i: i.line or 0)
         return
-    cols = _validate_columns(con, raw, file_kind, report.issues)
+    cols = _validate_columns(con, raw, file_kind, report.issues, consume=True)
     header_line = raw.header_line
     del raw  # the columns hold what is needed: the text of the file can go
     pa.default_memory_pool().release_unused()
@@ -806,9 +806,11 @@ def _fast_column(col: Column, values: pa.ChunkedArray, keys: set[str]) -> tuple[
     return ok, floats[inside].tolist()
 
 
-def _validate_columns(con, raw: reading.RawTable, kind: FileKind, issues: list[Issue]) -> dict[str, np.ndarray] | None:
+def _validate_columns(con, raw: reading.RawTable, kind: FileKind, issues: list[Issue],
+                      consume: bool = False) -> dict[str, np.ndarray] | None:
     """Check every cell of the file, column by column: {"_line": lines, column: values} of the rows that passed
     (values are Python objects, None for an empty cell), or None when a required column is missing.
+    `consume`: `raw` is not used afterwards, its text columns go as soon as they are read (less memory).
 
     The issues are the ones `_RowChecker.convert` gives, cell by cell (same messages, same values): plain cells
     (digits, text without control characters) are read whole columns at a time; every other cell goes through
@@ -831,6 +833,8 @@ def _validate_columns(con, raw: reading.RawTable, kind: FileKind, issues: list[I
         if pos is None or n == 0:
             continue
         cells = columns[pos]
+        if consume and list(found.values()).count(pos) == 1:
+            columns[pos] = None  # `cells` is now the only holder: the column goes once read
         empty = _np(pc.equal(cells, ""))
         if col.required and empty.any():
             for i in np.flatnonzero(empty).tolist():
@@ -890,9 +894,11 @@ def _validate_columns(con, raw: reading.RawTable, kind: FileKind, issues: list[I
                 failed[i] = True
     keep = ~failed
     pa.default_memory_pool().release_unused()
+    if keep.all():  # every row passed: the columns as they are, no copy
+        return {"_line": lines, **out}
     result = {"_line": lines[keep]}
-    for name, values in out.items():
-        result[name] = values[keep]
+    for name in list(out):
+        result[name] = out.pop(name)[keep]
     return result
 
 
@@ -1150,10 +1156,10 @@ def _tables_financements(con, ctx: _Context, kind, rows, issues, pending):
     """Funding lines → the `financement` table, checked column by column (`rows`: dicts or columns)."""
     cols = rows if isinstance(rows, dict) else _columns_of(rows, [c.name for c in kind.columns])
     n = len(cols["_line"])
-    lines = cols["_line"].tolist()
+    lines = cols["_line"]
     action_id, annee = cols["action_id"], cols["annee"]
     for i in _unknown_actions(con, cols, set(pending)).tolist():
-        issues.append(Issue(lines[i], "action_id", action_id[i],
+        issues.append(Issue(int(lines[i]), "action_id", action_id[i],
                             f"L'action « {action_id[i]} » n'existe pas pour l'année {annee[i]}.",
                             ERREUR, "Importez d'abord la programmation de cette action, ou corrigez "
                             "l'identifiant ou l'année."))
@@ -1169,14 +1175,29 @@ def _tables_financements(con, ctx: _Context, kind, rows, issues, pending):
     with np.errstate(invalid="ignore"):
         lower = np.flatnonzero(~np.isnan(demande) & (demande < accorde))
     for i in lower.tolist():
-        issues.append(Issue(lines[i], "montant_demande", str(cols["montant_demande"][i]),
+        issues.append(Issue(int(lines[i]), "montant_demande", str(cols["montant_demande"][i]),
                             "Le montant accordé dépasse le montant demandé.", AVERTISSEMENT,
                             "Vérifiez les deux montants."))
     # Rows identical on the key but for an empty nature would be duplicates after the defaults.
     _check_duplicates_columns(kind, cols, issues)
     names = ["action_id", "annee", "financeur", "montant_accorde", "montant_demande", "nature", "dispositif",
              "section"]
-    return {"financement": pd.DataFrame({c: cols[c].tolist() for c in names}, columns=names)}
+    # the frame pandas builds from the columns as lists, without the lists: numbers as numpy arrays (an all-empty
+    # amount column stays a column of None, as pandas leaves it); each checked column goes (taken out of `rows`)
+    # once its copy is in the frame, so that the file is never twice in memory
+    del action_id, annee, lines
+    frame = pd.DataFrame(index=pd.RangeIndex(n))
+    for c in names:
+        values = cols.pop(c)
+        if c == "annee":
+            frame[c] = values.astype(np.int64)
+        elif c in ("montant_accorde", "montant_demande"):
+            floats = accorde if c == "montant_accorde" else demande
+            frame[c] = floats if not np.isnan(floats).all() else values.tolist()
+        else:
+            frame[c] = values
+        del values
+    return {"financement": frame}
 
 
 def _tables_indicateurs(con, ctx: _Context, kind, rows, issues, pending):

@@ -697,13 +697,19 @@ def _read_plain_csv(text: str, delimiter: str, budget: Budget) -> tuple[list[str
     Without quotes a record is a line and its cells are the pieces between delimiters, so this gives exactly
     what the csv module and the loop give: same cells (stripped), same line numbers, same rows set aside.
     """
+    import pyarrow as pa
+
+    if any(ch in text for ch in ('"', "\x00", "\ufeff", "\u200b")) or text.count("\r") != text.count("\r\n"):
+        return None
+    return _read_plain_lines(pa.array([text], type=pa.large_string()), delimiter, budget)
+
+
+def _read_plain_lines(whole, delimiter: str, budget: Budget) -> tuple[list[str], int, _ColumnStore] | None:
+    """`_read_plain_csv` of a text already checked as plain, given as a one-element Arrow string array."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if any(ch in text for ch in ('"', "\x00", "\ufeff", "\u200b")) or text.count("\r") != text.count("\r\n"):
-        return None
-    whole = pa.array([text], type=pa.large_string())
     lines = pc.split_pattern(whole, "\n").flatten()
     del whole
     blank = np.asarray(pc.equal(pc.utf8_trim(lines, characters=_PY_WHITESPACE + delimiter), "")
@@ -766,12 +772,59 @@ def _read_plain_csv(text: str, delimiter: str, budget: Budget) -> tuple[list[str
     return header, first + 1, store
 
 
+_PLAIN_BYTES_MIN = 1 << 20  # below, decoding the text into Python is cheap: the usual path reads it
+
+
+def _utf8_plain_table(data: bytes, name: str, limites: Limites | None) -> RawTable | None:
+    """The RawTable `_read_csv` gives for a large plain UTF-8 file (see `_read_plain_csv`), read straight from
+    its bytes: no Python copy of the text (which, with one accented letter or no-break space, takes two or four
+    bytes per character). None whenever the usual path must decide (another encoding, quotes, NULs, BOMs inside,
+    zero-width spaces, lone carriage returns, a "sep=" line, a line long enough for `_prescan`, a limit reached):
+    it then reads the file as before, with the same results and messages."""
+    import pyarrow as pa
+
+    if len(data) < _PLAIN_BYTES_MIN:
+        return None
+    bom = data.startswith(b"\xef\xbb\xbf")
+    body = memoryview(data)[3:] if bom else memoryview(data)
+    if (any(b in data for b in (b'"', b"\x00", b"\xe2\x80\x8b")) or data.find(b"\xef\xbb\xbf", 1) >= 0
+            or data.count(b"\r") != data.count(b"\r\n") or bytes(body[:4]).lower() == b"sep="):
+        return None
+    budget = Budget(name, limites)
+    if _longest_line_bytes(data) > budget.limites.colonnes * 50 + 1000:
+        return None
+    offsets = pa.py_buffer((0).to_bytes(8, "little") + len(body).to_bytes(8, "little"))
+    whole = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(body)])
+    try:
+        whole.validate(full=True)  # valid UTF-8 (what `_decode` tries first), without decoding into Python
+    except pa.ArrowInvalid:
+        return None
+    # the delimiter, as `_read_csv` chooses it, from the first records (no quotes: a record is a line)
+    end = -1
+    for _ in range(_SNIFF_RECORDS + 1):
+        end = data.find(b"\n", end + 1)
+        if end < 0:
+            break
+    head = bytes(body[: end + 1 - (3 if bom else 0)]) if end >= 0 else bytes(body)
+    text = head.decode("utf-8")
+    delimiter = max(_DELIMITERS, key=lambda d: (_delimiter_score(text, d), -_DELIMITERS.index(d)))
+    table = _read_plain_lines(whole, delimiter, Budget(name, budget.limites))
+    if table is None:
+        return None
+    header, line, store = table
+    return RawTable(header=header, header_line=line, rows=_Rows(store, store.others),
+                    encoding="utf-8-sig" if bom else "utf-8", delimiter=delimiter, sheet=None, store=store)
+
+
 def _read_csv(data: bytes, name: str, limites: Limites | None = None) -> RawTable:
     """Return the RawTable of a delimited text file.
 
     The text is parsed once, record by record; rows as wide as the header go to a `_ColumnStore` (compact
     columns), the others (too short, too long) stay as lists for the importer to name them.
     """
+    fast = _utf8_plain_table(data, name, limites)
+    if fast is not None:
+        return fast
     budget = Budget(name, limites)
     text, encoding = _decode(data, name)
     if text.startswith("\ufeff"):
