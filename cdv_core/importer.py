@@ -519,6 +519,11 @@ class _RowChecker:
                 return None
             return "|".join(codes)
         if kind == "qpv_list":
+            if not any(p.strip() for p in raw.split("|")):
+                # only separators: the action would have no quartier at all, hence no share of its amount
+                self.error(line, name, raw, f"« {raw} » ne contient aucun code QPV.",
+                           "Indiquez au moins un code QPV (séparés par |), ou * pour tous les QPV du contrat.")
+                return None
             # each code is checked here, so that a row with several mistakes shows all of them
             unknown = [p.strip() for p in raw.split("|") if p.strip() and p.strip() != "*"
                        and p.strip().upper() not in self.ctx.qpv]

@@ -154,14 +154,17 @@ def test_each_qpv_of_an_action_gets_an_equal_share(con):
         "A1": "QN1|QN2|QN3", "A2": "QN2", "A3": "*", "A4": "QN1|QN2", "A5": "QN3", "A6": "QN1|QN3", "A7": "QN3"}
 
 
-@pytest.mark.xfail(strict=True, reason="importer bug found by the mutation run (docs/MUTATION.md): a qpv cell "
-                   "holding only separators is accepted, the action then has no QPV share at all")
 def test_an_action_with_no_qpv_code_is_refused():
+    """Found by the mutation run (docs/MUTATION.md): a qpv cell holding only separators was accepted, and the
+    action then had no QPV share at all."""
     con = _new_base()
     try:
         csv = "action_id,annee,intitule,porteur,pilier,qpv,statut\nZ1,2024,Z,P,inclusion,|,accordee\n"
-        with pytest.raises(importer.ImportRejected):
+        with pytest.raises(importer.ImportRejected) as refused:
             importer.import_bytes(con, csv.encode("utf-8"), "programmation.csv")
+        (error,) = refused.value.report.errors
+        assert (error.line, error.column, error.value) == (2, "qpv", "|")
+        assert error.message == "« | » ne contient aucun code QPV."
     finally:
         con.close()
 
