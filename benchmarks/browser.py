@@ -2,6 +2,7 @@
 
     python benchmarks/browser.py [--runs 5] [--port 8765]
     python benchmarks/browser.py --memoire benchmarks/out/national.duckdb   # 3 sessions at national scale
+    python benchmarks/browser.py --phases [--runs 5]   # where a deep link's time goes
 
 Prints, as figures to read (never assertions):
 - the first page after the server starts (database already built), from the request to the complete render;
@@ -10,7 +11,10 @@ Prints, as figures to read (never assertions):
 - the median time from an action to the complete render for a filter change (sidebar), a fiche opened
   (Quartiers) and a slide changed (presentation mode);
 - with `--memoire DB`: the server's memory with three sessions open on that database (overview, Financeurs,
-  Quartiers), each page completely rendered.
+  Quartiers), each page completely rendered;
+- with `--phases`: where the time of a deep link goes (page HTML and Streamlit's scripts loaded, the script run
+  on the server, the drawing in the browser), for each page and for a minimal Streamlit page
+  (`benchmarks/minimal_app.py`) measured in the same run: the floor any Streamlit page has on this machine.
 """
 
 from __future__ import annotations
@@ -80,11 +84,11 @@ def wait_changed(page, selector: str, before: str, timeout_ms: int = 600_000) ->
     wait_complete(page, timeout_ms)
 
 
-def start_server(db: Path, port: int, preload: bool = False) -> subprocess.Popen:
+def start_server(db: Path, port: int, preload: bool = False, app: str = "app.py") -> subprocess.Popen:
     """`streamlit run app.py` (or scripts/serve.py, which imports the app's modules first, as scripts/run.sh)."""
     env = dict(os.environ, CDV_DB=str(db), PYTHONUNBUFFERED="1")
     log = open(Path(tempfile.gettempdir()) / f"cdv_bench_{port}.log", "wb")
-    command = ["scripts/serve.py"] if preload else ["-m", "streamlit", "run", "app.py"]
+    command = ["scripts/serve.py"] if preload else ["-m", "streamlit", "run", app]
     proc = subprocess.Popen(
         [sys.executable, *command, "--server.port", str(port), "--server.address",
          "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
@@ -117,6 +121,81 @@ def fresh(browser, base: str, path: str, size=(1920, 1080)) -> tuple[float, obje
     page.goto(base + path, wait_until="commit")
     wait_complete(page)
     return time.perf_counter() - t0, ctx, page
+
+
+# Marks taken in the page itself (milliseconds since the navigation started): the script's first run seen
+# starting, and the last time it was seen finishing.
+MARKS_JS = """
+window.__cdvMarks = {};
+new MutationObserver(() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app) return;
+  const state = app.getAttribute('data-test-script-state');
+  const m = window.__cdvMarks;
+  if (state === 'running' && m.script_start === undefined) m.script_start = performance.now();
+  if (state === 'notRunning' && m.script_start !== undefined) m.script_end = performance.now();
+}).observe(document, {attributes: true, subtree: true, childList: true});
+"""
+PHASES = [
+    ("html", "page HTML reçue"),
+    ("scripts", "scripts de Streamlit chargés"),
+    ("script_start", "script lancé sur le serveur"),
+    ("script_end", "script terminé"),
+    ("complete", "rendu complet"),
+]
+
+
+def phases(browser, url: str) -> dict[str, float]:
+    """Seconds from the navigation start to each phase of a deep link opened in a fresh context."""
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="fr-FR")
+    page = ctx.new_page()
+    page.add_init_script(MARKS_JS)
+    page.goto(url, wait_until="commit")
+    wait_complete(page)
+    marks = page.evaluate("""() => {
+      const nav = performance.getEntriesByType('navigation')[0];
+      const js = performance.getEntriesByType('resource').filter(e => e.name.endsWith('.js'));
+      return {...window.__cdvMarks, html: nav.responseEnd, scripts: nav.loadEventEnd, complete: performance.now(),
+              js_ko: js.reduce((s, e) => s + (e.encodedBodySize || 0), 0) / 1024, js_n: js.length};
+    }""")
+    ctx.close()
+    return {k: (v / 1000 if k not in ("js_ko", "js_n") else v) for k, v in marks.items()}
+
+
+def phases_run(port: int, db: Path, runs: int) -> None:
+    """Deep links decomposed: a minimal Streamlit page, then each dashboard page, on the same browser."""
+    from playwright.sync_api import sync_playwright
+
+    results: dict[str, list[dict[str, float]]] = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        for app, paths in (("benchmarks/minimal_app.py", {"Page minimale": "/"}), ("app.py", PAGES)):
+            proc = start_server(db, port, app=app)
+            try:
+                for label, path in paths.items():
+                    phases(browser, f"http://127.0.0.1:{port}{path}")  # one visit first: modules imported
+                    for _ in range(runs):
+                        results.setdefault(label, []).append(phases(browser, f"http://127.0.0.1:{port}{path}"))
+                    print(f"  {label} : {statistics.median(r['complete'] for r in results[label]):.2f} s", flush=True)
+            finally:
+                stop_server(proc)
+        browser.close()
+    print("\nLien direct ouvert dans un onglet neuf : secondes depuis le début de la navigation (médianes), "
+          "puis la part de chaque étape :")
+    head = "".join(f"{label:>14}" for label in ("HTML", "scripts", "script lancé", "script fini", "rendu complet"))
+    print(f"  {'page':<16}{head}   scripts JS (Ko)")
+    for label, rows in results.items():
+        meds = {k: statistics.median(r.get(k, float("nan")) for r in rows) for k, _ in PHASES}
+        ko = statistics.median(r["js_ko"] for r in rows)
+        print(f"  {label:<16}" + "".join(f"{meds[k]:14.2f}" for k, _ in PHASES) + f"   {ko:8.0f}")
+    print("\n  Étapes (médianes, en secondes) : chargement de l'interface = jusqu'au lancement du script ; "
+          "script = lancé → fini ; dessin = fini → rendu complet")
+    for label, rows in results.items():
+        load = statistics.median(r.get("script_start", float("nan")) for r in rows)
+        script = statistics.median(r.get("script_end", float("nan")) - r.get("script_start", float("nan"))
+                                   for r in rows)
+        draw = statistics.median(r["complete"] - r.get("script_end", float("nan")) for r in rows)
+        print(f"  {label:<16} interface {load:5.2f}   script {script:5.2f}   dessin {draw:5.2f}")
 
 
 def med(values: list[float]) -> str:
@@ -166,6 +245,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--db", help="demo database to copy (built with `python -m cdv_core ensure` if absent)")
     parser.add_argument("--memoire", help="database (national scale) for the memory measure with 3 sessions")
+    parser.add_argument("--phases", action="store_true", help="where a deep link's time goes, page by page")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -180,7 +260,13 @@ def main() -> None:
         shutil.copy(args.db, db)
     else:
         subprocess.run([sys.executable, "-m", "cdv_core", "ensure", "--db", str(db)], cwd=ROOT, check=True)
-    print(f"Machine : {os.cpu_count()} cœurs ; chromium {CHROMIUM} ; base de démonstration {db}", flush=True)
+    print(f"Machine : {os.cpu_count()} cœurs ; chromium {CHROMIUM} ; base de démonstration {db} ; "
+          f"charge {os.getloadavg()[0]:.1f}", flush=True)
+    if args.phases:
+        phases_run(args.port, db, args.runs)
+        print(f"Charge à la fin : {os.getloadavg()[0]:.1f}")
+        shutil.rmtree(work, ignore_errors=True)
+        return
     base = f"http://127.0.0.1:{args.port}"
     results: dict[str, list[float]] = {}
     with sync_playwright() as pw:

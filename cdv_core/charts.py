@@ -7,6 +7,7 @@ import textwrap
 from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from cdv_core import palette
@@ -40,7 +41,14 @@ def _todict(obj: Any, context: Any, np_opt: Any, pd_opt: Any) -> Any:
         return list(obj)
     if _plain_record(obj):
         return dict(obj)
+    if _plain_records(obj):
+        return [dict(v) for v in obj]
     return ALTAIR_TODICT(obj, context, np_opt, pd_opt)
+
+
+def _plain_records(obj: Any) -> bool:
+    """A chart's inline data: a list of rows made only of plain values."""
+    return type(obj) is list and all(_plain_record(v) for v in obj)
 
 
 def _deep_copy(obj: Any, by_ref: set[str]) -> Any:
@@ -50,6 +58,8 @@ def _deep_copy(obj: Any, by_ref: set[str]) -> Any:
         return list(obj)
     if _plain_record(obj):
         return dict(obj)
+    if _plain_records(obj):
+        return [dict(v) for v in obj]
     return ALTAIR_DEEP_COPY(obj, by_ref)
 
 
@@ -69,10 +79,22 @@ def _values(data: Any, max_rows: int | None = 5000) -> Any:
             for v in data[c].head(1)):
         if max_rows is not None and len(data) > max_rows:
             return alt.vegalite.data.default_data_transformer(data, max_rows=max_rows)  # raises as Altair does
-        clean = data.astype(object).where(data.notna(), None)
-        clean.columns = [str(c) for c in clean.columns]
-        return {"values": clean.to_dict(orient="records")}
+        names = [str(c) for c in data.columns]
+        columns = [_column_values(data.iloc[:, i]) for i in range(data.shape[1])]
+        return {"values": [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]}
     return alt.vegalite.data.default_data_transformer(data, max_rows=max_rows)  # type: ignore[arg-type]
+
+
+def _column_values(column: pd.Series) -> list:
+    """A column as native Python values, None where missing: what `astype(object).where(notna(), None)
+    .to_dict("records")` gives, column by column (a quarter of its cost on a chart's table)."""
+    values = column.to_numpy(dtype=object).tolist()
+    if column.dtype == object:
+        values = [v.item() if isinstance(v, np.generic) else v for v in values]
+    missing = column.isna().to_numpy()
+    if missing.any():
+        values = [None if gone else v for v, gone in zip(values, missing.tolist(), strict=True)]
+    return values
 
 
 alt.data_transformers.register("cdv", _values)

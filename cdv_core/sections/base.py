@@ -243,11 +243,19 @@ def titre_evolution(montant: float, montant_ref: float, annee: int, annee_ref: i
     return f"{sujet} ont {sens} de {fmt.pourcent(abs(pct), 0)} entre {annee_ref} et {annee}{en_cours}"
 
 
-def source(con: duckdb.DuckDBPyConnection, kinds: tuple[str, ...], annees: tuple[int | None, ...] = ()) -> str:
-    """`Source : programmation et financements 2022, import du 3 mars 2026` (latest import of those kinds)."""
-    rows = con.execute(
+def derniers_imports(con: duckdb.DuckDBPyConnection, kinds: tuple[str, ...]) -> list[tuple]:
+    """(kind, time of its latest import still in force) for each of `kinds` imported at least once."""
+    return con.execute(
         "SELECT type_fichier, max(horodatage) FROM import_journal WHERE annule_par IS NULL AND annule IS NULL "
         f"AND type_fichier IN ({', '.join('?' for _ in kinds)}) GROUP BY type_fichier", list(kinds)).fetchall()
+
+
+def source(con: duckdb.DuckDBPyConnection, kinds: tuple[str, ...], annees: tuple[int | None, ...] = ()) -> str:
+    """`Source : programmation et financements 2022, import du 3 mars 2026` (latest import of those kinds).
+
+    The journal is read through the app's cache (it changes only with an import or an undo, which renew the
+    data version): every section states its source, and one query per section was a tenth of a page's work."""
+    rows = query(con, derniers_imports, tuple(kinds))
     labels = [KIND_LABELS.get(k, k) for k in kinds]
     what = " et ".join([", ".join(labels[:-1]), labels[-1]]) if len(labels) > 1 else labels[0]
     years = [a for a in annees if a is not None]
