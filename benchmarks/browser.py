@@ -145,8 +145,16 @@ PHASES = [
 ]
 
 
-def phases(browser, url: str) -> dict[str, float]:
-    """Seconds from the navigation start to each phase of a deep link opened in a fresh context."""
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, in seconds (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def phases(browser, url: str, server_pid: int) -> dict[str, float]:
+    """Seconds from the navigation start to each phase of a deep link opened in a fresh context, and the
+    server's CPU seconds during the visit."""
+    cpu0 = cpu_seconds(server_pid)
     ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="fr-FR")
     page = ctx.new_page()
     page.add_init_script(MARKS_JS)
@@ -159,6 +167,7 @@ def phases(browser, url: str) -> dict[str, float]:
               js_ko: js.reduce((s, e) => s + (e.encodedBodySize || 0), 0) / 1024, js_n: js.length};
     }""")
     ctx.close()
+    marks["serveur"] = (cpu_seconds(server_pid) - cpu0) * 1000
     return {k: (v / 1000 if k not in ("js_ko", "js_n") else v) for k, v in marks.items()}
 
 
@@ -173,29 +182,33 @@ def phases_run(port: int, db: Path, runs: int) -> None:
             proc = start_server(db, port, app=app)
             try:
                 for label, path in paths.items():
-                    phases(browser, f"http://127.0.0.1:{port}{path}")  # one visit first: modules imported
+                    phases(browser, f"http://127.0.0.1:{port}{path}", proc.pid)  # one visit first: modules imported
                     for _ in range(runs):
-                        results.setdefault(label, []).append(phases(browser, f"http://127.0.0.1:{port}{path}"))
+                        results.setdefault(label, []).append(phases(browser, f"http://127.0.0.1:{port}{path}",
+                                                                    proc.pid))
                     print(f"  {label} : {statistics.median(r['complete'] for r in results[label]):.2f} s", flush=True)
             finally:
                 stop_server(proc)
         browser.close()
     print("\nLien direct ouvert dans un onglet neuf : secondes depuis le début de la navigation (médianes), "
-          "puis la part de chaque étape :")
+          "puis la durée de chaque étape :")
     head = "".join(f"{label:>14}" for label in ("HTML", "scripts", "script lancé", "script fini", "rendu complet"))
     print(f"  {'page':<16}{head}   scripts JS (Ko)")
     for label, rows in results.items():
         meds = {k: statistics.median(r.get(k, float("nan")) for r in rows) for k, _ in PHASES}
         ko = statistics.median(r["js_ko"] for r in rows)
         print(f"  {label:<16}" + "".join(f"{meds[k]:14.2f}" for k, _ in PHASES) + f"   {ko:8.0f}")
-    print("\n  Étapes (médianes, en secondes) : chargement de l'interface = jusqu'au lancement du script ; "
-          "script = lancé → fini ; dessin = fini → rendu complet")
+    print("\n  Étapes (médianes, en secondes) : interface = jusqu'au lancement du script (HTML, scripts de Streamlit, "
+          "connexion) ; script = lancé → fini (le serveur exécute la page, le navigateur dessine au fur et à mesure "
+          "ce qu'il reçoit) ; dessin = fini → rendu complet")
     for label, rows in results.items():
         load = statistics.median(r.get("script_start", float("nan")) for r in rows)
         script = statistics.median(r.get("script_end", float("nan")) - r.get("script_start", float("nan"))
                                    for r in rows)
         draw = statistics.median(r["complete"] - r.get("script_end", float("nan")) for r in rows)
-        print(f"  {label:<16} interface {load:5.2f}   script {script:5.2f}   dessin {draw:5.2f}")
+        server = statistics.median(r["serveur"] for r in rows)
+        print(f"  {label:<16} interface {load:5.2f}   script {script:5.2f}   dessin {draw:5.2f}   "
+              f"(CPU du serveur pendant la visite : {server:4.2f} s)")
 
 
 def med(values: list[float]) -> str:
