@@ -136,11 +136,12 @@ new MutationObserver(() => {
   if (state === 'notRunning' && m.script_start !== undefined) m.script_end = performance.now();
 }).observe(document, {attributes: true, subtree: true, childList: true});
 """
+# Mark -> column heading of the printed table.
 PHASES = [
-    ("html", "page HTML reçue"),
-    ("scripts", "scripts de Streamlit chargés"),
-    ("script_start", "script lancé sur le serveur"),
-    ("script_end", "script terminé"),
+    ("html", "HTML"),
+    ("scripts", "scripts"),
+    ("script_start", "script lancé"),
+    ("script_end", "script fini"),
     ("complete", "rendu complet"),
 ]
 
@@ -192,7 +193,7 @@ def phases_run(port: int, db: Path, runs: int) -> None:
         browser.close()
     print("\nLien direct ouvert dans un onglet neuf : secondes depuis le début de la navigation (médianes), "
           "puis la durée de chaque étape :")
-    head = "".join(f"{label:>14}" for label in ("HTML", "scripts", "script lancé", "script fini", "rendu complet"))
+    head = "".join(f"{label:>14}" for _mark, label in PHASES)
     print(f"  {'page':<16}{head}   scripts JS (Ko)")
     for label, rows in results.items():
         meds = {k: statistics.median(r.get(k, float("nan")) for r in rows) for k, _ in PHASES}
