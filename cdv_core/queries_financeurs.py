@@ -30,26 +30,27 @@ def _share(df: pd.DataFrame, by: str | list[str] | None, value: str = "montant_a
 
 
 def contributions(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
-    """Per year and funder: granted amount, actions, and the funder's share (%) of the year's total."""
-    df = _funder_labels(con, queries.aggregate(con, f, ["annee", "financeur"]))
+    """Per year and funder: granted amount and the funder's share (%) of the year's total (no count of actions:
+    no page shows it, and counting distinct actions is most of the query's time)."""
+    df = _funder_labels(con, queries.aggregate(con, f, ["annee", "financeur"], actions=False))
     df["part"] = _share(df, "annee")
     return df.sort_values(["annee", "montant_accorde"], ascending=[True, False], ignore_index=True)
 
 
 def _by_year_listed(con, f: Filtres, dim: str) -> pd.DataFrame:
-    df = queries.aggregate(con, f, ["annee", dim])
+    df = queries.aggregate(con, f, ["annee", dim], actions=False)
     df[f"{dim}_libelle"] = df[dim].map(lambda v: LIBELLES.get(v, v)).fillna("Non renseigné")
     df["part"] = _share(df, "annee")
-    return df[["annee", dim, f"{dim}_libelle", "montant_accorde", "nb_actions", "part"]]
+    return df[["annee", dim, f"{dim}_libelle", "montant_accorde", "part"]]
 
 
 def par_nature(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
-    """Per year: crédits spécifiques vs droit commun (amount, actions, share % of the year)."""
+    """Per year: crédits spécifiques vs droit commun (amount, share % of the year)."""
     return _by_year_listed(con, f, "nature")
 
 
 def par_section(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
-    """Per year: fonctionnement vs investissement (amount, actions, share % of the year)."""
+    """Per year: fonctionnement vs investissement (amount, share % of the year)."""
     return _by_year_listed(con, f, "section")
 
 
@@ -151,7 +152,7 @@ def effet_levier(con: duckdb.DuckDBPyConnection, f: Filtres, par: str = "annee")
 
 def levier_global(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict:
     """Effet levier over the whole selection: totals and euros from others per euro of BOP 147."""
-    df = queries.aggregate(con, f.with_(financeurs=(), nature=()), ["financeur"])
+    df = queries.aggregate(con, f.with_(financeurs=(), nature=()), ["financeur"], actions=False)
     total = float(df["montant_accorde"].sum())
     bop = float(df.loc[df["financeur"] == BOP147, "montant_accorde"].sum())
     return {"montant_total": total, "montant_bop147": bop, "montant_autres": total - bop,
@@ -231,8 +232,8 @@ def distribution_nb_financeurs(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd
 
 
 def matrice_pilier(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
-    """Funder × pillar: granted amount, actions, and the pillar's share (%) of the funder's total."""
-    df = _funder_labels(con, queries.aggregate(con, f, ["financeur", "pilier"]))
+    """Funder × pillar: granted amount and the pillar's share (%) of the funder's total."""
+    df = _funder_labels(con, queries.aggregate(con, f, ["financeur", "pilier"], actions=False))
     df = df.merge(queries.libelles(con, "pilier")[["pilier", "pilier_libelle"]], on="pilier", how="left")
     df["pilier_libelle"] = df["pilier_libelle"].fillna(df["pilier"])
     df["part_financeur"] = _share(df, "financeur")

@@ -170,7 +170,7 @@ def suivi_cibles(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
     if targets.empty:
         return pd.DataFrame(columns=cols)
     base = f.with_(piliers=(), nature=())
-    by_nature = queries.aggregate(con, base, ["annee", "pilier", "nature"])
+    by_nature = queries.aggregate(con, base, ["annee", "pilier", "nature"], actions=False)
     out = []
     for t in targets.itertuples(index=False):
         rows = by_nature if t.nature == "tous" else by_nature[by_nature["nature"] == t.nature]

@@ -173,7 +173,7 @@ def financements_qpv(con: duckdb.DuckDBPyConnection, f: Filtres, code_qpv: str, 
     """The QPV's share of granted amounts per year and `par` (financeur or pilier), with the label (`libelle`)."""
     if par not in ("financeur", "pilier"):
         raise ValueError(f"par must be financeur or pilier, not {par!r}")
-    df = queries.aggregate(con, f.with_(qpv=(code_qpv,), communes=()), ["annee", par])
+    df = queries.aggregate(con, f.with_(qpv=(code_qpv,), communes=()), ["annee", par], actions=False)
     df = df[df["montant_accorde"] > 0]
     labels = queries.libelles(con, par)[[par, f"{par}_libelle"]].rename(columns={f"{par}_libelle": "libelle"})
     df = df.merge(labels, on=par, how="left")
