@@ -1,4 +1,7 @@
-"""Chart builders: pure functions, DataFrame in, Altair chart out (French formats, colour-blind-safe)."""
+"""Chart builders: pure functions, DataFrame in, Vega-Lite chart out (French formats, colour-blind-safe).
+
+The builders are written with Altair's calls, served by `cdv_core.vl`, which writes the specification directly as a
+dict (the same one Altair writes: tests/test_vl.py)."""
 
 from __future__ import annotations
 
@@ -6,66 +9,12 @@ import json
 import textwrap
 from typing import Any
 
-import altair as alt
+import altair
 import numpy as np
 import pandas as pd
 
 from cdv_core import palette
-
-# Altair's debug mode validates every sub-object as it is built (thousands of JSON-schema checks per page);
-# the whole chart is still validated once when Streamlit serialises it.
-alt.utils.schemapi.disable_debug_mode()
-
-# Altair writes a spec value by value, and asks of each one, with runtime protocol checks, whether it is a chart
-# object: a bar per quartier carries a sort order and a colour domain of 1 400 labels, walked and deep-copied
-# several times (80 ms a chart). A string, a number, a boolean or None is written as it is in any case: these
-# two short cuts return them (and lists or rows made only of them, and Altair's `Undefined`) at once, leaving everything else to Altair. The
-# specs are the same, byte for byte (tests/test_sections_output.py compares them with Altair's own functions).
-_PLAIN = (str, int, float, bool, type(None))
-ALTAIR_TODICT = alt.utils.schemapi._todict
-ALTAIR_DEEP_COPY = alt.utils.schemapi._deep_copy
-
-
-def _plain_list(obj: Any) -> bool:
-    return type(obj) is list and all(type(v) in _PLAIN for v in obj)
-
-
-def _plain_record(obj: Any) -> bool:
-    return type(obj) is dict and all(type(v) in _PLAIN for v in obj.values())
-
-
-def _todict(obj: Any, context: Any, np_opt: Any, pd_opt: Any) -> Any:
-    if type(obj) in _PLAIN:
-        return obj
-    if type(obj) in (list, tuple) and all(type(v) in _PLAIN for v in obj):
-        return list(obj)
-    if _plain_record(obj):
-        return dict(obj)
-    if _plain_records(obj):
-        return [dict(v) for v in obj]
-    return ALTAIR_TODICT(obj, context, np_opt, pd_opt)
-
-
-def _plain_records(obj: Any) -> bool:
-    """A chart's inline data: a list of rows made only of plain values."""
-    return type(obj) is list and all(_plain_record(v) for v in obj)
-
-
-def _deep_copy(obj: Any, by_ref: set[str]) -> Any:
-    if type(obj) in _PLAIN or obj is alt.Undefined:
-        return obj
-    if _plain_list(obj):
-        return list(obj)
-    if _plain_record(obj):
-        return dict(obj)
-    if _plain_records(obj):
-        return [dict(v) for v in obj]
-    return ALTAIR_DEEP_COPY(obj, by_ref)
-
-
-alt.utils.schemapi._todict = _todict
-alt.utils.schemapi._deep_copy = _deep_copy
-
+from cdv_core import vl as alt
 
 
 def _values(data: Any, max_rows: int | None = 5000) -> Any:
@@ -78,11 +27,12 @@ def _values(data: Any, max_rows: int | None = 5000) -> Any:
             isinstance(v, (pd.Timestamp, pd.Period)) for c in data.columns if data[c].dtype == object
             for v in data[c].head(1)):
         if max_rows is not None and len(data) > max_rows:
-            return alt.vegalite.data.default_data_transformer(data, max_rows=max_rows)  # raises as Altair does
+            # raises as Altair does
+            return altair.vegalite.data.default_data_transformer(data, max_rows=max_rows)
         names = [str(c) for c in data.columns]
         columns = [_column_values(data.iloc[:, i]) for i in range(data.shape[1])]
         return {"values": [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]}
-    return alt.vegalite.data.default_data_transformer(data, max_rows=max_rows)  # type: ignore[arg-type]
+    return altair.vegalite.data.default_data_transformer(data, max_rows=max_rows)  # type: ignore[arg-type]
 
 
 def _column_values(column: pd.Series) -> list:
@@ -97,12 +47,12 @@ def _column_values(column: pd.Series) -> list:
     return values
 
 
-alt.data_transformers.register("cdv", _values)
-alt.data_transformers.enable("cdv")
+alt.data_transformer = _values
 
 def spec(chart: Any) -> dict:
-    """The Vega-Lite dict of an Altair chart, unvalidated (the builders are tested; validating every chart would
-    cost most of a page's time); a dict is returned as it is."""
+    """The Vega-Lite dict of a chart (`cdv_core.vl`, or Altair's for the few charts written with it), unvalidated
+    (the builders are tested; validating every chart would cost most of a page's time); a dict is returned as it
+    is."""
     return chart if isinstance(chart, dict) else chart.to_dict(validate=False)
 
 
@@ -144,16 +94,15 @@ CONFIG: dict[str, Any] = {
 USERMETA = {"embedOptions": {"formatLocale": LOCALE_FR["number"], "timeFormatLocale": LOCALE_FR["time"]}}
 
 
-def _style(chart: alt.Chart | alt.LayerChart | alt.FacetChart, height: int = 420) -> alt.Chart:
-    """The shared look and the height, set on the chart just built (Altair's `.properties()` and
-    `.configure_*()` would each deep-copy the whole chart, its data included: most of a page's CPU)."""
+def _style(chart: Any, height: int = 420) -> Any:
+    """The shared look and the height, set on the chart just built."""
     chart.height = height
     chart.usermeta = USERMETA
     chart.config = alt.Config(**CONFIG)
-    return chart  # type: ignore[return-value]
+    return chart
 
 
-def color_scale(domain: list[str]) -> alt.Scale:
+def color_scale(domain: list[str]) -> dict:
     """The palette's colour of each label (a funder, a pillar, a nature, a family keeps its colour everywhere)."""
     return alt.Scale(domain=list(domain), range=palette.couleurs(domain))
 
@@ -187,7 +136,7 @@ def stacked_by_year(df: pd.DataFrame, category: str, category_title: str, value:
 
 def horizontal_bars(df: pd.DataFrame, label: str, value: str, value_title: str = "Montant accordé",
                     euros: bool = True, height: int | None = None, selection: str | None = None,
-                    extra_tooltip: list[alt.Tooltip] | None = None, colour_by_label: bool = False) -> alt.Chart:
+                    extra_tooltip: list[dict] | None = None, colour_by_label: bool = False) -> alt.Chart:
     """Horizontal bars of `value` per `label`, longest first, with the value written at the end of the bar;
     `colour_by_label`: each bar in its label's palette colour (funders' families, pillars), no legend."""
     fmt = "$,.0f" if euros else ",.0f"

@@ -1,11 +1,11 @@
-"""Chart builders for survey results: pure functions, `surveys` DataFrames in, Altair charts out."""
+"""Chart builders for survey results: pure functions, `surveys` DataFrames in, Vega-Lite charts out (`cdv_core.vl`)."""
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 
 from cdv_core import fmt, palette
+from cdv_core import vl as alt
 from cdv_core.charts import PALETTE, _style
 from cdv_core.surveys import Echelle, message_anonymat
 

@@ -1,58 +1,24 @@
-"""Every section of the demo, built once: its chart and its table come out as the slower, obvious code would make
-them. The short cuts `cdv_core.charts` gives Altair's spec writing (`_todict`, `_deep_copy`) change nothing in
-the specs (byte for byte against Altair's own functions); the French texts written once per table
-(`ui.show.french`) are those pandas' Styler gives cell by cell."""
+"""Every section of the demo, built once: its table comes out as the slower, obvious code would make it. The French
+texts written once per table (`ui.show.french`) are those pandas' Styler gives cell by cell. (Its chart is the one
+Altair would write: tests/test_vl.py.)"""
 
 from __future__ import annotations
 
-import json
-
-import altair as alt
 import pandas as pd
 import pytest
 
-from cdv_core import charts, schema, sections
+from cdv_core import schema, sections
 from cdv_core.filters import Filtres
 
 
 @pytest.fixture(scope="module")
 def built(demo_db_template):
-    """The sections of the demo, and the Altair charts their builders made (captured before they became dicts)."""
-    seen: list = []
-    built_sections = []
-    original = charts.spec
-
-    def capture(chart):
-        if not isinstance(chart, dict):
-            seen.append(chart)
-        return original(chart)
-
-    charts.spec = capture
+    """The sections of the demo."""
     con = schema.connect_read(demo_db_template)
     try:
-        for name in sections.CATALOGUE:
-            built_sections.append(sections.build(con, Filtres(annees=(2022, 2023)), name))
+        return [sections.build(con, Filtres(annees=(2022, 2023)), name) for name in sections.CATALOGUE]
     finally:
-        charts.spec = original
         con.close()
-    return built_sections, seen
-
-
-def test_specs_are_those_altair_writes_by_itself(built, monkeypatch):
-    built_charts = built[1]
-    fast = [json.dumps(c.to_dict(validate=False), sort_keys=True) for c in built_charts]
-    monkeypatch.setattr(alt.utils.schemapi, "_todict", charts.ALTAIR_TODICT)
-    monkeypatch.setattr(alt.utils.schemapi, "_deep_copy", charts.ALTAIR_DEEP_COPY)
-    slow = [json.dumps(c.to_dict(validate=False), sort_keys=True) for c in built_charts]
-    assert len(fast) > 30
-    for a, b in zip(fast, slow, strict=True):
-        assert a == b
-
-
-def test_the_short_cuts_are_in_place():
-    """Altair walks the values through its module's functions: ours must be the ones it calls."""
-    assert alt.utils.schemapi._todict is charts._todict
-    assert alt.utils.schemapi._deep_copy is charts._deep_copy
 
 
 def _reference_texts(df: pd.DataFrame, formats: dict[str, str]) -> pd.DataFrame:
@@ -96,7 +62,7 @@ def test_every_section_table_shows_what_pandas_styler_would(built):
     from ui import show
 
     checked = 0
-    for sec in built[0]:
+    for sec in built:
         df = sec.table
         if df is None or df.empty or sec.vide:
             continue

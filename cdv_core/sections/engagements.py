@@ -3,11 +3,11 @@ engagement's trajectory, droit commun mobilised, a quartier's roadmap and its in
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 
 from cdv_core import charts, fmt, queries
 from cdv_core import engagements as eng
+from cdv_core import vl as alt
 from cdv_core.filters import Filtres
 from cdv_core.sections.base import Chiffre, Section, bars_height, empty, register, source
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
-import altair as alt
 import pandas as pd
 
 from cdv_core import charts, fmt, maps, palette, queries
+from cdv_core import vl as alt
 from cdv_core.filters import Filtres
 from cdv_core.sections.base import (
     FUNDING_SOURCES,
