@@ -7,7 +7,9 @@ unchanged section costs no chart building on a rerun.
 from __future__ import annotations
 
 import html
+import threading
 import weakref
+from collections import OrderedDict
 
 import pandas as pd
 import streamlit as st
@@ -109,12 +111,48 @@ def chart(sec: Section, key: str, on_select=None, height: int | None = None):
     """The section's chart from its Vega-Lite spec (nothing rebuilt), with its headline as text alternative."""
     if sec.chart is None:
         return None
-    spec = sec.chart if height is None else {**sec.chart, "height": height}
-    spec = {**spec, "description": sec.texte_alternatif}
+    spec = drawable(sec.chart, height, sec.texte_alternatif)
     if on_select:
         return st.vega_lite_chart(spec, width="stretch", key=key, on_select=on_select)
     st.vega_lite_chart(spec, width="stretch", key=key)
     return None
+
+
+def drawable(spec: dict, height: int | None, description: str) -> dict:
+    """The spec as `st.vega_lite_chart` takes it, its tables already in Arrow (what Streamlit makes of them at each
+    drawing, 15 ms a rerun for the Financeurs page): made once per cached spec, height and description."""
+    key = (id(spec), height, description)
+    with _DRAWABLE_LOCK:
+        hit = _DRAWABLE.get(key)
+        if hit is not None and hit[0] is spec:
+            _DRAWABLE.move_to_end(key)
+            return hit[1]
+    out = {**spec, "description": description}
+    if height is not None:
+        out["height"] = height
+    if isinstance(spec.get("datasets"), dict):
+        out["datasets"] = {name: _arrow(rows) for name, rows in spec["datasets"].items()}
+    with _DRAWABLE_LOCK:
+        _DRAWABLE[key] = (spec, out)
+        while len(_DRAWABLE) > DRAWABLE_MAX:
+            _DRAWABLE.popitem(last=False)
+    return out
+
+
+def _arrow(rows):
+    """A table of the spec as Streamlit's own Arrow bytes (GeoJSON left as it is, as Streamlit does)."""
+    from streamlit import dataframe_util
+
+    if isinstance(rows, list) and not (rows and isinstance(rows[0], dict) and rows[0].get("type") == "Feature"):
+        return dataframe_util.convert_anything_to_arrow_bytes(rows)
+    return rows
+
+
+# (id(spec), height, description) -> (the spec, kept so that its id is not reused; what is drawn). Sections are
+# cached, so a page drawn again finds its charts here; the oldest are forgotten.
+DRAWABLE_MAX = 400
+_DRAWABLE: OrderedDict[tuple, tuple[dict, dict]] = OrderedDict()
+_DRAWABLE_LOCK = threading.Lock()
 
 
 def notes(sec: Section, source: bool = True) -> None:
