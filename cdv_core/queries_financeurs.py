@@ -181,20 +181,32 @@ def _statuts_finances() -> str:
 
 
 def actions_par_financeur(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
-    """Per funder: number of action-years it co-finances (granted amount > 0) and how many have other funders."""
-    sql = _action_scope(f.with_(financeurs=(), nature=()))
+    """Per funder: number of financed action-years it co-finances (granted amount > 0) and how many have other
+    funders. With a funder, nature or dispositif filter, a funder counts the action-years where it has such a line;
+    every funder of an action-year counts in "other funders".
+
+    One pass over the fact table, an action-year by its key (`cle`): the former version joined actions and
+    funding lines and counted distinct (action, year) pairs, 80 ms at national scale (and failed with a
+    dispositif filter)."""
+    sql = Sql()
+    action_conditions(f, sql, "x")
+    if f.split_qpv:
+        qs = Sql()
+        qpv_conditions(f, qs)
+        sql.add("EXISTS (SELECT 1 FROM action_qpv q WHERE q.action_id = x.action_id AND q.annee = x.annee AND "
+                + " AND ".join(qs.conditions) + ")", *qs.params)
+    sql.add(f"x.statut IN ({_statuts_finances()})")
+    sql.add("x.montant_accorde > 0")
     fs = Sql()
-    financement_conditions(f, fs)
-    cond = (" AND " + " AND ".join(fs.conditions)) if fs.conditions else ""
+    financement_conditions(f, fs, alias="x")
+    kept = " AND ".join(fs.conditions) if fs.conditions else "TRUE"
     df = con.execute(
-        "WITH lignes AS (SELECT DISTINCT f.action_id, f.annee, f.financeur, f.nature FROM action a "
-        "JOIN financement f ON f.action_id = a.action_id AND f.annee = a.annee "
-        f"{sql.where() or 'WHERE TRUE'} AND f.montant_accorde > 0 AND a.statut IN ({_statuts_finances()})), "
-        "n AS (SELECT action_id, annee, count(DISTINCT financeur) AS nb FROM lignes GROUP BY ALL) "
-        "SELECT f.financeur, count(DISTINCT (f.action_id, f.annee)) AS nb_actions, "
-        "count(DISTINCT (f.action_id, f.annee)) FILTER (WHERE n.nb > 1) AS nb_cofinancees "
-        f"FROM lignes f JOIN n USING (action_id, annee) WHERE TRUE{cond} GROUP BY f.financeur",
-        [*sql.params, *fs.params]).df()
+        f"WITH l AS (SELECT x.cle, x.financeur, bool_or({kept}) AS retenue FROM fait x {sql.where()} "
+        "GROUP BY x.cle, x.financeur), "
+        "n AS (SELECT cle, count(*) AS nb FROM l GROUP BY cle) "
+        "SELECT l.financeur, count(*) AS nb_actions, count(*) FILTER (WHERE n.nb > 1) AS nb_cofinancees "
+        "FROM l JOIN n USING (cle) WHERE l.retenue GROUP BY l.financeur",
+        [*fs.params, *sql.params]).df()
     df = _funder_labels(con, df)
     return df.sort_values(["nb_actions", "financeur"], ascending=[False, True], ignore_index=True)
 

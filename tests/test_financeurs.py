@@ -167,6 +167,21 @@ def test_cofinancing_with_a_nature_filter(con, demo):
     assert dist["nb_actions"].sum() == spec["action_id"].nunique()
 
 
+def test_cofinancing_with_a_dispositif_filter(con, demo):
+    """A dispositif filter keeps the funders' lines of that dispositif; all funders of those actions still count."""
+    fin = demo["fin"]
+    f22 = fin[(fin["annee"] == 2022) & (fin["montant_accorde"] > 0)]
+    n_funders = f22.groupby("action_id")["financeur"].nunique()
+    kept = f22[f22["dispositif"] == "Contrat de ville"]
+    assert 0 < len(kept) < len(f22)
+    got = qf.actions_par_financeur(con, Filtres(annees=(2022,), dispositifs=("Contrat de ville",)))
+    got = got.set_index("financeur")
+    assert set(got.index) == set(kept["financeur"])
+    for code, ids in kept.groupby("financeur")["action_id"]:
+        assert got.loc[code, "nb_actions"] == ids.nunique(), code
+        assert got.loc[code, "nb_cofinancees"] == int(n_funders[ids.unique()].gt(1).sum()), code
+
+
 def test_funder_by_pillar_matrix(con, demo):
     lines = demo["lines"][demo["lines"]["annee"] == 2022]
     got = qf.matrice_pilier(con, Filtres(annees=(2022,))).set_index(["financeur", "pilier"])

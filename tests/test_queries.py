@@ -204,3 +204,33 @@ def test_evolution(con, frames):
 def test_unknown_dimension_refused(con):
     with pytest.raises(ValueError):
         queries.aggregate(con, Filtres(), ["montant; DROP TABLE action"])
+
+
+@pytest.mark.parametrize("filtres", [Filtres(), Filtres(piliers=("inclusion",)), Filtres(financeurs=("caf",)),
+                                     Filtres(annees=(2018, 2019, 2022)), Filtres(statut=("soldee",)),
+                                     Filtres(statut=("refusee",))])
+def test_years_with_financed_actions(demo_db_template, filtres):
+    """The years a page offers: those with at least one financed action (statut accordée or soldée, a funding line
+    above 0 of the funders chosen), read from the demo files with pandas."""
+    prog = demo_expect.frames()["prog"]
+    fin = demo_expect.frames()["fin"]
+    fin = fin[fin["montant_accorde"] > 0]
+    if filtres.financeurs:
+        fin = fin[fin["financeur"].isin(filtres.financeurs)]
+    prog = prog[prog["statut"].isin(filtres.statut or ("accordee", "soldee"))
+                & prog["statut"].isin(("accordee", "soldee"))]
+    if filtres.piliers:
+        prog = prog[prog["pilier"].isin(filtres.piliers)]
+    if filtres.annees:
+        prog = prog[prog["annee"].isin(filtres.annees)]
+    funded = prog.merge(fin[["action_id", "annee"]].drop_duplicates(), on=["action_id", "annee"])
+    expected = sorted(int(y) for y in funded["annee"].unique())
+    con = schema.connect_read(demo_db_template)
+    try:
+        got = queries.annees_avec_actions(con, filtres)
+        by_aggregate = queries.aggregate(con, filtres, ["annee"])
+    finally:
+        con.close()
+    assert got == expected
+    assert expected or filtres.statut == ("refusee",)  # refused files: actions, but none financed
+    assert got == [int(y) for y, n in zip(by_aggregate["annee"], by_aggregate["nb_actions"], strict=True) if n]

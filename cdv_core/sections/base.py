@@ -163,8 +163,7 @@ def query(con: duckdb.DuckDBPyConnection, fn: Callable, *args, **kwargs):
 
 def annees_disponibles(con: duckdb.DuckDBPyConnection, f: Filtres) -> list[int]:
     """Years with at least one action for the filters."""
-    df = query(con, queries.aggregate, f, ("annee",))
-    return [int(y) for y, n in zip(df["annee"], df["nb_actions"], strict=True) if n]
+    return list(query(con, queries.annees_avec_actions, f))
 
 
 def annee_par_defaut(con: duckdb.DuckDBPyConnection, f: Filtres) -> int | None:
