@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from cdv_core import queries
+from cdv_core import queries, tables
 from cdv_core.filters import Filtres, Sql, action_conditions, financement_conditions, qpv_conditions
 from cdv_core.formats import LIBELLES
 
@@ -61,8 +61,7 @@ def croissance(con: duckdb.DuckDBPyConnection, f: Filtres, annee_ref: int, annee
     """
     df = queries.aggregate(con, f.with_(annees=tuple(sorted({annee_ref, annee}))), ["annee", "financeur"],
                            actions=False)
-    wide = df.pivot_table(index="financeur", columns="annee", values="montant_accorde", aggfunc="sum",
-                          fill_value=0.0)
+    wide = tables.pivot_sum(df, "financeur", "annee", "montant_accorde")
     out = pd.DataFrame({
         "financeur": wide.index,
         "montant_ref": wide[annee_ref].to_numpy() if annee_ref in wide else 0.0,

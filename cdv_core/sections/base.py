@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from cdv_core import charts, fmt, queries
+from cdv_core import charts, fmt, queries, tables
 from cdv_core.filters import Filtres
 
 SPLIT_NOTE = ("Montants par quartier : une action menée dans plusieurs quartiers (ou sur tout le contrat) est "
@@ -265,6 +265,13 @@ def source(con: duckdb.DuckDBPyConnection, kinds: tuple[str, ...], annees: tuple
         return f"Source : {what}"
     latest = max(r[1] for r in rows)
     return f"Source : {what}, import du {fmt.date_fr(latest)}"
+
+
+def pivot_by_year(df: pd.DataFrame, index: str, index_title: str, value: str = "montant_accorde") -> pd.DataFrame:
+    """Table: one row per `index` (named `index_title`), one column per year (`annee`), sums, 0 where nothing."""
+    table = tables.pivot_sum(df, index, "annee", value).reset_index().rename(columns={index: index_title})
+    table.columns = [str(c) for c in table.columns]
+    return table
 
 
 def bars_height(n: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cdv_core import charts, fmt, queries
+from cdv_core import charts, fmt, queries, tables
 from cdv_core import engagements as eng
 from cdv_core import vl as alt
 from cdv_core.filters import Filtres
@@ -121,7 +121,7 @@ def engagements_signataires(con, f: Filtres, annee: int | None = None, signatair
         tooltip=[alt.Tooltip("pilote_libelle:N", title="Pilote"), alt.Tooltip("statut_libelle:N", title="Statut"),
                  alt.Tooltip("nb:Q", title="Engagements")],
     )
-    table = counts.pivot_table(index="pilote_libelle", columns="statut", values="nb", aggfunc="sum", fill_value=0)
+    table = tables.pivot_sum(counts, "pilote_libelle", "statut", "nb")
     table = table.reindex(columns=[s for s in eng.ORDRE if s in table.columns])
     table.columns = [eng.libelle_statut(s) for s in table.columns]
     table = table.reset_index().rename(columns={"pilote_libelle": "Pilote"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cdv_core import charts, fmt, queries
+from cdv_core import charts, fmt, queries, tables
 from cdv_core import queries_financeurs as qf
 from cdv_core.filters import Filtres
 from cdv_core.sections.base import (
@@ -16,6 +16,7 @@ from cdv_core.sections.base import (
     annee_reference,
     choix_reference,
     empty,
+    pivot_by_year,
     query,
     register,
     source,
@@ -34,14 +35,6 @@ LEVIER_COLUMNS = {"montant_total": "Total", "montant_bop147": "ANCT (BOP 147)",
 LEVIER_FORMATS = {"Total": "euros", "ANCT (BOP 147)": "euros", "Autres financeurs": "euros",
                   "€ des autres pour 1 € ANCT": "euros2"}
 LEVIER_TITLE = "€ des autres pour 1 € ANCT"
-
-
-def pivot_by_year(df: pd.DataFrame, index: str, index_title: str, value: str = "montant_accorde") -> pd.DataFrame:
-    """Table: one row per `index`, one column per year."""
-    table = (df.pivot_table(index=index, columns="annee", values=value, aggfunc="sum", fill_value=0)
-             .reset_index().rename(columns={index: index_title}))
-    table.columns = [str(c) for c in table.columns]
-    return table
 
 
 def _years(contrib: pd.DataFrame) -> list[int]:
@@ -393,8 +386,8 @@ def matrice(con, f: Filtres, annee: int | None = None, mode: str = "montants", *
     value = "part_financeur" if parts else "montant_accorde"
     chart = charts.heatmap(df, "pilier_libelle", "financeur_libelle", value, "Pilier", "Financeur",
                            kind="part" if parts else "euros")
-    table = (df.pivot_table(index="financeur_libelle", columns="pilier_libelle", values=value, aggfunc="sum",
-                            fill_value=0).reset_index().rename(columns={"financeur_libelle": "Financeur"}))
+    table = (tables.pivot_sum(df, "financeur_libelle", "pilier_libelle", value).reset_index()
+             .rename(columns={"financeur_libelle": "Financeur"}))
     table.columns = [str(c) for c in table.columns]
     return Section("financeurs_matrice", titre, chart=chart, table=table, table_nom=f"Financeurs par pilier {annee}",
                    source=source(con, FUNDING_SOURCES, (annee,)),

@@ -16,6 +16,7 @@ from cdv_core.sections.base import (
     Section,
     annee_affichee,
     empty,
+    pivot_by_year,
     query,
     register,
     source,
@@ -26,14 +27,6 @@ NO_ACTION_PAGE = ("Aucune action ne correspond aux filtres choisis. Élargissez 
 MESURES = {"montant_accorde": "Montants", "nb_actions": "Nombre d'actions", "part": "Parts (%)"}
 YEAR_FORMATS = {"montant_accorde": "euros", "part": "pourcent", "nb_actions": "nombre"}
 TOUTES = "__toutes__"
-
-
-def pivot_by_year(df: pd.DataFrame, index: str, index_title: str, value: str) -> pd.DataFrame:
-    """Table: one row per `index`, one column per year."""
-    table = (df.pivot_table(index=index, columns="annee", values=value, aggfunc="sum", fill_value=0)
-             .reset_index().rename(columns={index: index_title}))
-    table.columns = [str(c) for c in table.columns]
-    return table
 
 
 def _by_year(con, f: Filtres) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from cdv_core.sections.base import (
     Chiffre,
     Section,
     empty,
+    pivot_by_year,
     query,
     register,
     source,
@@ -246,9 +247,7 @@ def financements(con, f: Filtres, geographie: str = "2024", qpv: str | None = No
         return empty("quartiers_financements", titre,
                      f"Aucun financement accordé à ce quartier {per.lower()} pour ces filtres.", params)
     chart = charts.stacked_by_year(fin, "libelle", title)
-    table = (fin.pivot_table(index="libelle", columns="annee", values="montant_accorde", aggfunc="sum",
-                             fill_value=0).reset_index().rename(columns={"libelle": title}))
-    table.columns = [str(c) for c in table.columns]
+    table = pivot_by_year(fin, "libelle", title)
     return Section("quartiers_financements", titre, chart=chart, table=table,
                    table_nom=f"Financements {qpv} par {par}", source=source(con, FUNDING_SOURCES, annees),
                    formats={c: "euros" for c in table.columns if c != title}, params=params)

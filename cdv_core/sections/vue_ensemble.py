@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 
-from cdv_core import charts, fmt, maps, palette, queries
+from cdv_core import charts, fmt, maps, palette, queries, tables
 from cdv_core import vl as alt
 from cdv_core.filters import Filtres
 from cdv_core.sections.base import (
@@ -91,8 +91,7 @@ def evolution(con, f: Filtres, annee: int | None = None, annee_ref: int | None =
     # Projected and printed: one colour per family of funders (five), the detail per funder in the table.
     chart = charts.stacked_by_year(fin, "famille", "Financeurs", order=palette.FAMILLE_LIBELLES, height=520,
                                    partielle=annee_en_cours())
-    table = (fin.pivot_table(index=["financeur_libelle", "famille"], columns="annee", values="montant_accorde",
-                             aggfunc="sum", fill_value=0).reset_index()
+    table = (tables.pivot_sum(fin, ["financeur_libelle", "famille"], "annee", "montant_accorde").reset_index()
              .rename(columns={"financeur_libelle": "Financeur", "famille": "Famille"}))
     table.columns = [str(c) for c in table.columns]
     table = table.sort_values(str(years[-1]), ascending=False, ignore_index=True)
@@ -338,8 +337,7 @@ def ve_financeurs(con, f: Filtres, **_) -> Section:
     fin = query(con, queries.par_annee_financeur, f)
     fin = fin.assign(financeur_libelle=fin["financeur_libelle"].fillna(fin["financeur"]))
     chart = charts.stacked_by_year(fin, "financeur_libelle", "Financeur")
-    table = (fin.pivot_table(index="financeur_libelle", columns="annee", values="montant_accorde",
-                             aggfunc="sum", fill_value=0).reset_index()
+    table = (tables.pivot_sum(fin, "financeur_libelle", "annee", "montant_accorde").reset_index()
              .rename(columns={"financeur_libelle": "Financeur"}))
     table.columns = [str(c) for c in table.columns]
     return Section("ve_financeurs", f"Financements par année et par financeur, de {first} à {last}", chart=chart,
