@@ -156,11 +156,12 @@ def dossiers(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict[str, int]:
     """Action-years of the selection counted apart from the financed ones, by statut: `nb_en_instruction`
     (deposee), `nb_refusees`, `nb_abandonnees`; and `nb_dossiers` (every statut)."""
     sql = fact_conditions(f, f.split_qpv)
-    counts = ", ".join(f"count(DISTINCT x.cle) FILTER (WHERE x.statut = '{s}') AS {name}"
-                       for s, name in STATUTS_DOSSIERS.items())
+    # The statut belongs to the action-year: its distinct (key, statut) pairs are its action-years, counted once
+    # each (four distinct counts cost three times as much).
+    counts = ", ".join(f"count(*) FILTER (WHERE d.statut = '{s}') AS {name}" for s, name in STATUTS_DOSSIERS.items())
     table = "fait_qpv" if f.split_qpv else "fait"
-    row = con.execute(f"SELECT count(DISTINCT x.cle) AS nb_dossiers, {counts} FROM {table} x {sql.where()}",
-                      sql.params).fetchall()[0]
+    row = con.execute(f"SELECT count(*) AS nb_dossiers, {counts} FROM (SELECT DISTINCT x.cle, x.statut FROM {table} x "
+                      f"{sql.where()}) d", sql.params).fetchall()[0]
     return dict(zip(["nb_dossiers", *STATUTS_DOSSIERS.values()], (int(v or 0) for v in row), strict=True))
 
 
