@@ -80,16 +80,22 @@ def engagements(con: duckdb.DuckDBPyConnection, f: Filtres = Filtres(), signatai
     signatories), with labels: pilote (code of the first signatory), pilote_libelle, signataires_libelle,
     pilier_libelle, indicateur_code (the indicator code when `indicateur` is one, else empty)."""
     where, params = _where(f, signataire)
+    # The signatories' labels in one grouped pass (a subquery per engagement cost DuckDB 1 ms a row).
     df = con.execute(f"""
+        WITH s AS (
+            SELECT engagement_id, unnest(string_split(signataire, '|')) AS code,
+                   generate_subscripts(string_split(signataire, '|'), 1) AS rang
+            FROM engagement),
+        sl AS (
+            SELECT s.engagement_id, string_agg(coalesce(fi.libelle, s.code), ', ' ORDER BY s.rang) AS libelle
+            FROM s LEFT JOIN financeur fi ON fi.code = s.code GROUP BY s.engagement_id)
         SELECT e.*, split_part(e.signataire, '|', 1) AS pilote,
                coalesce(fp.libelle, split_part(e.signataire, '|', 1)) AS pilote_libelle,
-               (SELECT string_agg(coalesce(fi.libelle, s.code), ', ' ORDER BY s.rang)
-                FROM (SELECT unnest(string_split(e.signataire, '|')) AS code,
-                             generate_subscripts(string_split(e.signataire, '|'), 1) AS rang) s
-                LEFT JOIN financeur fi ON fi.code = s.code) AS signataires_libelle,
+               sl.libelle AS signataires_libelle,
                coalesce(p.libelle, e.pilier) AS pilier_libelle,
                CASE WHEN d.code IS NOT NULL THEN e.indicateur END AS indicateur_code
         FROM engagement e
+        LEFT JOIN sl ON sl.engagement_id = e.engagement_id
         LEFT JOIN financeur fp ON fp.code = split_part(e.signataire, '|', 1)
         LEFT JOIN pilier p ON p.code = e.pilier
         LEFT JOIN indicateur_def d ON d.code = e.indicateur
