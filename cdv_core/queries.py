@@ -126,7 +126,7 @@ def annees_avec_actions(con: duckdb.DuckDBPyConnection, f: Filtres) -> list[int]
 
 def total(con: duckdb.DuckDBPyConnection, f: Filtres) -> float:
     """Total granted amount for the filters."""
-    return float(aggregate(con, f)["montant_accorde"].iloc[0])
+    return float(aggregate(con, f, actions=False)["montant_accorde"].iloc[0])
 
 
 def kpis(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict:

@@ -253,7 +253,11 @@ def matrice_pilier(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
 
 def taux_accord(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict:
     """Over lines whose requested amount is known: requested, granted, granted/requested (%), lines known/all."""
-    df = demande_accorde(con, f)
+    return taux_de(demande_accorde(con, f))
+
+
+def taux_de(df: pd.DataFrame) -> dict:
+    """`taux_accord` from the table `demande_accorde` already gave (a page that shows both asks once)."""
     dem, acc = float(df["montant_demande"].sum()), float(df["montant_accorde"].sum())
     return {"montant_demande": dem, "montant_accorde": acc, "taux": 100 * acc / dem if dem else None,
             "nb_lignes_connues": int(df["nb_lignes_connues"].sum()), "nb_lignes": int(df["nb_lignes"].sum())}
@@ -261,7 +265,11 @@ def taux_accord(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict:
 
 def resume_cofinancement(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict:
     """Action-years of the selection, those with at least two funders, and their share (%)."""
-    dist = distribution_nb_financeurs(con, f)
+    return resume_de(distribution_nb_financeurs(con, f))
+
+
+def resume_de(dist: pd.DataFrame) -> dict:
+    """`resume_cofinancement` from the table `distribution_nb_financeurs` already gave."""
     n = int(dist["nb_actions"].sum())
     multi = int(dist.loc[dist["nb_financeurs"] >= 2, "nb_actions"].sum())
     sans = int(dist.loc[dist["nb_financeurs"] == 0, "nb_actions"].sum())

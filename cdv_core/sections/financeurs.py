@@ -230,7 +230,7 @@ def demandes(con, f: Filtres, **_) -> Section:
         return empty("financeurs_demandes", "Montants demandés et accordés",
                      "Le montant demandé n'est renseigné pour aucune ligne de financement de la sélection.")
     period = f"de {years[0]} à {years[-1]}" if years[0] != years[-1] else f"en {years[0]}"
-    taux = query(con, qf.taux_accord, f)
+    taux = qf.taux_de(df)
     titre = (f"Quand la demande est connue, {fmt.pourcent(taux['taux'], 0)} du montant demandé a été accordé "
              f"({period})")
     intro = [f"Montant demandé renseigné pour {fmt.nombre(taux['nb_lignes_connues'])} lignes de financement sur "
@@ -326,13 +326,13 @@ def cofinancement(con, f: Filtres, annee: int | None = None, **_) -> Section:
         return ctx
     annee = ctx.params["annee"]
     fy = f.with_(annees=(annee,))
-    res = query(con, qf.resume_cofinancement, fy)
+    dist = query(con, qf.distribution_nb_financeurs, fy)
+    res = qf.resume_de(dist)
     if res["nb_actions"] == 0:
         return empty("financeurs_cofinancement", f"Cofinancement des actions en {annee}",
                      f"Aucune action en {annee} pour ces filtres.", {"annee": annee})
     titre = (f"En {annee}, {fmt.pourcent(res['part_multi'], 0)} des actions ont au moins deux financeurs "
              f"({fmt.nombre(res['nb_multi'])} sur {fmt.nombre(res['nb_actions'])})")
-    dist = query(con, qf.distribution_nb_financeurs, fy)
     chart = charts.value_columns(dist, "nb_financeurs", "nb_actions", "Actions", kind="nombre",
                                  x_title="Nombre de financeurs de l'action", color=charts.PALETTE[2])
     table = dist.rename(columns={"nb_financeurs": "Nombre de financeurs", "nb_actions": "Actions",

@@ -324,8 +324,9 @@ def ve_entete(con, f: Filtres, annee: int | None = None, annee_ref: int | None =
 @register("ve_financeurs", "Financements par année et par financeur")
 def ve_financeurs(con, f: Filtres, **_) -> Section:
     """Granted amounts per year and funder, first and last years' totals in a note."""
-    by_year = query(con, queries.aggregate, f, ("annee",))
-    by_year = by_year[by_year["nb_actions"] > 0]
+    # The amount of each year with financed actions (no count of actions: the page shows none here).
+    by_year = query(con, queries.aggregate, f, ("annee",), actions=False)
+    by_year = by_year[by_year["annee"].isin(annees_disponibles(con, f))]
     if by_year.empty:
         return empty("ve_financeurs", "Financements par année et par financeur", NO_ACTION)
     years = [int(y) for y in by_year["annee"]]
