@@ -30,7 +30,7 @@ def _with_labels(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFra
 
 def par_annee_pilier(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
     """Per year and pillar: granted amount, actions, and the pillar's share (%) of the year's amount."""
-    df = _with_labels(con, queries.aggregate(con, f, ["annee", "pilier"]))
+    df = _with_labels(con, queries.aggregate(con, f, ["annee", "pilier"], dossiers=False))
     year_total = df.groupby("annee")["montant_accorde"].transform("sum")
     df["part"] = (100 * df["montant_accorde"] / year_total.where(year_total > 0)).fillna(0.0)
     return df.sort_values(["annee", "montant_accorde"], ascending=[True, False], ignore_index=True)
@@ -38,8 +38,8 @@ def par_annee_pilier(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame
 
 def par_pilier(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
     """Per pillar: granted amount, actions, share (%) of the total, share of new actions (%); largest first."""
-    df = _with_labels(con, queries.aggregate(con, f, ["pilier"]))
-    new = queries.aggregate(con, f, ["pilier", "nouvelle"])
+    df = _with_labels(con, queries.aggregate(con, f, ["pilier"], dossiers=False))
+    new = queries.aggregate(con, f, ["pilier", "nouvelle"], dossiers=False)
     new = new[new["nouvelle"].fillna(False).astype(bool)].set_index("pilier")["nb_actions"]
     tot = df["montant_accorde"].sum()
     df["part"] = 100 * df["montant_accorde"] / tot if tot else 0.0
@@ -50,7 +50,7 @@ def par_pilier(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
 
 def par_thematique(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
     """Per thématique (sub-theme): granted amount, actions, share (%) of the selection; largest first."""
-    df = queries.aggregate(con, f, ["thematique"])
+    df = queries.aggregate(con, f, ["thematique"], dossiers=False)
     df = df.merge(queries.libelles(con, "thematique"), on="thematique", how="left")
     df["thematique_libelle"] = df["thematique_libelle"].fillna(df["thematique"]).fillna("Non renseignée")
     # named by period ("1.2 Santé (2020-2023)"), as the filter bar names them: never the stored "2020-1.2"
@@ -63,7 +63,7 @@ def par_thematique(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
 
 def nouvelles_par_annee(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
     """Per year: actions new / renewed / not stated (`type`), their number, amount and share (%) of the year."""
-    df = queries.aggregate(con, f, ["annee", "nouvelle"])
+    df = queries.aggregate(con, f, ["annee", "nouvelle"], dossiers=False)
     df["type"] = df["nouvelle"].map({True: "Nouvelle", False: "Reconduite"}).fillna("Non renseigné")
     per_year = df.groupby("annee")["nb_actions"].transform("sum")
     df["part_actions"] = 100 * df["nb_actions"] / per_year.where(per_year > 0)

@@ -234,3 +234,15 @@ def test_years_with_financed_actions(demo_db_template, filtres):
     assert got == expected
     assert expected or filtres.statut == ("refusee",)  # refused files: actions, but none financed
     assert got == [int(y) for y, n in zip(by_aggregate["annee"], by_aggregate["nb_actions"], strict=True) if n]
+
+
+@pytest.mark.parametrize("dims", [[], ["annee"], ["pilier"], ["annee", "financeur"], ["qpv"]])
+def test_aggregate_without_the_count_of_files_gives_the_same_other_figures(demo_db_template, dims):
+    con = schema.connect_read(demo_db_template)
+    try:
+        full = queries.aggregate(con, Filtres(annees=(2022, 2023)), dims, porteurs=True)
+        lean = queries.aggregate(con, Filtres(annees=(2022, 2023)), dims, porteurs=True, dossiers=False)
+    finally:
+        con.close()
+    assert "nb_dossiers" in full.columns and "nb_dossiers" not in lean.columns
+    pd.testing.assert_frame_equal(lean, full.drop(columns="nb_dossiers"), check_exact=False, rtol=1e-12)
