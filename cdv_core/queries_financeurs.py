@@ -158,25 +158,22 @@ def levier_global(con: duckdb.DuckDBPyConnection, f: Filtres) -> dict:
             "levier": (total - bop) / bop if bop else None}
 
 
-def _action_scope(f: Filtres) -> Sql:
-    """Conditions selecting action-years: action filters, quartiers (any share), funders/nature (any line)."""
+def _statuts_finances() -> str:
+    return ", ".join(f"'{s}'" for s in queries.STATUTS_FINANCES)
+
+
+def _financed_scope(f: Filtres) -> Sql:
+    """Conditions on the fact table `fait x` selecting the lines of financed action-years (statut accordée or
+    soldée) under the action filters and, when quartiers are chosen, naming one of them (any share)."""
     sql = Sql()
-    action_conditions(f, sql)
+    action_conditions(f, sql, "x")
     if f.split_qpv:
         qs = Sql()
         qpv_conditions(f, qs)
-        sql.add("EXISTS (SELECT 1 FROM action_qpv q WHERE q.action_id = a.action_id AND q.annee = a.annee AND "
+        sql.add("EXISTS (SELECT 1 FROM action_qpv q WHERE q.action_id = x.action_id AND q.annee = x.annee AND "
                 + " AND ".join(qs.conditions) + ")", *qs.params)
-    if f.financeurs or f.nature or f.dispositifs:
-        fs = Sql()
-        financement_conditions(f, fs, alias="g")
-        sql.add("EXISTS (SELECT 1 FROM financement g WHERE g.action_id = a.action_id AND g.annee = a.annee "
-                "AND g.montant_accorde > 0 AND " + " AND ".join(fs.conditions) + ")", *fs.params)
+    sql.add(f"x.statut IN ({_statuts_finances()})")
     return sql
-
-
-def _statuts_finances() -> str:
-    return ", ".join(f"'{s}'" for s in queries.STATUTS_FINANCES)
 
 
 def actions_par_financeur(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.DataFrame:
@@ -187,14 +184,7 @@ def actions_par_financeur(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd.Data
     One pass over the fact table, an action-year by its key (`cle`): the former version joined actions and
     funding lines and counted distinct (action, year) pairs, 80 ms at national scale (and failed with a
     dispositif filter)."""
-    sql = Sql()
-    action_conditions(f, sql, "x")
-    if f.split_qpv:
-        qs = Sql()
-        qpv_conditions(f, qs)
-        sql.add("EXISTS (SELECT 1 FROM action_qpv q WHERE q.action_id = x.action_id AND q.annee = x.annee AND "
-                + " AND ".join(qs.conditions) + ")", *qs.params)
-    sql.add(f"x.statut IN ({_statuts_finances()})")
+    sql = _financed_scope(f)
     sql.add("x.montant_accorde > 0")
     fs = Sql()
     financement_conditions(f, fs, alias="x")
@@ -217,14 +207,7 @@ def distribution_nb_financeurs(con: duckdb.DuckDBPyConnection, f: Filtres) -> pd
     Only financed actions count (`queries.financee`): pending, refused or abandoned files have no funder.
     """
     # One pass over the fact table: per action-year, its funders with a granted amount.
-    sql = Sql()
-    action_conditions(f, sql, "x")
-    if f.split_qpv:
-        qs = Sql()
-        qpv_conditions(f, qs)
-        sql.add("EXISTS (SELECT 1 FROM action_qpv q WHERE q.action_id = x.action_id AND q.annee = x.annee AND "
-                + " AND ".join(qs.conditions) + ")", *qs.params)
-    sql.add(f"x.statut IN ({_statuts_finances()})")
+    sql = _financed_scope(f)
     having = Sql()
     having.add("count(*) FILTER (WHERE x.montant_accorde > 0) > 0")
     if f.financeurs or f.nature or f.dispositifs:
