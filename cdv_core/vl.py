@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from functools import partialmethod
 from typing import Any
 
 # The specification's version: Altair's (tests/test_vl.py checks they are the same).
@@ -210,26 +211,13 @@ class Chart(_Spec):
         out.mark = {"type": kind, **kwargs}
         return out
 
-    def mark_bar(self, **kw: Any) -> Chart:
-        return self._mark("bar", **kw)
-
-    def mark_text(self, **kw: Any) -> Chart:
-        return self._mark("text", **kw)
-
-    def mark_line(self, **kw: Any) -> Chart:
-        return self._mark("line", **kw)
-
-    def mark_rule(self, **kw: Any) -> Chart:
-        return self._mark("rule", **kw)
-
-    def mark_rect(self, **kw: Any) -> Chart:
-        return self._mark("rect", **kw)
-
-    def mark_tick(self, **kw: Any) -> Chart:
-        return self._mark("tick", **kw)
-
-    def mark_geoshape(self, **kw: Any) -> Chart:
-        return self._mark("geoshape", **kw)
+    mark_bar = partialmethod(_mark, "bar")
+    mark_text = partialmethod(_mark, "text")
+    mark_line = partialmethod(_mark, "line")
+    mark_rule = partialmethod(_mark, "rule")
+    mark_rect = partialmethod(_mark, "rect")
+    mark_tick = partialmethod(_mark, "tick")
+    mark_geoshape = partialmethod(_mark, "geoshape")
 
     def encode(self, **channels: Any) -> Chart:
         out = self.copy()

@@ -26,6 +26,7 @@ from cdv_core.sections.base import (
     empty,
     libelle_annee,
     note_annee,
+    pivot_by_year,
     query,
     register,
     source,
@@ -338,9 +339,7 @@ def ve_financeurs(con, f: Filtres, **_) -> Section:
     fin = query(con, queries.par_annee_financeur, f)
     fin = fin.assign(financeur_libelle=fin["financeur_libelle"].fillna(fin["financeur"]))
     chart = charts.stacked_by_year(fin, "financeur_libelle", "Financeur")
-    table = (tables.pivot_sum(fin, "financeur_libelle", "annee", "montant_accorde").reset_index()
-             .rename(columns={"financeur_libelle": "Financeur"}))
-    table.columns = [str(c) for c in table.columns]
+    table = pivot_by_year(fin, "financeur_libelle", "Financeur")
     return Section("ve_financeurs", f"Financements par année et par financeur, de {first} à {last}", chart=chart,
                    table=table, table_nom="Financements par année et financeur",
                    source=source(con, FUNDING_SOURCES, tuple(years)), intro=intro,
