@@ -7,7 +7,8 @@
 Prints, as figures to read (never assertions):
 - the first page after the server starts (database already built), from the request to the complete render;
 - for each page, the median complete-render time of a deep link opened in a fresh browser context (a link
-  pasted in a new tab): the script finished, every visible chart drawn;
+  pasted in a browser that has never seen the site: empty cache): the script finished, every visible chart drawn;
+  and the same in a new tab of a browser that has visited the site once (Streamlit's scripts in its cache);
 - the median time from an action to the complete render for a filter change (sidebar), a fiche opened
   (Quartiers) and a slide changed (presentation mode);
 - with `--memoire DB`: the server's memory with three sessions open on that database (overview, Financeurs,
@@ -311,6 +312,7 @@ def main() -> None:
                             results.setdefault(f"Lien direct — {name}", []).append(took)
                             print(f"  lien direct {name} : {took:.2f} s", flush=True)
                             ctx.close()
+                    known_site(browser, base, args.runs, results)
                     interactions(browser, base, args.runs, results)
             finally:
                 stop_server(proc)
@@ -321,6 +323,29 @@ def main() -> None:
     for name, values in results.items():
         print(f"  {name:<45} {med(values)}")
     shutil.rmtree(work, ignore_errors=True)
+
+
+def known_site(browser, base: str, runs: int, results: dict[str, list[float]]) -> None:
+    """Deep links opened in a new tab of a browser that has already visited the dashboard (an elected official's
+    bookmark): a new page and a new Streamlit session, but Streamlit's scripts come from the browser's cache (they
+    are served as `immutable`), as in any browser that has seen the site once."""
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="fr-FR")
+    for path in PAGES.values():  # the site visited once
+        page = ctx.new_page()
+        page.goto(base + path, wait_until="commit")
+        wait_complete(page)
+        page.close()
+    for name, path in PAGES.items():
+        for _run in range(runs):
+            page = ctx.new_page()
+            t0 = time.perf_counter()
+            page.goto(base + path, wait_until="commit")
+            wait_complete(page)
+            took = time.perf_counter() - t0
+            page.close()
+            results.setdefault(f"Onglet neuf (site déjà visité) — {name}", []).append(took)
+            print(f"  onglet neuf, site déjà visité, {name} : {took:.2f} s", flush=True)
+    ctx.close()
 
 
 def interactions(browser, base: str, runs: int, results: dict[str, list[float]]) -> None:

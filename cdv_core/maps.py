@@ -129,6 +129,7 @@ def qpv_map(contours: pd.DataFrame, values: pd.DataFrame, value_col: str, value_
         return None
     bounds = classes(merged[value_col])
     features = []
+    etiquette = _h(value_label)
     # Columns as lists first: DuckDB's text columns are Arrow-backed, and walking them row by row cost 15 ms a map.
     for code, nom, geojson, value in zip(merged["code_qpv"].tolist(), merged["nom_qpv"].tolist(),
                                          merged["geojson"].tolist(), merged[value_col].tolist(), strict=True):
@@ -137,7 +138,7 @@ def qpv_map(contours: pd.DataFrame, values: pd.DataFrame, value_col: str, value_
             "geometry": Brut(geojson),
             "properties": {
                 "code_qpv": code, "nom": _h(nom), "valeur": _h(formatter(value)),
-                "couleur": colour_for(value, bounds), "etiquette": _h(value_label),
+                "couleur": colour_for(value, bounds), "etiquette": etiquette,
             },
         })
     layers = []
@@ -220,8 +221,8 @@ def commune_contours(con: duckdb.DuckDBPyConnection, codes: list[str] | tuple[st
     if df.empty:
         return pd.DataFrame(columns=["code_insee", "nom", "geojson"])
     names = dict(con.execute("SELECT code_insee, nom FROM commune WHERE code_insee IN (SELECT unnest(?::VARCHAR[]))",
-                             [list(df["code"])]).fetchall())
-    df["nom"] = [names.get(c) or n or c for c, n in zip(df["code"], df["nom"], strict=True)]
+                             [df["code"].tolist()]).fetchall())
+    df["nom"] = [names.get(c) or n or c for c, n in zip(df["code"].tolist(), df["nom"].tolist(), strict=True)]
     return df.rename(columns={"code": "code_insee"})[["code_insee", "nom", "geojson"]]
 
 
@@ -251,7 +252,7 @@ def territoire(con: duckdb.DuckDBPyConnection, qpv_codes: list[str] | tuple[str,
     codes = sorted({c for c in qpv_codes if c})
     qpv = qpv_contours(con, codes)
     communes = commune_contours(con, communes_of(con, codes))
-    drawn = set(qpv["code_qpv"])
+    drawn = set(qpv["code_qpv"].tolist())
     missing = [c for c in codes if c not in drawn]
     names = {}
     if missing:
@@ -287,8 +288,9 @@ def departements_around(con: duckdb.DuckDBPyConnection, bbox) -> pd.DataFrame:
 def _dots_layer(layers: list, contours: pd.DataFrame) -> pdk.Layer:
     """A dot on each quartier (same colour, same tooltip), so that quartiers stay visible at national scale."""
     qpv = next(lay for lay in layers if lay.id == "qpv")
-    boxes = dict(zip(contours["code_qpv"], zip(contours["xmin"], contours["ymin"], contours["xmax"], contours["ymax"],
-                                               strict=True), strict=True))
+    boxes = dict(zip(contours["code_qpv"].tolist(), zip(contours["xmin"].tolist(), contours["ymin"].tolist(),
+                                                        contours["xmax"].tolist(), contours["ymax"].tolist(),
+                                                        strict=True), strict=True))
     dots = []
     for f in qpv.data["features"]:
         x0, y0, x1, y1 = boxes[f["properties"]["code_qpv"]]
@@ -362,14 +364,14 @@ def carte_quartiers(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, value_
                     formatter, height: int = 560, selected: str | None = None) -> Carte:
     """The map of the quartiers of `values` (`code_qpv`, `nom_qpv`, `value_col`), framed on them, with only
     their contours and their communes'; the quartiers without a contour are named, the map stays a map."""
-    return carte_territoire(territoire(con, tuple(values["code_qpv"])), values, value_col, value_label, formatter,
-                            height, selected)
+    return carte_territoire(territoire(con, tuple(values["code_qpv"].tolist())), values, value_col, value_label,
+                            formatter, height, selected)
 
 
 def carte_territoire(terr: Territoire, values: pd.DataFrame, value_col: str, value_label: str, formatter,
                      height: int = 560, selected: str | None = None) -> Carte:
     """`carte_quartiers` from an already read `territoire(con, codes)` (which pages cache)."""
-    message = message_manquants(terr.manquants, len(set(values["code_qpv"])))
+    message = message_manquants(terr.manquants, len(set(values["code_qpv"].tolist())))
     built = qpv_map(terr.qpv, values, value_col, value_label, formatter, communes=terr.communes, height=height)
     if built is not None:
         deck, legend = built

@@ -308,17 +308,18 @@ def resume_filtres(con: duckdb.DuckDBPyConnection, f: Filtres) -> str:
 
 def resume_filtres_options(opts: dict[str, pd.DataFrame], f: Filtres) -> str:
     """`resume_filtres` from the filter bar's options (`options(con)`), without asking the database again."""
-    years = [int(y) for y in opts["annees"]["annee"]]
-    names = {
-        "contrat": dict(zip(opts["contrats"]["code_contrat"], opts["contrats"]["libelle"], strict=True)),
-        "communes": dict(zip(opts["communes"]["code_insee"], opts["communes"]["nom"], strict=True)),
-        "qpv": dict(zip(opts["qpv"]["code_qpv"], opts["qpv"]["nom_qpv"], strict=True)),
-        "piliers": dict(zip(opts["piliers"]["code"], opts["piliers"]["libelle"], strict=True)),
-        # named by period, as the filter bar names them ("1.2 Santé (2020-2023)"): never the stored "2020-1.2"
-        "thematiques": {c: nomenclatures.libelle_periode(c, lib) for c, lib in
-                        zip(opts["thematiques"]["code"], opts["thematiques"]["libelle"], strict=True)},
-        "financeurs": dict(zip(opts["financeurs"]["code"], opts["financeurs"]["libelle"], strict=True)),
-    }
+    years = [int(y) for y in opts["annees"]["annee"].tolist()]
+    # code -> name, for the kinds of filter that are set only (the communes of France are 35 000)
+    columns = {"contrat": ("contrats", "code_contrat", "libelle"), "communes": ("communes", "code_insee", "nom"),
+               "qpv": ("qpv", "code_qpv", "nom_qpv"), "piliers": ("piliers", "code", "libelle"),
+               "thematiques": ("thematiques", "code", "libelle"), "financeurs": ("financeurs", "code", "libelle")}
+    names: dict[str, dict] = {}
+    for name, (table, code, label) in columns.items():
+        if getattr(f, name):
+            pairs = zip(opts[table][code].tolist(), opts[table][label].tolist(), strict=True)
+            # named by period, as the filter bar names them ("1.2 Santé (2020-2023)"): never the stored "2020-1.2"
+            names[name] = ({c: nomenclatures.libelle_periode(c, lib) for c, lib in pairs} if name == "thematiques"
+                           else dict(pairs))
     parts = []
     if f.annees and (min(f.annees), max(f.annees)) != ((years[0], years[-1]) if years else (None, None)):
         lo, hi = min(f.annees), max(f.annees)

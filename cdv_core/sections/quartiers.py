@@ -108,7 +108,7 @@ def entete(con, f: Filtres, geographie: str = "2024", mesure: str = "montant_par
         else:
             titre = (f"{top['nom_qpv']} a la valeur la plus élevée de « {label} » : {fmt_value(top[col])}"
                      f" ({int(top['indicateur_annee'])})")
-    contours = set(query(con, queries.qpv_with_contour)["code_qpv"])
+    contours = set(query(con, queries.qpv_with_contour)["code_qpv"].tolist())
     without = df[~df["code_qpv"].isin(contours)]
     if len(without) == len(df):
         carte_vide = (f"Les contours des quartiers de la géographie 2015 ne sont pas disponibles : la carte ne peut "
@@ -128,8 +128,9 @@ def entete(con, f: Filtres, geographie: str = "2024", mesure: str = "montant_par
     return Section("quartiers_entete", titre, source=source(con, FUNDING_SOURCES, annees), notes=[SPLIT_NOTE],
                    params={"geographie": geographie, "mesure": mesure, "libelle": label, "unite": unite,
                            "periode": per,
-                           "codes": list(df["code_qpv"]),
-                           "noms": dict(zip(df["code_qpv"], df["libelle"] + " — " + df["code_qpv"], strict=True)),
+                           "codes": df["code_qpv"].tolist(),
+                           "noms": dict(zip(df["code_qpv"].tolist(), (df["libelle"] + " — " + df["code_qpv"]).tolist(),
+                                            strict=True)),
                            "premier": str(ranked["code_qpv"].iloc[0] if not ranked.empty else df["code_qpv"].iloc[0]),
                            "titre_carte": f"Carte : {_lower(label)}", "carte_vide": carte_vide,
                            "notes_carte": notes_carte})
@@ -167,8 +168,8 @@ def classement(con, f: Filtres, geographie: str = "2024", mesure: str = "montant
     if not missing.empty:
         notes.append(f"Sans valeur ({len(missing)}) : " + ", ".join(missing["nom_qpv"]) + ".")
     notes.append("Cliquez sur une barre ou une ligne du tableau pour ouvrir la fiche du quartier.")
-    params.update({"codes": list(ranked["code_qpv"]),
-                   "par_libelle": dict(zip(ranked["libelle"], ranked["code_qpv"], strict=True)),
+    params.update({"codes": ranked["code_qpv"].tolist(),
+                   "par_libelle": dict(zip(ranked["libelle"].tolist(), ranked["code_qpv"].tolist(), strict=True)),
                    "note_graphique": (f"Les {len(shown)} premiers des {len(ranked)} quartiers ; tous sont dans "
                                       "l'onglet Tableau." if len(ranked) > len(shown) else None)})
     return Section("quartiers_classement", titre, chart=chart, table=table, table_nom=f"Quartiers {label} {per}",

@@ -381,7 +381,7 @@ def ve_quartiers(con, f: Filtres, annee: int | None = None, **_) -> Section:
                      "Aucun quartier ne reçoit de financement pour ces filtres.", {"annee": annee})
     top = per.iloc[0]
     titre = f"En {annee}, le quartier {top['nom_qpv']} reçoit le plus : {fmt.euros(top['montant_accorde'])}"
-    contours = set(query(con, queries.qpv_with_contour)["code_qpv"])
+    contours = set(query(con, queries.qpv_with_contour)["code_qpv"].tolist())
     without = per[~per["code_qpv"].isin(contours)]
     notes = []
     if not without.empty:
