@@ -13,8 +13,7 @@ from contextlib import contextmanager
 import duckdb
 import streamlit as st
 
-from cdv_core import demo, errors, schema
-from cdv_core.sections import base as sections_base
+from cdv_core import demo, errors, runner, schema
 
 
 class _ReadWriteLock:
@@ -207,11 +206,11 @@ def _compute(module: str, name: str, version: tuple[str, int], args: tuple, kwar
     fn = getattr(importlib.import_module(module), name)
     con = cursor()
     # A section's builder runs its queries through this same cache: sections sharing a figure query it once.
-    token = sections_base.use_query_runner(_shared)
+    token = runner.use_query_runner(_shared)
     try:
         return fn(con, *args, **dict(kwargs))
     finally:
-        sections_base.reset_query_runner(token)
+        runner.reset_query_runner(token)
         con.close()
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable
-from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +20,7 @@ import pandas as pd
 
 from cdv_core import charts, fmt, queries, tables
 from cdv_core.filters import Filtres
+from cdv_core.runner import query
 
 SPLIT_NOTE = ("Montants par quartier : une action menée dans plusieurs quartiers (ou sur tout le contrat) est "
               "répartie à parts égales entre eux, si bien que la somme des quartiers égale le total.")
@@ -132,30 +132,8 @@ def slide_types() -> dict[str, SectionType]:
     return {k: v for k, v in CATALOGUE.items() if v.slide}
 
 
-# --- queries shared by the sections of a page --------------------------------------------------------------
-
-# How a builder runs a query function of cdv_core: directly by default (tests, CLI, dossier). While the app
-# builds a section it installs its cache (ui.data), so that the sections of one page asking for the same figures
-# run each query once. A context variable: it never leaks to another thread or to a build outside the app.
-_query_runner: ContextVar[Callable | None] = ContextVar("cdv_query_runner", default=None)
-
-
-def use_query_runner(runner: Callable | None) -> Token:
-    """Install `runner(fn, *args, **kwargs)` (returns `fn(con, *args, **kwargs)`, cached) for this context;
-    give the returned token to `reset_query_runner`."""
-    return _query_runner.set(runner)
-
-
-def reset_query_runner(token: Token) -> None:
-    _query_runner.reset(token)
-
-
-def query(con: duckdb.DuckDBPyConnection, fn: Callable, *args, **kwargs):
-    """`fn(con, *args, **kwargs)`, through the app's cache when one is installed (arguments hashable by value)."""
-    runner = _query_runner.get()
-    if runner is not None:
-        return runner(fn, *args, **kwargs)
-    return fn(con, *args, **kwargs)
+# Builders run their queries with `query(con, fn, ...)` (cdv_core.runner): directly, or through the app's cache,
+# so that the sections of one page asking for the same figures run each query once.
 
 
 # --- rules shared by the builders (written once) ----------------------------------------------------------
