@@ -122,7 +122,7 @@ def aggregate(
 
 # The cube of sums: granted and requested amounts and funding lines per year, funder, pilier, nature and section,
 # for every value of these five (the sidebar's year, pilier, funder and nature filters are applied to the cube, so
-# that changing them reads the same cube). At national scale it holds a few thousand rows.
+# that changing them reads the same cube). A few hundred rows at national scale (468 for 200 000 actions, 5 years).
 CUBE_DIMENSIONS = ("annee", "financeur", "pilier", "nature", "section")
 # The filters applied to the cube's rows rather than in its query: filter -> cube column.
 CUBE_FILTERS = {"annees": "annee", "piliers": "pilier", "financeurs": "financeur", "nature": "nature"}

@@ -92,3 +92,15 @@ def test_the_overview_headline_of_a_single_year_states_no_change(con):
     sens = "augmenté" if pct >= 0 else "baissé"
     assert _n(both.titre) == _n(f"Les financements ont {sens} de {fmt.pourcent(abs(pct), 0)} entre 2021 et 2022 : "
                                 f"{fmt.euros(demo_expect.total(2022))} accordés en 2022")
+
+
+def test_a_headline_never_starts_a_line_with_its_colon():
+    """French typography in titles: the space before a colon does not break (a 1366 px title used to wrap as
+    "… sa contribution" / ": +1 254 050 €"); data stays literal."""
+    from ui import show
+
+    titre = "De 2016 à 2025, l'État a le plus augmenté sa contribution : +1 254 050 € (+80 %)"
+    shown = show.texte_titre(titre)
+    assert "contribution\u00a0: +1" in shown and " :" not in shown
+    assert shown.replace("\u00a0", " ") == titre
+    assert show.texte_titre("Quartier *A* : 12") == "Quartier \\*A\\*\u00a0: 12"

@@ -165,7 +165,8 @@ def test_page_title_names_the_top_qpv_per_inhabitant(demo_app_env, demo_frames):
     name = demo_frames["qpv"].set_index("code_qpv").loc[top, "nom_qpv"]
     at = _page(demo_app_env, annees="2024-2025")
     assert not at.exception
-    assert at.title[0].value == f"De 2024 à 2025, {name} reçoit le plus par habitant : {fmt.euros(per_hab[top])}"
+    # the title shown keeps the colon with its word (no-break space before it)
+    assert at.title[0].value == f"De 2024 à 2025, {name} reçoit le plus par habitant\u00a0: {fmt.euros(per_hab[top])}"
 
 
 def test_page_asks_for_a_geography_when_years_span_both(demo_app_env):
