@@ -20,6 +20,12 @@ def _missing(value: object) -> bool:
         return False
 
 
+def deux_points(text: str) -> str:
+    """French typography: the space before a colon does not break, so no line starts with ":" (a 1366 px title
+    wrapped as "… sa contribution" / ": +1 254 050 €")."""
+    return text.replace(" :", f"{NBSP}:")
+
+
 def nombre(value: float | int | None, decimales: int = 0) -> str:
     """`1 234 567` or `12,5`; an em dash when there is no value."""
     if value is None or _missing(value):

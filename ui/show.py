@@ -14,14 +14,14 @@ from collections import OrderedDict
 import pandas as pd
 import streamlit as st
 
-from cdv_core import tables
+from cdv_core import fmt, tables
 from cdv_core.sections import Section
 from ui import layout
 
 
 def _esc(text: str) -> str:
-    """Text for HTML: escaped, on one line, no line starting with a colon (French no-break space before it)."""
-    return html.escape(" ".join(str(text).split("\n")), quote=False).replace(" :", "\u00a0:")
+    """Text for HTML: escaped, on one line, no line starting with a colon (`fmt.deux_points`)."""
+    return fmt.deux_points(html.escape(" ".join(str(text).split("\n")), quote=False))
 
 
 def column_config(sec: Section, df: pd.DataFrame | None = None) -> dict:
@@ -170,9 +170,7 @@ _MARKUP = "\\`*_[]<#|~$"
 
 def texte_titre(text: str) -> str:
     """A headline built from data, shown literally without escaping the sentence's own punctuation."""
-    text = " ".join(str(text).split("\n"))
-    # French typography: no line may start with the colon of "… contribution : +1 254 050 €" (no-break space)
-    text = text.replace(" :", "\u00a0:")
+    text = fmt.deux_points(" ".join(str(text).split("\n")))  # no line starting with a colon
     # `>` is shown with its backslash by Streamlit's Markdown: escaped only where it would start a quote
     text = "".join("\\" + ch if ch in _MARKUP else ch for ch in text)
     return "\\" + text if text.lstrip().startswith(">") else text
