@@ -3,6 +3,7 @@ page with nothing changed builds no section and no chart. Real DuckDB file, real
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from cdv_core import charts, fmt, gestion, importer
 from cdv_core.filters import Filtres
-from cdv_core.sections import CATALOGUE, SectionType
+from cdv_core.sections import CATALOGUE
 from tests import demo_expect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +47,7 @@ def counted(monkeypatch):
             calls[name] = calls.get(name, 0) + 1
             return kind.builder(con, f, **params)
 
-        monkeypatch.setitem(CATALOGUE, name, SectionType(kind.libelle, builder, kind.params, kind.slide))
+        monkeypatch.setitem(CATALOGUE, name, dataclasses.replace(kind, builder=builder))
 
     return calls, count
 
@@ -219,3 +220,20 @@ def test_filter_summary_asks_no_query_once_the_options_are_read(app_data, monkey
     assert "Financeurs : CAF" in filters.summary(Filtres(financeurs=("caf",)))  # reads the options once
     monkeypatch.setattr(queries, "options", lambda con: pytest.fail("the option queries ran again"))
     assert "Financeurs : CAF, Région" in filters.summary(Filtres(financeurs=("caf", "region")))
+
+
+def test_a_filter_a_section_does_not_read_does_not_rebuild_it(app_data, counted):
+    """The quartier's roadmap reads only the quartier filter: choosing a funder or a year serves it from the
+    cache; choosing another quartier builds it again."""
+    calls, count = counted
+    count("feuille_de_route")
+    count("ve_entete")
+    app_data.begin_run()
+    first = app_data.section("feuille_de_route", Filtres())
+    for f in (Filtres(financeurs=("CAF",)), Filtres(annees=(2021,), nature=("specifique",))):
+        assert app_data.section("feuille_de_route", f) is first
+        app_data.section("ve_entete", f, annee=2022, annee_ref=2016)
+    assert calls["feuille_de_route"] == 1
+    assert calls["ve_entete"] == 2  # a section that reads every filter: built for each
+    other = app_data.section("feuille_de_route", Filtres(qpv=(first.params["qpv"],), financeurs=("CAF",)))
+    assert calls["feuille_de_route"] == 2 and other is not first

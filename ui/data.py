@@ -309,6 +309,7 @@ def section(type_: str, f, **params):
     from cdv_core import sections
 
     items = tuple(sorted(params.items()))
+    f = sections.filtres_utiles(type_, f)  # a section that ignores a filter is not rebuilt when it changes
     key = (_version(), _generation(), type_, f, items)
     try:
         hash(key)

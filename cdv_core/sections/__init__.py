@@ -15,6 +15,7 @@ from cdv_core.sections.base import (  # noqa: F401
     annees_disponibles,
     build,
     empty,
+    filtres_utiles,
     register,
     slide_types,
     source,

@@ -60,7 +60,7 @@ def derniers_imports(con) -> pd.DataFrame:
     })
 
 
-@register("a_propos_imports", "Dernier import de chaque fichier")
+@register("a_propos_imports", "Dernier import de chaque fichier", filtres=())
 def a_propos_imports(con, f: Filtres, **_) -> Section:
     """The date of the last import of each kind of file (filters do not apply)."""
     table = derniers_imports(con)

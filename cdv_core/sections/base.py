@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import duckdb
@@ -89,22 +89,41 @@ class SectionType:
     builder: Callable[..., Section]
     params: tuple[str, ...] = ()  # what the staff may choose per slide: "annee", "annee_ref", "qpv", …
     slide: bool = False  # offered as a slide of the COPIL presentation and of the dossier
+    # The fields of Filtres the section reads (None: all of them). The others are reset before it is built and
+    # cached, so that a change of funder does not rebuild a quartier's roadmap; tests/test_section_filtres.py
+    # checks on every registered section that the fields left out change nothing.
+    filtres: tuple[str, ...] | None = None
 
 
 CATALOGUE: dict[str, SectionType] = {}
 INT_PARAMS = ("annee", "annee_ref")
 
 
-def register(name: str, libelle: str, params: tuple[str, ...] = (), slide: bool = False):
-    """Decorator: make a builder `fn(con, f, **params) -> Section` known under `name`."""
+def register(name: str, libelle: str, params: tuple[str, ...] = (), slide: bool = False,
+             filtres: tuple[str, ...] | None = None):
+    """Decorator: make a builder `fn(con, f, **params) -> Section` known under `name`; `filtres`: the fields of
+    Filtres it reads, when not all of them."""
+    known = {fl.name for fl in fields(Filtres)}
+    if filtres is not None and not set(filtres) <= known:
+        raise ValueError(f"section {name!r}: unknown filter fields {sorted(set(filtres) - known)}")
 
     def deco(fn: Callable[..., Section]) -> Callable[..., Section]:
         if name in CATALOGUE and CATALOGUE[name].builder is not fn:
             raise ValueError(f"section {name!r} registered twice")
-        CATALOGUE[name] = SectionType(libelle, fn, tuple(params), slide)
+        CATALOGUE[name] = SectionType(libelle, fn, tuple(params), slide,
+                                      None if filtres is None else tuple(filtres))
         return fn
 
     return deco
+
+
+def filtres_utiles(type_: str, f: Filtres) -> Filtres:
+    """The filters as the section `type_` reads them: the fields it does not read reset to "all" (the same
+    section, built and cached once, for every value of those fields)."""
+    kind = CATALOGUE.get(type_)
+    if kind is None or kind.filtres is None:
+        return f
+    return Filtres(**{name: getattr(f, name) for name in kind.filtres})
 
 
 def empty(type_: str, titre: str, message: str, params: dict | None = None) -> Section:
@@ -124,7 +143,7 @@ def build(con: duckdb.DuckDBPyConnection, f: Filtres, type_: str, **params) -> S
                 clean[key] = int(clean[key])
             except (TypeError, ValueError):
                 clean.pop(key)
-    return kind.builder(con, f, **clean)
+    return kind.builder(con, filtres_utiles(type_, f), **clean)
 
 
 def slide_types() -> dict[str, SectionType]:

@@ -12,6 +12,8 @@ from cdv_core.filters import Filtres
 from cdv_core.sections.base import Chiffre, Section, bars_height, empty, register, source
 
 SOURCES = ("engagements", "suivi_engagements")
+# What the engagements read of the filters (cdv_core.engagements._where): contract, pillars, quartiers, communes.
+ENG_FILTRES = ("contrat", "piliers", "qpv", "communes")
 AUCUN = "Aucun engagement ne correspond aux filtres choisis (ou aucun n'a encore été importé)."
 PLURIELS = {"atteint": "Atteints", "partiellement_atteint": "Partiellement atteints", "en_cours": "En cours",
             "non_engage": "Non engagés", "abandonne": "Abandonnés", eng.NON_RENSEIGNE: "Non renseignés"}
@@ -72,7 +74,8 @@ def _liste(df: pd.DataFrame, annee: int) -> pd.DataFrame:
     })
 
 
-@register("engagements_statuts", "Où en sont les engagements ?", ("annee", "signataire"), slide=True)
+@register("engagements_statuts", "Où en sont les engagements ?", ("annee", "signataire"), slide=True,
+          filtres=ENG_FILTRES)
 def engagements_statuts(con, f: Filtres, annee: int | None = None, signataire: str | None = None, **_) -> Section:
     """Headline and status counts of the engagements in force in `annee`."""
     annee = _annee(con, annee)
@@ -93,7 +96,7 @@ def engagements_statuts(con, f: Filtres, annee: int | None = None, signataire: s
         formats={"Valeur": "decimal", "Cible": "decimal", "Échéance": "annee"})
 
 
-@register("engagements_signataires", "Engagements par signataire", ("annee", "signataire"))
+@register("engagements_signataires", "Engagements par signataire", ("annee", "signataire"), filtres=ENG_FILTRES)
 def engagements_signataires(con, f: Filtres, annee: int | None = None, signataire: str | None = None,
                             **_) -> Section:
     """Pilot signatory × status: who is on track, who is late."""
@@ -131,7 +134,7 @@ def engagements_signataires(con, f: Filtres, annee: int | None = None, signatair
                    params=params)
 
 
-@register("engagements_retard", "Engagements en retard", ("annee", "signataire"))
+@register("engagements_retard", "Engagements en retard", ("annee", "signataire"), filtres=ENG_FILTRES)
 def engagements_retard(con, f: Filtres, annee: int | None = None, signataire: str | None = None, **_) -> Section:
     """Engagements past their deadline and not reached."""
     annee = _annee(con, annee)
@@ -154,7 +157,8 @@ def engagements_retard(con, f: Filtres, annee: int | None = None, signataire: st
                    formats={"Valeur": "decimal", "Cible": "decimal", "Échéance": "annee"})
 
 
-@register("engagements_changements", "Ce qui a changé depuis l'an dernier", ("annee", "signataire"))
+@register("engagements_changements", "Ce qui a changé depuis l'an dernier", ("annee", "signataire"),
+          filtres=ENG_FILTRES)
 def engagements_changements(con, f: Filtres, annee: int | None = None, signataire: str | None = None,
                             **_) -> Section:
     """Engagements whose status changed since the previous year."""
@@ -178,7 +182,7 @@ def engagements_changements(con, f: Filtres, annee: int | None = None, signatair
                    source(con, SOURCES, (annee - 1, annee)), notes=[NOTE_NR], params=params)
 
 
-@register("engagement_trajectoire", "Trajectoire d'un engagement", ("engagement",))
+@register("engagement_trajectoire", "Trajectoire d'un engagement", ("engagement",), filtres=ENG_FILTRES)
 def engagement_trajectoire(con, f: Filtres, engagement: str | None = None, **_) -> Section:
     """One engagement's measured values over the years against its initial and target values."""
     all_eng = eng.engagements(con, f)
@@ -349,7 +353,7 @@ def _avancement(df: pd.DataFrame) -> pd.Series:
     return (100 * done).clip(lower=0, upper=100)
 
 
-@register("feuille_de_route", "Feuille de route du quartier X", ("annee", "qpv"), slide=True)
+@register("feuille_de_route", "Feuille de route du quartier X", ("annee", "qpv"), slide=True, filtres=("qpv",))
 def feuille_de_route(con, f: Filtres, annee: int | None = None, qpv: str | None = None, **_) -> Section:
     """A quartier's roadmap: the engagements scoped to it, their status and progress towards the target."""
     code, nom = _quartier(con, f, qpv)
@@ -422,7 +426,7 @@ def _ecart(v: float, unite: str | None) -> str:
     return f"{fmt.nombre(abs(v), 1)} point{'s' if abs(v) >= 2 else ''}" if unite == "%" else _num(abs(v), unite)
 
 
-@register("quartier_serie", "Un indicateur du quartier dans le temps", ("qpv", "indicateur"))
+@register("quartier_serie", "Un indicateur du quartier dans le temps", ("qpv", "indicateur"), filtres=())
 def quartier_serie(con, f: Filtres, qpv: str | None = None, indicateur: str | None = None, **_) -> Section:
     """One indicator of a quartier over the years, beside its communes, EPCI and France, and whether the gap
     narrows (rattrapage)."""
@@ -479,7 +483,7 @@ def quartier_serie(con, f: Filtres, qpv: str | None = None, indicateur: str | No
                    params=params, formats={"Année": "annee", **{c: "decimal" for c in order}})
 
 
-@register("quartier_rattrapage", "Le quartier rattrape-t-il son territoire ?", ("qpv",))
+@register("quartier_rattrapage", "Le quartier rattrape-t-il son territoire ?", ("qpv",), filtres=())
 def quartier_rattrapage(con, f: Filtres, qpv: str | None = None, **_) -> Section:
     """For every indicator of the quartier: the gap with each reference territory, first and last year."""
     if not qpv:

@@ -8,8 +8,11 @@ from cdv_core import fmt
 from cdv_core.filters import Filtres
 from cdv_core.sections.base import Chiffre, Section, empty, query, register, source
 
+# Survey answers carry no year filter, commune, QPV or funder: the sections read none of the filters.
+SURVEY_FILTRES: tuple[str, ...] = ()
 
-@register("cooperation", "Enquête : grille de coopération entre partenaires", ("enquete",), slide=True)
+@register("cooperation", "Enquête : grille de coopération entre partenaires", ("enquete",), slide=True,
+          filtres=SURVEY_FILTRES)
 def cooperation(con, f: Filtres, enquete: str | None = None, **_) -> Section:
     """The survey's cooperation grid: share of respondents at each level, per partner (filters do not apply)."""
     from cdv_core import survey_charts, surveys
@@ -66,7 +69,7 @@ def _seuil(seuil: int | None) -> int:
     return int(seuil) if seuil is not None else surveys.seuil_anonymat()
 
 
-@register("enquetes_entete", "Enquête : taux de réponse", SURVEY_PARAMS)
+@register("enquetes_entete", "Enquête : taux de réponse", SURVEY_PARAMS, filtres=SURVEY_FILTRES)
 def enquetes_entete(con, f: Filtres, enquete: str | None = None, comparer: str | None = None,
                     types: tuple[str, ...] = (), seuil: int | None = None, **_) -> Section:
     """The response rate (or the number of respondents) in the title; one figure per respondent type."""
@@ -127,7 +130,7 @@ def _question_row(con, enquete: str, question: str):
 
 
 @register("enquetes_grille", "Enquête : degré de coopération avec chaque partenaire",
-          ("question", *SURVEY_PARAMS))
+          ("question", *SURVEY_PARAMS), filtres=SURVEY_FILTRES)
 def enquetes_grille(con, f: Filtres, enquete: str | None = None, question: str | None = None,
                     comparer: str | None = None, types: tuple[str, ...] = (), seuil: int | None = None,
                     **_) -> Section:
@@ -156,7 +159,7 @@ def enquetes_grille(con, f: Filtres, enquete: str | None = None, question: str |
                    params={"tableau_texte": texte, "question": question})
 
 
-@register("enquetes_question", "Enquête : une question", ("question", *SURVEY_PARAMS))
+@register("enquetes_question", "Enquête : une question", ("question", *SURVEY_PARAMS), filtres=SURVEY_FILTRES)
 def enquetes_question(con, f: Filtres, enquete: str | None = None, question: str | None = None,
                       comparer: str | None = None, types: tuple[str, ...] = (), seuil: int | None = None,
                       **_) -> Section:
@@ -223,7 +226,8 @@ def enquetes_question(con, f: Filtres, enquete: str | None = None, question: str
                    params=params)
 
 
-@register("enquetes_textes", "Enquête : réponses libres", ("question", "recherche", "enquete", "types", "seuil"))
+@register("enquetes_textes", "Enquête : réponses libres", ("question", "recherche", "enquete", "types", "seuil"),
+          filtres=SURVEY_FILTRES)
 def enquetes_textes(con, f: Filtres, enquete: str | None = None, question: str | None = None,
                     types: tuple[str, ...] = (), recherche: str = "", seuil: int | None = None, **_) -> Section:
     """The free answers to a question (searchable), never under the anonymity threshold."""

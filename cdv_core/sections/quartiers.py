@@ -64,7 +64,7 @@ def _mesures(con, geo: str) -> tuple[dict[str, str], dict[str, str]]:
     return mesures, dict(zip(inds["code"], inds["unite"], strict=True))
 
 
-@register("quartiers_mesures", "Mesures d'une géographie", ("geographie",))
+@register("quartiers_mesures", "Mesures d'une géographie", ("geographie",), filtres=())
 def mesures(con, f: Filtres, geographie: str = "2024", **_) -> Section:
     """The measures offered for the map and the ranking (amounts, actions, the indicators of that geography)."""
     options, _ = _mesures(con, geographie)
