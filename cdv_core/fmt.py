@@ -20,10 +20,14 @@ def _missing(value: object) -> bool:
         return False
 
 
-def deux_points(text: str) -> str:
-    """French typography: the space before a colon does not break, so no line starts with ":" (a 1366 px title
-    wrapped as "… sa contribution" / ": +1 254 050 €")."""
-    return text.replace(" :", f"{NBSP}:")
+def insecables(text: str) -> str:
+    """French typography: the spaces before « : ; ! ? » and inside « guillemets » do not break, so no line
+    starts with a colon or a closing guillemet and none ends with an opening one (a 1366 px title wrapped as
+    "… sa contribution" / ": +1 254 050 €", a 1920 px one as "devant «" / "Emploi » (15 %)")."""
+    for before, after in ((" :", f"{NBSP}:"), (" ;", f"{NBSP};"), (" !", f"{NBSP}!"), (" ?", f"{NBSP}?"),
+                          ("« ", f"«{NBSP}"), (" »", f"{NBSP}»")):
+        text = text.replace(before, after)
+    return text
 
 
 def nombre(value: float | int | None, decimales: int = 0) -> str:

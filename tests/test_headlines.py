@@ -104,3 +104,16 @@ def test_a_headline_never_starts_a_line_with_its_colon():
     assert "contribution\u00a0: +1" in shown and " :" not in shown
     assert shown.replace("\u00a0", " ") == titre
     assert show.texte_titre("Quartier *A* : 12") == "Quartier \\*A\\*\u00a0: 12"
+
+
+def test_a_headline_keeps_guillemets_and_high_punctuation_with_their_words():
+    """No line ends with « nor starts with », ; ! or ? (a 1920 px Piliers title wrapped as "devant «" /
+    "Emploi » (15 %)"); the sentence is otherwise unchanged."""
+    from ui import show
+
+    titre = "En 2022, « Cohésion sociale » devant « Emploi » (15 %) ; pourquoi ? Voilà !"
+    for shown in (show.texte_titre(titre), show._esc(titre)):
+        for mark in ("« ", " »", " ;", " ?", " !", " :"):
+            assert mark not in shown, mark
+        assert shown.replace("\u00a0", " ") == titre
+    assert show.texte_titre("« A »") == "«\u00a0A\u00a0»"

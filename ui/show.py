@@ -20,8 +20,8 @@ from ui import layout
 
 
 def _esc(text: str) -> str:
-    """Text for HTML: escaped, on one line, no line starting with a colon (`fmt.deux_points`)."""
-    return fmt.deux_points(html.escape(" ".join(str(text).split("\n")), quote=False))
+    """Text for HTML: escaped, on one line, no line starting with a colon or a closing guillemet (`fmt.insecables`)."""
+    return fmt.insecables(html.escape(" ".join(str(text).split("\n")), quote=False))
 
 
 def column_config(sec: Section, df: pd.DataFrame | None = None) -> dict:
@@ -170,7 +170,7 @@ _MARKUP = "\\`*_[]<#|~$"
 
 def texte_titre(text: str) -> str:
     """A headline built from data, shown literally without escaping the sentence's own punctuation."""
-    text = fmt.deux_points(" ".join(str(text).split("\n")))  # no line starting with a colon
+    text = fmt.insecables(" ".join(str(text).split("\n")))  # no line starting with a colon or a »
     # `>` is shown with its backslash by Streamlit's Markdown: escaped only where it would start a quote
     text = "".join("\\" + ch if ch in _MARKUP else ch for ch in text)
     return "\\" + text if text.lstrip().startswith(">") else text
