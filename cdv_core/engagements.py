@@ -21,6 +21,7 @@ import pandas as pd
 from cdv_core import queries_quartiers as qq
 from cdv_core.filters import Filtres
 from cdv_core.formats import LIBELLES, STATUTS_ENGAGEMENT
+from cdv_core.runner import query
 
 NON_RENSEIGNE = "non_renseigne"
 STATUTS = (*STATUTS_ENGAGEMENT, NON_RENSEIGNE)
@@ -158,7 +159,7 @@ def statuts(con: duckdb.DuckDBPyConnection, f: Filtres, annee: int, signataire: 
     `engagements` plus statut (`non_renseigne` without a follow-up row), statut_libelle, valeur (measured
     that year, see the module's rules), commentaire, montant_realise (that year), montant_realise_cumule (up to
     that year; empty when no amount was reported), statut_precedent (previous year), en_retard."""
-    eng = engagements(con, f, signataire)
+    eng = query(con, engagements, f, signataire)
     if en_vigueur:
         eng = eng[eng["debut"].isna() | (eng["debut"] <= annee)]
     eng = eng.reset_index(drop=True)
@@ -290,14 +291,15 @@ def droit_commun(con: duckdb.DuckDBPyConnection, f: Filtres, signataire: str | N
 def feuille_de_route(con: duckdb.DuckDBPyConnection, code_qpv: str, annee: int | None = None) -> pd.DataFrame:
     """The quartier's roadmap: engagements naming `code_qpv`, with their status, value and comment in `annee`
     (default: the latest year of their follow-up)."""
-    eng = engagements(con, Filtres())
+    # Every engagement and their statuses, the same for every quartier: in the app, read once per data version.
+    eng = query(con, engagements, Filtres())
     # A boolean mask even when there is no engagement at all (an empty object Series would select columns).
     names_it = eng["qpv"].fillna("").str.split("|").map(lambda codes: code_qpv in codes).astype(bool)
     eng = eng.loc[names_it]
     if annee is None:
         years = _suivi(con, eng["engagement_id"].tolist())["annee"]
         annee = int(years.max()) if len(years) else 0
-    st = statuts(con, Filtres(), annee, en_vigueur=False)
+    st = query(con, statuts, Filtres(), annee, en_vigueur=False)
     return st[st["engagement_id"].isin(eng["engagement_id"])].reset_index(drop=True).assign(annee=annee)
 
 

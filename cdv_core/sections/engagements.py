@@ -9,7 +9,7 @@ from cdv_core import charts, fmt, queries, tables
 from cdv_core import engagements as eng
 from cdv_core import vl as alt
 from cdv_core.filters import Filtres
-from cdv_core.sections.base import Chiffre, Section, bars_height, empty, register, source
+from cdv_core.sections.base import Chiffre, Section, bars_height, empty, query, register, source
 
 SOURCES = ("engagements", "suivi_engagements")
 # What the engagements read of the filters (cdv_core.engagements._where): contract, pillars, quartiers, communes.
@@ -81,7 +81,7 @@ def engagements_statuts(con, f: Filtres, annee: int | None = None, signataire: s
     annee = _annee(con, annee)
     if annee is None:
         return empty("engagements_statuts", "Où en sont les engagements ?", AUCUN)
-    df = eng.statuts(con, f, annee, signataire)
+    df = query(con, eng.statuts, f, annee, signataire)
     params = {"annee": annee, "signataire": signataire}
     if df.empty:
         return empty("engagements_statuts", f"Aucun engagement en vigueur en {annee}", AUCUN, params)
@@ -103,7 +103,7 @@ def engagements_signataires(con, f: Filtres, annee: int | None = None, signatair
     annee = _annee(con, annee)
     if annee is None:
         return empty("engagements_signataires", "Engagements par signataire", AUCUN)
-    df = eng.statuts(con, f, annee, signataire)
+    df = query(con, eng.statuts, f, annee, signataire)
     params = {"annee": annee, "signataire": signataire}
     if df.empty:
         return empty("engagements_signataires", "Engagements par signataire", AUCUN, params)
@@ -140,7 +140,7 @@ def engagements_retard(con, f: Filtres, annee: int | None = None, signataire: st
     annee = _annee(con, annee)
     if annee is None:
         return empty("engagements_retard", "Engagements en retard", AUCUN)
-    df = eng.statuts(con, f, annee, signataire)
+    df = query(con, eng.statuts, f, annee, signataire)
     late = df[df["en_retard"]]
     params = {"annee": annee, "signataire": signataire}
     if late.empty:
@@ -165,7 +165,7 @@ def engagements_changements(con, f: Filtres, annee: int | None = None, signatair
     annee = _annee(con, annee)
     if annee is None:
         return empty("engagements_changements", "Ce qui a changé depuis l'an dernier", AUCUN)
-    df = eng.changements(eng.statuts(con, f, annee, signataire))
+    df = eng.changements(query(con, eng.statuts, f, annee, signataire))
     params = {"annee": annee, "signataire": signataire}
     if df.empty:
         return empty("engagements_changements", f"Aucun engagement n'a changé de statut entre {annee - 1} et "
@@ -185,7 +185,7 @@ def engagements_changements(con, f: Filtres, annee: int | None = None, signatair
 @register("engagement_trajectoire", "Trajectoire d'un engagement", ("engagement",), filtres=ENG_FILTRES)
 def engagement_trajectoire(con, f: Filtres, engagement: str | None = None, **_) -> Section:
     """One engagement's measured values over the years against its initial and target values."""
-    all_eng = eng.engagements(con, f)
+    all_eng = query(con, eng.engagements, f)
     if all_eng.empty:
         return empty("engagement_trajectoire", "Trajectoire d'un engagement", AUCUN)
     if engagement not in set(all_eng["engagement_id"]):
@@ -412,12 +412,12 @@ def feuille_de_route(con, f: Filtres, annee: int | None = None, qpv: str | None 
 
 def _series_indicateur(con, qpv: str) -> tuple[pd.DataFrame, str]:
     row = con.execute("SELECT nom_qpv FROM qpv WHERE code_qpv = ?", [qpv]).fetchone()
-    return eng.series_quartier(con, qpv), (row[0] if row else qpv)
+    return query(con, eng.series_quartier, qpv), (row[0] if row else qpv)
 
 
 def indicateurs_en_serie(con, qpv: str) -> list[str]:
     """Indicator codes with values for at least two years in the quartier (those worth a time series)."""
-    series = eng.series_quartier(con, qpv)
+    series = query(con, eng.series_quartier, qpv)  # shared with the quartier's other sections (runner's cache)
     q = series[series["niveau"] == "Quartier"].groupby("indicateur")["annee"].nunique()
     return sorted(q[q > 1].index)
 
