@@ -45,16 +45,24 @@ def _contrib(con, f: Filtres) -> pd.DataFrame:
     return query(con, qf.contributions, f)
 
 
+def calendrier(con, f: Filtres) -> tuple[list[int], int | None]:
+    """The years with funding for the filters and the year shown by default (none when nothing is funded). Every
+    section of the page asks it: in the app, computed once per filters (`query`)."""
+    contrib = _contrib(con, f)
+    if contrib.empty or contrib["montant_accorde"].sum() == 0:
+        return [], None
+    years = _years(contrib)
+    default = query(con, queries.annee_decidee, f)
+    return years, (default if default in years else years[-1])
+
+
 @register("financeurs_annees", "Années des financements", ("annee", "annee_ref"))
 def annees(con, f: Filtres, annee: int | None = None, annee_ref: int | None = None, **_) -> Section:
     """The years with funding, the year shown and the reference year (chosen if possible, else the rules')."""
-    contrib = _contrib(con, f)
-    if contrib.empty or contrib["montant_accorde"].sum() == 0:
+    years, default = query(con, calendrier, f)
+    if default is None:
         return empty("financeurs_annees", "Financeurs", NO_FUNDING)
-    years = _years(contrib)
-    default = query(con, queries.annee_decidee, f)
-    default = default if default in years else years[-1]
-    annee = annee if annee in years else default
+    annee = annee if annee is not None and annee in years else int(default)
     refs = choix_reference(years, annee, anterieures=True)
     ref = annee_reference(refs, annee, annee_ref)
     return Section("financeurs_annees", f"Financeurs en {annee}",
