@@ -116,7 +116,23 @@ def couleur(valeur: str) -> str:
 
 
 def couleurs(valeurs) -> list[str]:
-    return [couleur(v) for v in valeurs]
+    """The colours of the labels of one chart: each keeps its own (`couleur`), except that two labels of the
+    chart never share one: an unknown label whose colour is already taken gets the next free one of `AUTRES` (a
+    quartier and France were both drawn orange on the same line chart)."""
+    keys = [str(v) for v in valeurs]
+    out: list[str | None] = [COULEURS.get(k) for k in keys]
+    used = {c for c in out if c is not None}
+    for i, key in enumerate(keys):
+        if out[i] is not None:
+            continue
+        colour = couleur(key)
+        if colour in used:
+            start = AUTRES.index(colour)
+            free = [c for c in AUTRES[start:] + AUTRES[:start] if c not in used]
+            colour = free[0] if free else colour
+        out[i] = colour
+        used.add(colour)
+    return [c for c in out if c is not None]
 
 
 def famille(categorie: str | None = None, financeur: str | None = None) -> str:

@@ -200,3 +200,20 @@ def test_projected_spec_has_large_text_and_leaves_the_cached_spec_alone(demo_db)
     assert sizes and min(sizes) >= 24
     assert slide["config"]["legend"]["orient"] == "right"
     assert "height" not in slide
+
+
+def test_labels_of_one_chart_never_share_a_colour():
+    """Unknown labels take a colour from their name; within one chart, a label whose colour is taken gets another
+    (a quartier and France were both orange on the same line chart)."""
+    labels = ["Quartier : Blum - Salengro - 109", "Commune : Liévin", "Intercommunalité : CA de Lens - Liévin",
+              "France"]
+    assert palette.couleur(labels[0]) == palette.couleur(labels[3])  # the collision this guards against
+    colours = palette.couleurs(labels)
+    assert len(set(colours)) == len(labels)
+    assert colours[0] == palette.couleur(labels[0])  # the first one keeps its own
+    # Many unknown labels beside known ones (a funder, a pillar): all distinct while the palette has room.
+    many = ["CAF", *[f"Quartier n° {i}" for i in range(len(palette.AUTRES) - 1)]]
+    assert len(set(palette.couleurs(many))) == len(many)
+    assert palette.couleurs(["CAF"]) == [palette.couleur("CAF")]
+    # A label alone keeps the colour of its name, the same every time.
+    assert palette.couleurs(["France"]) == [palette.couleur("France")]
