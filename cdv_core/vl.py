@@ -62,7 +62,7 @@ def _channel(text: str | None = None, **kwargs: Any) -> dict[str, Any]:
 
 
 # Encoding channels and the nested objects the builders write: plain dicts with the keywords given.
-X = Y = Color = Tooltip = Text = Order = YOffset = X2 = _channel
+X = Y = Color = Tooltip = Text = Order = YOffset = X2 = StrokeWidth = _channel
 
 
 def Axis(**kwargs: Any) -> dict[str, Any]:  # noqa: N802 (Altair's names)

@@ -178,6 +178,21 @@ def test_quartier_series_and_rattrapage(con):
     assert one.empty or one["se_reduit"].isna().all()
 
 
+def test_quartier_series_draws_the_quartier_thicker_and_each_line_in_its_own_colour(con):
+    """The quartier's line is the thickest: a width per line that no width of the mark overrides (a condition per
+    point, beside the mark's own width, drew every line alike); no two lines share a colour."""
+    sec = sections.build(con, Filtres(), "quartier_serie", qpv="QN06224M")
+    spec = sec.chart
+    assert "strokeWidth" not in spec["mark"]
+    field = spec["encoding"]["strokeWidth"]["field"]
+    rows = next(iter(spec["datasets"].values()))
+    quartier = {r[field] for r in rows if r["niveau"] == "Quartier"}
+    others = {r[field] for r in rows if r["niveau"] != "Quartier"}
+    assert len(quartier) == 1 and min(quartier) > max(others)
+    colours = spec["encoding"]["color"]["scale"]["range"]
+    assert len(set(colours)) == len(colours) == len({r["territoire_nom"] for r in rows})
+
+
 def test_slides_are_registered_for_the_copil():
     types = slides.CATALOGUE
     assert types["engagements_statuts"].libelle == "Où en sont les engagements ?"

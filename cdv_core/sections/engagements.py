@@ -455,14 +455,17 @@ def quartier_serie(con, f: Filtres, qpv: str | None = None, indicateur: str | No
         titre = (f"{nom} : l'écart de {libelle[0].lower() + libelle[1:]} avec {other} {verbe} "
                  f"({_ecart(r['ecart_debut'], unite)} en {r['annee_debut']}, {_ecart(r['ecart_fin'], unite)} "
                  f"en {r['annee_fin']})")
-    data = s.assign(territoire_nom=s["niveau"].where(s["niveau"] == "France", s["niveau"] + " : " + s["nom"]))
+    data = s.assign(territoire_nom=s["niveau"].where(s["niveau"] == "France", s["niveau"] + " : " + s["nom"]),
+                    # the quartier's line drawn thicker: a width per line (a condition per point, with the
+                    # mark's own width, drew every line alike)
+                    epaisseur=(s["niveau"] == "Quartier").map({True: 5.0, False: 2.5}))
     data.loc[data["niveau"] == "Quartier", "territoire_nom"] = "Quartier : " + nom
     order = data.sort_values(["rang", "nom"])["territoire_nom"].drop_duplicates().tolist()
-    chart = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=70), strokeWidth=3).encode(
+    chart = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=70)).encode(  # widths: `epaisseur`
         x=alt.X("annee:O", title=None, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("valeur:Q", title=unite or None, scale=alt.Scale(zero=False)),
         color=alt.Color("territoire_nom:N", title=None, sort=order, scale=charts.color_scale(order)),
-        strokeWidth=alt.condition("datum.niveau == 'Quartier'", alt.value(5), alt.value(2.5)),
+        strokeWidth=alt.StrokeWidth("epaisseur:Q", scale=None, legend=None),
         tooltip=[alt.Tooltip("territoire_nom:N", title="Territoire"), alt.Tooltip("annee:O", title="Année"),
                  alt.Tooltip("valeur:Q", title=libelle, format=",.1f")])
     table = data.pivot_table(index="annee", columns="territoire_nom", values="valeur", aggfunc="first")
