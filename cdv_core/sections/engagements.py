@@ -322,15 +322,13 @@ def engagements_droit_commun_annees(con, f: Filtres, signataire: str | None = No
 
 def _quartier(con, f: Filtres, qpv: str | None) -> tuple[str | None, str]:
     """The quartier shown: `qpv`, else the first of the filters with a roadmap, else the first with one."""
-    rows = con.execute("""
-        SELECT DISTINCT q.code_qpv, q.nom_qpv FROM engagement e,
-               unnest(string_split(e.qpv, '|')) AS u(code) JOIN qpv q ON q.code_qpv = u.code
-        WHERE e.qpv <> '*' ORDER BY q.nom_qpv""").fetchall()
-    with_roadmap = dict(rows)
     if qpv:
         row = con.execute("SELECT nom_qpv FROM qpv WHERE code_qpv = ?", [qpv]).fetchone()
         if row:
             return qpv, row[0]
+    roadmaps = query(con, quartiers_avec_feuille_de_route)
+    rows = list(zip(roadmaps["code_qpv"].tolist(), roadmaps["nom_qpv"].tolist(), strict=True))
+    with_roadmap = dict(rows)
     for code in f.qpv:
         if code in with_roadmap:
             return code, with_roadmap[code]
