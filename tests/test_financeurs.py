@@ -203,6 +203,21 @@ def enc(spec: dict, layer: int = 0) -> dict:
     return {**spec.get("encoding", {}), **layers[layer].get("encoding", {})}
 
 
+def axis_order(spec: dict, layer: int = 0, channel: str = "y") -> list:
+    """The labels of an axis in the order the chart draws them: its explicit list, or the order of the field it
+    sorts by (min per label, ascending, as Vega-Lite reads {"field", "op": "min"}) in the chart's data."""
+    sort = enc(spec, layer)[channel]["sort"]
+    if isinstance(sort, list):
+        return sort
+    assert sort.get("op") == "min" and sort.get("order", "ascending") == "ascending", sort
+    label = enc(spec, layer)[channel]["field"]
+    rows = spec["datasets"][spec["data"]["name"]]
+    first: dict = {}
+    for r in rows:
+        first[r[label]] = min(first.get(r[label], r[sort["field"]]), r[sort["field"]])
+    return sorted(first, key=first.__getitem__)
+
+
 def test_heatmap_spec():
     df = pd.DataFrame({"financeur_libelle": ["CAF", "CAF", "Région"], "pilier_libelle": ["A", "B", "A"],
                        "montant_accorde": [10.0, 20.0, 5.0], "part_financeur": [33.3, 66.7, 100.0]})
@@ -211,7 +226,7 @@ def test_heatmap_spec():
     assert rect["mark"]["type"] == "rect" and text["mark"]["type"] == "text"
     cells = enc(spec, 0)
     assert cells["x"]["field"] == "pilier_libelle" and cells["y"]["field"] == "financeur_libelle"
-    assert cells["y"]["sort"] == ["CAF", "Région"]  # largest funder first
+    assert axis_order(spec) == ["CAF", "Région"]  # largest funder first
     assert cells["color"]["field"] == "montant_accorde"
     assert enc(spec, 1)["text"]["format"] == "$,.0f"
     pct = charts.heatmap(df, "pilier_libelle", "financeur_libelle", "part_financeur", "Pilier", "Financeur",
@@ -224,7 +239,7 @@ def test_change_bars_spec_orders_by_change_and_colours_by_sign():
     df = pd.DataFrame({"financeur_libelle": ["A", "B", "C"], "evolution": [-5.0, 30.0, 10.0]})
     spec = charts.change_bars(df, "financeur_libelle").to_dict()
     bars = enc(spec, 0)
-    assert bars["y"]["sort"] == ["B", "C", "A"] and bars["x"]["field"] == "evolution"
+    assert axis_order(spec) == ["B", "C", "A"] and bars["x"]["field"] == "evolution"
     assert bars["color"]["field"] == "sens"
     data = next(iter(spec["datasets"].values()))
     assert {r["financeur_libelle"]: r["sens"] for r in data} == {"A": "Baisse", "B": "Hausse", "C": "Hausse"}
@@ -240,7 +255,7 @@ def test_value_columns_and_paired_bars_specs():
     spec = charts.paired_bars(pairs, "financeur_libelle", {"montant_demande": "Demandé",
                                                           "montant_accorde": "Accordé"}).to_dict()
     assert spec["encoding"]["yOffset"]["field"] == "mesure"
-    assert spec["encoding"]["y"]["sort"] == ["Région", "CAF"]
+    assert axis_order(spec) == ["Région", "CAF"]
     assert spec["encoding"]["color"]["scale"]["domain"] == ["Demandé", "Accordé"]
 
 

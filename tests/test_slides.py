@@ -70,6 +70,21 @@ def test_quartiers_slide_shares_add_up_to_the_total(con):
     assert old.table["Montant accordé"].sum() == pytest.approx(demo_expect.total(2022))
 
 
+def test_the_map_of_one_quartier_is_drawn(con):
+    """One quartier, one colour class: the map is drawn with the quartier in it (Vega drew nothing, or failed,
+    on a colour scale of one colour)."""
+    from cdv_core import dossier
+
+    every = slides.build(con, Filtres(), "quartiers", annee=2025).chart["layer"][-1]["data"]["values"]
+    code = min(f["properties"]["code"] for f in every)  # a quartier with a contour
+    s = slides.build(con, Filtres(qpv=(code,)), "quartiers", annee=2025)
+    layer = s.chart["layer"][-1]
+    assert [f["properties"]["code"] for f in layer["data"]["values"]] == [code]
+    scale = layer["encoding"]["color"]["scale"]
+    assert len(scale["range"]) >= 2 and scale["domain"][0] < scale["domain"][-1]
+    assert dossier.chart_png(s.chart, ppi=36)[:4] == b"\x89PNG"
+
+
 def test_empty_selection_gives_a_sentence_not_a_chart(con):
     s = slides.build(con, Filtres(financeurs=("inexistant",)), "piliers")
     assert s.vide and s.chart is None

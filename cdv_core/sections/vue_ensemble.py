@@ -177,8 +177,11 @@ def qpv_map_chart(contours: pd.DataFrame, per_qpv: pd.DataFrame, communes: pd.Da
                  for n, g in zip(communes["nom"], communes["geojson"], strict=True)]
         layers.append(alt.Chart(alt.Data(values=cfeat)).mark_geoshape(fill="#f3f3f3", stroke="#8a8a8a",
                                                                         strokeWidth=0.8))
+    # One class (one quartier, or equal amounts): one colour from 0 to the value (a colour ramp needs two ends
+    # and a domain that is not a point: without them Vega draws no quartier, or fails).
     scale = (alt.Scale(type="threshold", domain=bounds[:-1], range=colours) if len(bounds) > 1
-             else alt.Scale(range=colours or ["#3b528b"]))
+             else alt.Scale(domain=[0, max(bounds[0], 1.0) if bounds else 1.0],
+                            range=(colours or ["#3b528b"])[:1] * 2))
     if not features:  # no quartier has a contour: their communes still show where they are
         return alt.layer(*layers).project("mercator").properties(height=height, width=height).configure_view(
             strokeWidth=0)
@@ -346,7 +349,7 @@ def ve_financeurs(con, f: Filtres, **_) -> Section:
                    formats={str(y): "euros" for y in years})
 
 
-@register("ve_piliers", "Répartition par pilier (cliquable)", ("annee",))
+@register("ve_piliers", "Répartition par pilier (cliquable)", ("annee",), graphique="Répartition par pilier")
 def ve_piliers(con, f: Filtres, annee: int | None = None, **_) -> Section:
     """The pillars' bars of the overview: a click on one narrows the dashboard to it."""
     annee = annee_affichee(con, f, annee)
