@@ -102,6 +102,17 @@ def _style(chart: Any, height: int = 420) -> Any:
     return chart
 
 
+def _ordered(data: pd.DataFrame, label: str, order: list) -> tuple[pd.DataFrame, dict]:
+    """The data with the rank of each row's label in `order` (column `ordre`: the label's first place), and the
+    axis sort that reads it: the order of the explicit list `order`, but a specification that does not change
+    when the data do, so that the browser updates the chart in place at a filter change instead of drawing it
+    anew (Streamlit draws again a chart whose specification, data set aside, changed)."""
+    ranks: dict = {}
+    for i, value in enumerate(order):
+        ranks.setdefault(value, i)
+    return data.assign(ordre=data[label].map(ranks)), {"field": "ordre", "op": "min"}
+
+
 def color_scale(domain: list[str]) -> dict:
     """The palette's colour of each label (a funder, a pillar, a nature, a family keeps its colour everywhere)."""
     return alt.Scale(domain=list(domain), range=palette.couleurs(domain))
@@ -141,7 +152,7 @@ def horizontal_bars(df: pd.DataFrame, label: str, value: str, value_title: str =
     `colour_by_label`: each bar in its label's palette colour (funders' families, pillars), no legend."""
     fmt = "$,.0f" if euros else ",.0f"
     # An explicit order: "-x" is lost when a layer adds its own encodings (colour by label).
-    order = df.sort_values(value, ascending=False, kind="stable")[label].tolist()
+    data, order = _ordered(df, label, df.sort_values(value, ascending=False, kind="stable")[label].tolist())
     base = alt.Chart().encode(
         y=alt.Y(f"{label}:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=LABEL_LIMIT)),
         x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=fmt, labelFontSize=14)),
@@ -157,7 +168,7 @@ def horizontal_bars(df: pd.DataFrame, label: str, value: str, value_title: str =
         bars = bars.add_params(sel).encode(
             opacity=alt.condition(sel, alt.value(1.0), alt.value(0.55)))
     text = base.mark_text(align="left", dx=6, fontSize=15).encode(text=alt.Text(f"{value}:Q", format=fmt))
-    return _style(alt.layer(bars, text, data=df), height or max(140, 44 * len(df)))
+    return _style(alt.layer(bars, text, data=data), height or max(140, 44 * len(df)))
 
 
 def line_by_year(df: pd.DataFrame, value: str, title: str, category: str | None = None,
@@ -242,7 +253,7 @@ def change_bars(df: pd.DataFrame, label: str, value: str = "evolution", value_ti
     field, fmt = _measure(df, value, kind)
     data = _prepared(df, value, kind)
     data = data.assign(sens=["Hausse" if v >= 0 else "Baisse" for v in data[value]], zero=0.0)
-    order = data.sort_values(value, ascending=False)[label].tolist()
+    data, order = _ordered(data, label, data.sort_values(value, ascending=False)[label].tolist())
     base = alt.Chart().encode(
         y=alt.Y(f"{label}:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=LABEL_LIMIT)),
         x=alt.X(f"{field}:Q", title=value_title, axis=alt.Axis(format=fmt, labelFontSize=14)),
@@ -268,7 +279,7 @@ def paired_bars(df: pd.DataFrame, label: str, values: dict[str, str], kind: str 
     long = df.melt(id_vars=[label], value_vars=list(values), var_name="mesure_code", value_name="valeur")
     long["mesure"] = long["mesure_code"].map(values)
     titles = list(values.values())
-    order = df.sort_values(list(values)[0], ascending=False)[label].tolist()
+    long, order = _ordered(long, label, df.sort_values(list(values)[0], ascending=False)[label].tolist())
     chart = alt.Chart(long).mark_bar().encode(
         y=alt.Y(f"{label}:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=LABEL_LIMIT)),
         yOffset=alt.YOffset("mesure:N", sort=titles),
@@ -293,7 +304,9 @@ def heatmap(df: pd.DataFrame, x: str, y: str, value: str, x_title: str, y_title:
     n_cols = max(1, data[x].nunique())
     step = max(96, min(170, 880 // n_cols))  # fits beside long row labels at 1366 px wide
     wrapped = {str(v): textwrap.wrap(str(v), max(10, step // 8)) or [""] for v in data[x].dropna().unique()}
-    rows = data.groupby(y)[field].sum().sort_values(ascending=False).index.tolist()
+    data, rows = _ordered(data, y, data.groupby(y)[field].sum().sort_values(ascending=False).index.tolist())
+    # White text on the dark cells, said in the data so that the spec does not change with the largest value.
+    data = data.assign(sur_fonce=(data[field] > top * 0.55).to_numpy())
     base = alt.Chart().encode(
         x=alt.X(f"{x}:N", title=None, axis=alt.Axis(orient="bottom", labelAngle=0, labelFontSize=14,
                                                    labelLimit=200, labelOverlap=False, labelPadding=8,
@@ -307,7 +320,7 @@ def heatmap(df: pd.DataFrame, x: str, y: str, value: str, x_title: str, y_title:
                         legend=alt.Legend(format=fmt, orient="right", direction="vertical", gradientLength=240)))
     text = base.mark_text(fontSize=14).encode(
         text=alt.Text(f"{lfield}:Q", format=lfmt),
-        color=alt.condition(f"datum['{field}'] > {top * 0.55!r}", alt.value(palette.BLANC), alt.value(palette.INK)),
+        color=alt.condition("datum.sur_fonce", alt.value(palette.BLANC), alt.value(palette.INK)),
     )
     n_rows = data[y].nunique() if len(data) else 1
     return _style(alt.layer(cells, text, data=data).properties(width=alt.Step(step)),

@@ -109,10 +109,11 @@ def chiffres(sec: Section, container=None) -> None:
 
 
 def chart(sec: Section, key: str, on_select=None, height: int | None = None):
-    """The section's chart from its Vega-Lite spec (nothing rebuilt), with its headline as text alternative."""
+    """The section's chart from its Vega-Lite spec (nothing rebuilt), named by what it shows (its headline is the
+    heading above it)."""
     if sec.chart is None:
         return None
-    spec = drawable(sec.chart, height, sec.texte_alternatif)
+    spec = drawable(sec.chart, height, sec.nom_graphique)
     if on_select:
         return st.vega_lite_chart(spec, width="stretch", key=key, on_select=on_select)
     st.vega_lite_chart(spec, width="stretch", key=key)

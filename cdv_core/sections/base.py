@@ -73,8 +73,16 @@ class Section:
 
     @property
     def texte_alternatif(self) -> str:
-        """The chart's text alternative: its headline (the table is one tab away)."""
+        """The chart's text alternative in a slide or an export: its headline (the table is one tab away)."""
         return self.titre
+
+    @property
+    def nom_graphique(self) -> str:
+        """The chart's accessible name on a page: what it shows, the same whatever the filters. The headline,
+        which changes with them, is the heading just above; a name that does not change lets the browser update
+        the chart's data in place at a filter change instead of drawing the chart anew."""
+        kind = CATALOGUE.get(self.type)
+        return f"Graphique : {kind.graphique or kind.libelle}" if kind else self.titre
 
 
 def section(*args: Any, **kwargs: Any) -> Section:
@@ -93,6 +101,7 @@ class SectionType:
     # cached, so that a change of funder does not rebuild a quartier's roadmap; tests/test_section_filtres.py
     # checks on every registered section that the fields left out change nothing.
     filtres: tuple[str, ...] | None = None
+    graphique: str | None = None  # what its chart shows, for its accessible name, when not its libellé
 
 
 CATALOGUE: dict[str, SectionType] = {}
@@ -100,9 +109,10 @@ INT_PARAMS = ("annee", "annee_ref")
 
 
 def register(name: str, libelle: str, params: tuple[str, ...] = (), slide: bool = False,
-             filtres: tuple[str, ...] | None = None):
+             filtres: tuple[str, ...] | None = None, graphique: str | None = None):
     """Decorator: make a builder `fn(con, f, **params) -> Section` known under `name`; `filtres`: the fields of
-    Filtres it reads, when not all of them."""
+    Filtres it reads, when not all of them; `graphique`: what its chart shows, when its libellé does not say it
+    to a visitor (`Section.nom_graphique`)."""
     known = {fl.name for fl in fields(Filtres)}
     if filtres is not None and not set(filtres) <= known:
         raise ValueError(f"section {name!r}: unknown filter fields {sorted(set(filtres) - known)}")
@@ -111,7 +121,7 @@ def register(name: str, libelle: str, params: tuple[str, ...] = (), slide: bool 
         if name in CATALOGUE and CATALOGUE[name].builder is not fn:
             raise ValueError(f"section {name!r} registered twice")
         CATALOGUE[name] = SectionType(libelle, fn, tuple(params), slide,
-                                      None if filtres is None else tuple(filtres))
+                                      None if filtres is None else tuple(filtres), graphique)
         return fn
 
     return deco

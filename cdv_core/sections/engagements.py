@@ -351,7 +351,8 @@ def _avancement(df: pd.DataFrame) -> pd.Series:
     return (100 * done).clip(lower=0, upper=100)
 
 
-@register("feuille_de_route", "Feuille de route du quartier X", ("annee", "qpv"), slide=True, filtres=("qpv",))
+@register("feuille_de_route", "Feuille de route du quartier X", ("annee", "qpv"), slide=True, filtres=("qpv",),
+          graphique="Feuille de route du quartier")
 def feuille_de_route(con, f: Filtres, annee: int | None = None, qpv: str | None = None, **_) -> Section:
     """A quartier's roadmap: the engagements scoped to it, their status and progress towards the target."""
     code, nom = _quartier(con, f, qpv)
