@@ -82,9 +82,11 @@ LOCALE_FR: dict[str, Any] = {
 EURO_AXIS = alt.Axis(format="$,.0f", title=None, labelFontSize=15, titleFontSize=16, grid=True)
 
 
-# The look every chart shares (French locale, fonts, axes, legends), one Vega-Lite `config`.
+# The look every chart shares (French locale, fonts, axes, legends), one Vega-Lite `config`. No ARIA text of
+# Vega's own: it is English ("X-axis for a discrete scale with 12 values", "Sum of montant_accorde"); a chart is
+# read through its headline, the heading above it, and its table (the "Tableau" tab, the dossier).
 CONFIG: dict[str, Any] = {
-    "locale": LOCALE_FR, "font": "Marianne, Arial, sans-serif",
+    "aria": False, "mark": {"aria": False}, "locale": LOCALE_FR, "font": "Marianne, Arial, sans-serif",
     "axis": {"labelFontSize": 15, "titleFontSize": 16, "labelLimit": 360, "labelColor": palette.TEXTE_AXES,
              "titleColor": palette.TEXTE_AXES},
     "legend": {"labelFontSize": 15, "titleFontSize": 15, "labelLimit": 360, "orient": "bottom", "columns": 2,

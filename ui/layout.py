@@ -124,6 +124,9 @@ FRENCH_JS = """
         if (el.title && el.title !== name) el.title = name;
       });
     }
+    // A chart's frame (Vega's own ARIA texts, English, are turned off in the charts' config): a "graphique".
+    document.querySelectorAll('[data-testid="stVegaLiteChart"] g[aria-roledescription$="mark container"]')
+      .forEach(g => g.setAttribute('aria-roledescription', g.classList.contains('root') ? 'graphique' : 'groupe'));
     document.querySelectorAll('ul[data-testid="stSidebarNavItems"]').forEach(ul => {
       const groups = [...ul.children].filter(c => c.tagName === 'DIV' && c.querySelector(':scope > li'));
       if (!groups.length) return;

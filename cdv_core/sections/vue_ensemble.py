@@ -194,7 +194,7 @@ def qpv_map_chart(contours: pd.DataFrame, per_qpv: pd.DataFrame, communes: pd.Da
     chart = alt.layer(*layers).project("mercator").properties(
         height=height, width=height,
         usermeta={"embedOptions": {"formatLocale": charts.LOCALE_FR["number"]}})
-    return chart.configure(locale=charts.LOCALE_FR, font="Marianne, Arial, sans-serif").configure_view(
+    return chart.configure(aria=False, mark={"aria": False}, locale=charts.LOCALE_FR, font="Marianne, Arial, sans-serif").configure_view(
         strokeWidth=0)
 
 

@@ -10,6 +10,7 @@ navigation never lists the raw file names of ``pages/`` while the app starts.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -114,6 +115,14 @@ def test_no_serious_or_critical_violation(streamlit_app, a11y_page, path):
     assert blocking_violations(page) == []
     names = page.evaluate("() => [...document.querySelectorAll('[aria-label]')].map(e => e.getAttribute('aria-label'))")
     assert sorted(set(names) & set(ENGLISH_NAMES)) == []
+    page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+        .every(c => c.querySelector('svg.marks, canvas'))""")
+    # Charts: none of Vega's own English ARIA texts ("X-axis for a discrete scale…", "rect mark container")
+    # reaches a screen reader.
+    spoken = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"] [aria-label],'
+        + '[data-testid="stVegaLiteChart"] [aria-roledescription]')].filter(e => !e.closest('[aria-hidden="true"]'))
+        .map(e => (e.getAttribute('aria-label') || '') + ' ' + (e.getAttribute('aria-roledescription') || ''))""")
+    assert [t for t in spoken if re.search(r"axis|scale|container|mark|legend|Sum of", t)] == []
     assert page.locator('[data-testid="stSkipToContent"]').inner_text() == "Aller au contenu principal"
 
 
