@@ -168,8 +168,12 @@ def qpv_map_chart(contours: pd.DataFrame, per_qpv: pd.DataFrame, communes: pd.Da
         return None
     bounds = maps.classes(merged[value])
     colours = ["#{:02x}{:02x}{:02x}".format(*c) for c in maps.CLASS_COLOURS[-len(bounds):]] if bounds else []
+    # One class (one quartier, or equal amounts): one colour, named by its amount in a legend of one swatch (a
+    # colour ramp of one colour on a point domain drew no quartier in the page and failed in the PDF).
+    single = fmt.euros(bounds[0]) if len(bounds) == 1 else None if bounds else "—"
     features = [{"type": "Feature", "geometry": json.loads(r.geojson),
-                 "properties": {"nom": r.nom_qpv, "code": r.code_qpv, "valeur": float(getattr(r, value))}}
+                 "properties": {"nom": r.nom_qpv, "code": r.code_qpv, "valeur": float(getattr(r, value)),
+                                **({"classe": single} if single else {})}}
                 for r in merged.itertuples(index=False)]
     layers = []
     if communes is not None and not communes.empty:
@@ -177,18 +181,17 @@ def qpv_map_chart(contours: pd.DataFrame, per_qpv: pd.DataFrame, communes: pd.Da
                  for n, g in zip(communes["nom"], communes["geojson"], strict=True)]
         layers.append(alt.Chart(alt.Data(values=cfeat)).mark_geoshape(fill="#f3f3f3", stroke="#8a8a8a",
                                                                         strokeWidth=0.8))
-    # One class (one quartier, or equal amounts): one colour from 0 to the value (a colour ramp needs two ends
-    # and a domain that is not a point: without them Vega draws no quartier, or fails).
-    scale = (alt.Scale(type="threshold", domain=bounds[:-1], range=colours) if len(bounds) > 1
-             else alt.Scale(domain=[0, max(bounds[0], 1.0) if bounds else 1.0],
-                            range=(colours or ["#3b528b"])[:1] * 2))
+    legend = dict(orient="right", labelFontSize=15, titleFontSize=15, titleLimit=400)
+    color = (alt.Color("properties.classe:N", title=title, scale=alt.Scale(domain=[single], range=colours[:1] or ["#c8c8c8"]),
+                       legend=alt.Legend(**legend)) if single else
+             alt.Color("properties.valeur:Q", title=title,
+                       scale=alt.Scale(type="threshold", domain=bounds[:-1], range=colours),
+                       legend=alt.Legend(format="$,.0f", **legend)))
     if not features:  # no quartier has a contour: their communes still show where they are
         return alt.layer(*layers).project("mercator").properties(height=height, width=height).configure_view(
             strokeWidth=0)
     layers.append(alt.Chart(alt.Data(values=features)).mark_geoshape(stroke="#222", strokeWidth=0.7).encode(
-        color=alt.Color("properties.valeur:Q", title=title, scale=scale,
-                        legend=alt.Legend(format="$,.0f", orient="right", labelFontSize=15, titleFontSize=15,
-                                          titleLimit=400)),
+        color=color,
         tooltip=[alt.Tooltip("properties.nom:N", title="Quartier"),
                  alt.Tooltip("properties.valeur:Q", title=title, format="$,.0f")]))
     chart = alt.layer(*layers).project("mercator").properties(
