@@ -22,9 +22,19 @@ TAGS = f"""() => [...document.querySelectorAll('{CHARTS}')].map(c => {{
     const el = c.querySelector('svg.marks, canvas'); return el ? (el.__cdvTag || 'nouveau') : null; }})"""
 
 
-def _quartier(db) -> tuple[str, str]:
+def _drawn_labels(page, index: int, labels: list[str]) -> list[str]:
+    """The texts of chart `index` that are one of `labels`, from top to bottom as drawn (by their place on the
+    screen: Vega moves a label it keeps, the order of the elements in the page is not the order shown)."""
+    return page.evaluate(f"""labels => [...[...document.querySelectorAll('{CHARTS}')][{index}]
+        .querySelectorAll('svg.marks text')].filter(t => labels.includes(t.textContent))
+        .map(t => [t.getBoundingClientRect().top, t.textContent]).sort((a, b) => a[0] - b[0]).map(p => p[1])""",
+                         labels)
+
+
+def _quartier(db) -> tuple[str, str, list[str]]:
     """A quartier for which the overview's pillar chart (decided year) is the same chart with other data, and
-    its funders chart another chart (other funders in its legend)."""
+    its funders chart another chart (other funders in its legend), its pillars ranked in another order than for
+    all quartiers; and that order, largest amount first."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         year = demo_expect.decided_year()
@@ -36,14 +46,16 @@ def _quartier(db) -> tuple[str, str]:
             p2, f2 = sections.build(con, f, "ve_piliers", annee=year), sections.build(con, f, "ve_financeurs")
             if (drawn_again_key(p2.chart) == drawn_again_key(pil.chart) and p2.chart["datasets"] != pil.chart["datasets"]
                     and drawn_again_key(f2.chart) != drawn_again_key(fin.chart)):
-                return code, nom
+                order = p2.table.sort_values("Montant accordé", ascending=False)["Pilier"].tolist()
+                if order != pil.table.sort_values("Montant accordé", ascending=False)["Pilier"].tolist():
+                    return code, nom, order
     finally:
         con.close()
     raise AssertionError("no such quartier in the demo")
 
 
 def test_a_chart_with_new_data_only_is_updated_in_place(streamlit_server, page, demo_db_template):
-    code, nom = _quartier(demo_db_template)
+    code, nom, order = _quartier(demo_db_template)
     goto_app(page, streamlit_server + "/")
     page.wait_for_function(f"() => document.querySelectorAll('{CHARTS}').length >= 2 && "
                            f"[...document.querySelectorAll('{CHARTS}')].slice(0, 2)"
@@ -61,4 +73,7 @@ def test_a_chart_with_new_data_only_is_updated_in_place(streamlit_server, page, 
     assert code in page.url
     tags = page.evaluate(TAGS)[:2]
     assert tags == ["nouveau", "graphique 1"]  # funders: drawn anew (legend changed); pillars: same element
+    # the bars updated in place are in the quartier's order, largest first, as a fresh drawing would put them
+    drawn = _drawn_labels(page, 1, order)
+    assert drawn == order, (drawn, order)
     assert app_exceptions(page) == []
