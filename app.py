@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import streamlit as st
 
 from cdv_core import queries
 from ui import APP_RAN, access, data, filters, layout
 
-st.set_page_config(page_title="Contrats de ville — tableau de bord", page_icon=":material/location_city:", layout="wide",
+FAVICON = Path(__file__).resolve().parent / "data" / "favicon.png"
+
+# The favicon from the app's own files: a Material icon here is fetched from Google's servers by every visitor's
+# browser (tests/e2e/test_offline_e2e.py).
+st.set_page_config(page_title="Contrats de ville — tableau de bord", page_icon=str(FAVICON), layout="wide",
                    initial_sidebar_state="expanded")
 layout.setup()
 st.session_state[APP_RAN] = True
