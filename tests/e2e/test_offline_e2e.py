@@ -16,17 +16,23 @@ pytestmark = pytest.mark.e2e
 BASEMAP = ("basemaps.cartocdn.com", "tiles.basemaps.cartocdn.com")
 
 
-@pytest.mark.parametrize("path", ["/", "/quartiers", "/presentation?slide=1"])
-def test_a_page_asks_nothing_of_another_site(streamlit_server, page, path):
-    elsewhere: list[str] = []
+PAGES = ["/", "/quartiers", "/piliers", "/financeurs", "/engagements", "/porteurs", "/enquetes", "/a-propos",
+         "/presentation?slide=1"]
+
+
+def test_no_page_asks_anything_of_another_site(streamlit_server, page):
+    elsewhere: list[tuple[str, str]] = []
+    current = [""]
 
     def seen(request) -> None:
         url = urlparse(request.url)
         if url.scheme in ("http", "https", "ws", "wss") and url.hostname not in ("127.0.0.1", "localhost") \
                 and not (url.hostname or "").endswith(BASEMAP):
-            elsewhere.append(request.url)
+            elsewhere.append((current[0], request.url))
 
     page.on("request", seen)
-    goto_app(page, streamlit_server + path)
-    page.wait_for_timeout(1500)  # icons, fonts and map layers asked for once the page is drawn
+    for path in PAGES:
+        current[0] = path
+        goto_app(page, streamlit_server + path)
+        page.wait_for_timeout(1000)  # icons, fonts and map layers asked for once the page is drawn
     assert elsewhere == []
