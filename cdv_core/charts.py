@@ -96,7 +96,7 @@ CONFIG: dict[str, Any] = {
 USERMETA = {"embedOptions": {"formatLocale": LOCALE_FR["number"], "timeFormatLocale": LOCALE_FR["time"]}}
 
 
-def _style(chart: Any, height: int = 420) -> Any:
+def _style(chart: Any, height: int | dict = 420) -> Any:
     """The shared look and the height, set on the chart just built."""
     chart.height = height
     chart.usermeta = USERMETA
@@ -113,6 +113,22 @@ def _ordered(data: pd.DataFrame, label: str, order: list) -> tuple[pd.DataFrame,
     for i, value in enumerate(order):
         ranks.setdefault(value, i)
     return data.assign(ordre=data[label].map(ranks)), {"field": "ordre", "op": "min"}
+
+
+BAR_STEP = 44  # px per bar of the horizontal bar charts
+
+
+def _bars_height(df: pd.DataFrame, label: str, minimum: int, height: int | None) -> int | dict:
+    """The height of a horizontal bar chart: `height` if given, else 44 px a bar and at least `minimum`. From the
+    bars that fill more than `minimum`, said as a step of 44 px (Vega-Lite then makes the chart 44 px × bars, the
+    same drawing as that height given in pixels): a spec that does not change with the number of bars, so that the
+    browser updates the chart in place."""
+    if height:
+        return height
+    n = len(df)
+    if BAR_STEP * n > minimum and df[label].nunique(dropna=False) == n:
+        return alt.Step(BAR_STEP)
+    return max(minimum, BAR_STEP * n)
 
 
 def color_scale(domain: list[str]) -> dict:
@@ -170,7 +186,7 @@ def horizontal_bars(df: pd.DataFrame, label: str, value: str, value_title: str =
         bars = bars.add_params(sel).encode(
             opacity=alt.condition(sel, alt.value(1.0), alt.value(0.55)))
     text = base.mark_text(align="left", dx=6, fontSize=15).encode(text=alt.Text(f"{value}:Q", format=fmt))
-    return _style(alt.layer(bars, text, data=data), height or max(140, 44 * len(df)))
+    return _style(alt.layer(bars, text, data=data), _bars_height(df, label, 140, height))
 
 
 def line_by_year(df: pd.DataFrame, value: str, title: str, category: str | None = None,
@@ -272,7 +288,7 @@ def change_bars(df: pd.DataFrame, label: str, value: str = "evolution", value_ti
     left = base.mark_text(align="left", dx=6, fontSize=15).encode(x=alt.X("zero:Q"), text=text_enc).transform_filter(
         f"datum['{field}'] < 0")
     zero = base.mark_rule(color=palette.INK).encode(x=alt.X("zero:Q"))
-    return _style(alt.layer(bars, right, left, zero, data=data), height or max(160, 44 * len(df)))
+    return _style(alt.layer(bars, right, left, zero, data=data), _bars_height(df, label, 160, height))
 
 
 def paired_bars(df: pd.DataFrame, label: str, values: dict[str, str], kind: str = "euros",
@@ -384,8 +400,8 @@ def projection(spec: dict, font: int = SLIDE_FONT, legend: str = "right") -> dic
                     if v.get("type") == "gradient" or "gradientLength" in v:
                         leg.pop("columns")
                     out[k] = leg
-                elif k in ("height", "width") and key in ("", "layer") and not isinstance(v, dict):
-                    continue  # the slide sizes the chart ("stretch")
+                elif key in ("", "layer") and (k == "height" or k == "width" and not isinstance(v, dict)):
+                    continue  # the slide sizes the chart ("stretch"; a width in columns is kept)
                 elif k == "data":
                     out[k] = v  # never walk the data (values may be called "height"…)
                 elif k == "datasets":

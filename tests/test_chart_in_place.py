@@ -98,3 +98,31 @@ def test_the_overview_pillar_chart_is_updated_in_place_for_a_quartier(demo_con):
         assert sec.chart["datasets"] != everything.chart["datasets"]
         assert drawn_again_key(sec.chart) == drawn_again_key(everything.chart)
         assert sec.nom_graphique == everything.nom_graphique and sec.titre != everything.titre
+
+
+def _bars(n: int, duplicate: bool = False) -> pd.DataFrame:
+    labels = [f"Libellé {i}" for i in range(n)]
+    if duplicate:
+        labels[-1] = labels[0]
+    return pd.DataFrame({"libelle": labels, "montant": [float(100 - i) for i in range(n)]})
+
+
+def test_more_bars_is_new_data_not_a_new_chart():
+    five, eight = (charts.spec(charts.horizontal_bars(_bars(n), "libelle", "montant")) for n in (5, 8))
+    assert drawn_again_key(five) == drawn_again_key(eight)
+    # a few bars keep their minimum height, given in pixels; so does a label drawn twice (one band)
+    assert charts.spec(charts.horizontal_bars(_bars(3), "libelle", "montant"))["height"] == 140
+    assert charts.spec(charts.change_bars(_bars(3), "libelle", "montant"))["height"] == 160
+    assert charts.spec(charts.horizontal_bars(_bars(6, duplicate=True), "libelle", "montant"))["height"] == 6 * 44
+
+
+@pytest.mark.parametrize("n", [4, 9])
+def test_a_height_in_steps_draws_what_the_height_in_pixels_drew(n):
+    """The same picture (vl-convert, PNG bytes) as the former spec, whose height was 44 px × bars."""
+    from cdv_core import dossier
+
+    for build in (lambda df: charts.horizontal_bars(df, "libelle", "montant"),
+                  lambda df: charts.change_bars(df, "libelle", "montant")):
+        spec = charts.spec(build(_bars(n)))
+        assert spec["height"] == {"step": 44}
+        assert dossier.chart_png(spec, ppi=36) == dossier.chart_png({**spec, "height": 44 * n}, ppi=36)
