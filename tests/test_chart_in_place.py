@@ -5,9 +5,6 @@ data, and the name a page gives a chart does not depend on the filters."""
 
 from __future__ import annotations
 
-import json
-import re
-
 import duckdb
 import pandas as pd
 import pytest
@@ -16,27 +13,7 @@ from cdv_core import charts, sections
 from cdv_core.filters import Filtres
 from cdv_core.sections import base
 from tests import demo_expect
-
-
-def drawn_again_key(spec: dict) -> str:
-    """What the browser compares to decide whether to draw a chart anew: the spec without its data (data sets are
-    matched by position, not by their content-derived names)."""
-    rest = {k: v for k, v in spec.items() if k not in ("datasets", "width")}
-    return re.sub(r'"data-[0-9a-f]{32}"', '"D"', json.dumps(rest, sort_keys=True))
-
-
-def drawn_order(spec: dict, layer: int = 0) -> list:
-    """The labels of the y axis in the order drawn, read from the chart's own data and sort."""
-    layers = spec.get("layer", [spec])
-    y = {**spec.get("encoding", {}), **layers[layer].get("encoding", {})}["y"]
-    if isinstance(y["sort"], list):
-        return y["sort"]
-    rows = spec["datasets"][spec["data"]["name"]]
-    rank = {}
-    for r in rows:
-        rank[r[y["field"]]] = min(rank.get(r[y["field"]], r[y["sort"]["field"]]), r[y["sort"]["field"]])
-    return sorted(rank, key=rank.get)
-
+from tests.chart_spec import axis_order, drawn_again_key
 
 A = pd.DataFrame({"libelle": ["Nord", "Sud", "Est"], "montant": [30.0, 20.0, 10.0], "autre": [1.0, 2.0, 3.0]})
 B = pd.DataFrame({"libelle": ["Nord", "Sud", "Est"], "montant": [5.0, 20.0, 40.0], "autre": [3.0, 2.0, 1.0]})
@@ -59,8 +36,8 @@ def demo_con(demo_db_template):
 @pytest.mark.parametrize("name", sorted(BUILDERS))
 def test_a_new_order_of_the_same_bars_is_new_data_not_a_new_chart(name):
     first, second = (charts.spec(BUILDERS[name](df)) for df in (A, B))
-    assert drawn_order(first) == ["Nord", "Sud", "Est"]  # largest first
-    assert drawn_order(second) == ["Est", "Sud", "Nord"]
+    assert axis_order(first) == ["Nord", "Sud", "Est"]  # largest first
+    assert axis_order(second) == ["Est", "Sud", "Nord"]
     assert first["datasets"] != second["datasets"]
     assert drawn_again_key(first) == drawn_again_key(second)
 

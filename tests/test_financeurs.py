@@ -13,6 +13,8 @@ from cdv_core import charts, fmt, schema
 from cdv_core import queries_financeurs as qf
 from cdv_core.filters import Filtres
 from tests import demo_expect
+from tests.chart_spec import axis_order
+from tests.chart_spec import encoding as enc
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -195,27 +197,6 @@ def test_funder_by_pillar_matrix(con, demo):
 
 
 # --------------------------------------------------------------------------- chart builders
-
-
-def enc(spec: dict, layer: int = 0) -> dict:
-    """Encoding of one layer of a spec, with what the layers share."""
-    layers = spec.get("layer", [spec])
-    return {**spec.get("encoding", {}), **layers[layer].get("encoding", {})}
-
-
-def axis_order(spec: dict, layer: int = 0, channel: str = "y") -> list:
-    """The labels of an axis in the order the chart draws them: its explicit list, or the order of the field it
-    sorts by (min per label, ascending, as Vega-Lite reads {"field", "op": "min"}) in the chart's data."""
-    sort = enc(spec, layer)[channel]["sort"]
-    if isinstance(sort, list):
-        return sort
-    assert sort.get("op") == "min" and sort.get("order", "ascending") == "ascending", sort
-    label = enc(spec, layer)[channel]["field"]
-    rows = spec["datasets"][spec["data"]["name"]]
-    first: dict = {}
-    for r in rows:
-        first[r[label]] = min(first.get(r[label], r[sort["field"]]), r[sort["field"]])
-    return sorted(first, key=first.__getitem__)
 
 
 def test_heatmap_spec():

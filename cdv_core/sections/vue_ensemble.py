@@ -169,7 +169,7 @@ def qpv_map_chart(contours: pd.DataFrame, per_qpv: pd.DataFrame, communes: pd.Da
     bounds = maps.classes(merged[value])
     colours = ["#{:02x}{:02x}{:02x}".format(*c) for c in maps.CLASS_COLOURS[-len(bounds):]] if bounds else []
     # One class (one quartier, or equal amounts): one colour, named by its amount in a legend of one swatch (a
-    # colour ramp of one colour on a point domain drew no quartier in the page and failed in the PDF).
+    # colour ramp of one colour on a point domain drew no quartier on the slide and failed in the PDF).
     single = fmt.euros(bounds[0]) if len(bounds) == 1 else None if bounds else "—"
     features = [{"type": "Feature", "geometry": json.loads(r.geojson),
                  "properties": {"nom": r.nom_qpv, "code": r.code_qpv, "valeur": float(getattr(r, value)),

@@ -10,8 +10,8 @@ import pytest
 from cdv_core import sections
 from cdv_core.filters import Filtres
 from tests import demo_expect
+from tests.chart_spec import drawn_again_key
 from tests.e2e.conftest import app_exceptions, goto_app, wait_for_app
-from tests.test_chart_in_place import drawn_again_key
 
 pytestmark = pytest.mark.e2e
 
