@@ -142,10 +142,67 @@ FRENCH_JS = """
       });
     });
   };
+  // The menus Streamlit opens on a table (a column's menu, its statistics and number formats, the columns shown)
+  // and the tooltip of a column's histogram. Exact texts only: a table's own values are left as they are.
+  const tableWords = new Map([
+    ['Sort ascending', 'Trier par ordre croissant'], ['Sort descending', 'Trier par ordre décroissant'],
+    ['Statistics', 'Statistiques'], ['Autosize', 'Ajuster la largeur'], ['Pin column', 'Figer la colonne'],
+    ['Unpin column', 'Libérer la colonne'], ['Hide column', 'Masquer la colonne'],
+    ['Dataframe column menu', 'Menu de la colonne'], ['Copy column name', 'Copier le nom de la colonne'],
+    ['Select all', 'Tout sélectionner'],
+    ['Automatic', 'Automatique'], ['Localized', 'Selon la langue du navigateur'], ['Plain', 'Sans séparateur'],
+    ['Compact', 'Compact'], ['Dollar', 'Dollar'], ['Euro', 'Euro'], ['Yen', 'Yen'], ['Percent', 'Pourcentage'],
+    ['Scientific', 'Scientifique'], ['Accounting', 'Comptable'], ['Duration', 'Durée'],
+    ['Distance', 'Écart à aujourd’hui'], ['Calendar', 'Calendrier'],
+    ['Values', 'Valeurs'], ['Empty', 'Vides'], ['Distinct', 'Distinctes'], ['Minimum length', 'Longueur minimale'],
+    ['Maximum length', 'Longueur maximale'], ['Average length', 'Longueur moyenne'], ['Average', 'Moyenne'],
+    ['Median', 'Médiane'], ['25th percentile', 'Premier quartile'], ['75th percentile', 'Troisième quartile'],
+    ['Minimum', 'Minimum'], ['Maximum', 'Maximum'], ['Standard deviation', 'Écart type'], ['Sum', 'Somme'],
+    ['Count', 'Nombre'], ['Range', 'Intervalle'], ['True', 'Vrai'], ['False', 'Faux'], ['No data', 'Aucune donnée'],
+    ['Based on sample', 'Sur un échantillon des lignes'], ['Vega visualization', 'Histogramme des valeurs'],
+    // what the icon beside a column's name says of its values
+    ['text', 'texte'], ['number', 'nombre'], ['checkbox', 'case à cocher'], ['date', 'date'],
+    ['datetime', 'date et heure'], ['time', 'heure'], ['link', 'lien'], ['list', 'liste'], ['object', 'objet'],
+    ['progress', 'barre de progression'], ['selectbox', 'liste de choix'], ['image', 'image'], ['json', 'JSON'],
+  ]);
+  const chartNames = [
+    [/^Top values frequency chart/, 'Valeurs les plus fréquentes'], [/^Distribution histogram/, 'Histogramme'],
+    [/^True\/false distribution chart/, 'Répartition vrai / faux'],
+  ];
+  const tableMenus = ['stDataFrameColumnMenu', 'stDataFrameStatisticsMenu', 'stDataFrameColumnFormattingMenu',
+    'stDataFrameColumnVisibilityMenu'].map(t => `[data-testid="${t}"]`).join(', ');
+  const tables = () => {
+    document.querySelectorAll(tableMenus).forEach(menu => {
+      const walker = document.createTreeWalker(menu, NodeFilter.SHOW_TEXT);
+      let node;
+      while ((node = walker.nextNode())) {
+        const fr = tableWords.get(node.nodeValue.trim());
+        if (fr && fr !== node.nodeValue.trim()) node.nodeValue = fr;
+      }
+      menu.querySelectorAll('[aria-label], [title]').forEach(el => {
+        for (const attr of ['aria-label', 'title']) {
+          const value = el.getAttribute(attr);
+          if (!value) continue;
+          let fr = tableWords.get(value);
+          for (const [re, name] of chartNames) if (re.test(value)) fr = value.replace(re, name);
+          if (fr && fr !== value) el.setAttribute(attr, fr);
+        }
+      });
+    });
+    // A column's histogram: Vega's English texts for screen readers replaced by one name (its figures are beside it).
+    document.querySelectorAll('[data-testid="stDataFrameStatisticsMenu"] svg').forEach(svg => {
+      if (svg.getAttribute('aria-label') !== 'Histogramme des valeurs') svg.setAttribute('aria-label', 'Histogramme des valeurs');
+      [...svg.children].forEach(c => { if (c.getAttribute('aria-hidden') !== 'true') c.setAttribute('aria-hidden', 'true'); });
+    });
+    document.querySelectorAll('#vg-tooltip-element td.key').forEach(td => {
+      if (td.textContent === 'Range' || td.textContent === 'Count') td.textContent = tableWords.get(td.textContent);
+    });
+  };
   const fix = () => {
     if (document.documentElement.lang !== 'fr') document.documentElement.lang = 'fr';
     notFound();
     a11y();
+    tables();
     document.querySelectorAll('[data-testid="stFileUploader"]').forEach(box => {
       const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
       let node;
