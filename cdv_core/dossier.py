@@ -80,8 +80,9 @@ def chart_png(chart, width: int = 900, ppi: int = PPI) -> bytes:
 
 
 def _text(value: str) -> str:
-    """Safe for a reportlab Paragraph; narrow no-break spaces become no-break spaces (not in the font)."""
-    value = str(value).replace("\u202f", "\u00a0")
+    """Safe for a reportlab Paragraph; narrow no-break spaces become no-break spaces (not in the font); French
+    typography (`fmt.insecables`): no line of the dossier starts with a colon or a closing guillemet."""
+    value = fmt.insecables(str(value)).replace("\u202f", "\u00a0")
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

@@ -30,7 +30,7 @@ def _text_box(slide, left, top, width, height, text: str, size: int, bold: bool 
     frame.word_wrap = True
     para = frame.paragraphs[0]
     run = para.add_run()
-    run.text = text
+    run.text = fmt.insecables(text)  # no line of a slide starts with a colon or a closing guillemet
     run.font.size = Pt(size)
     run.font.bold = bold
     run.font.color.rgb = _rgb(colour)

@@ -122,3 +122,18 @@ def test_cell_formats_are_french():
     assert _n(dossier.format_cell("€ par habitant", 87.66)) == "87,7 €"
     assert dossier.format_cell("Actions", 68) == "68"
     assert dossier.format_cell("Population", None) == "—"
+
+
+def test_no_line_of_the_dossier_starts_with_a_colon_or_a_closing_guillemet():
+    """French typography in the PDF as on the pages: the space before « : » and those inside « » never break.
+    Headlines of every length, so that some would wrap just before the colon or the guillemet."""
+    from cdv_core.sections.base import Section
+
+    built = [Section("x", f"{'mot ' * k}{'x' * j} a augmenté sa contribution : +1 254 050 € devant « Emploi » (15 %)",
+                     vide="Rien à montrer.")
+             for k in range(14, 26) for j in range(0, 9, 2)]
+    reader = PdfReader(io.BytesIO(dossier.build_pdf(built, "COPIL", None, "Aucun filtre", False,
+                                                    dt.datetime(2026, 12, 1, 9, 30))))
+    lines = [line.strip() for page in reader.pages for line in page.extract_text().split("\n")]
+    assert sum("contribution" in line for line in lines) >= 2 * len(built)  # each headline, in the contents too
+    assert [line for line in lines if line.startswith((":", "»")) or line.endswith("«")] == []

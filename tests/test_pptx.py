@@ -41,9 +41,10 @@ def test_one_slide_per_section_after_the_cover(deck):
     assert len(prs.slides) == 1 + len(built)
     assert "COPIL du 12 décembre 2026" in _texts(prs.slides[0])
     for slide, sec in zip(list(prs.slides)[1:], built, strict=True):
-        titles = [sh.text_frame.text for sh in slide.shapes if sh.name == "Titre"]
-        assert titles == [sec.titre]
-        assert sec.source in _texts(slide)
+        # the same words; the spaces before a colon and inside « » are no-break spaces on the slide
+        titles = [sh.text_frame.text.replace("\u00a0", " ") for sh in slide.shapes if sh.name == "Titre"]
+        assert titles == [sec.titre.replace("\u00a0", " ")]
+        assert sec.source in _texts(slide).replace("\u00a0", " ")
 
 
 def test_charts_are_pictures_with_their_text_alternative(deck):
@@ -66,3 +67,14 @@ def test_numbers_are_french_and_filters_per_slide(deck):
     assert not re.search(r"\d,\d{3}\b(?!\s*%)", whole.replace("\u00a0", " ")), "English thousands separator"
     # The third slide keeps its own filters (CAF only), the others the séance's.
     assert "CAF" in _texts(prs.slides[3]) and "Aucun filtre" in _texts(prs.slides[2])
+
+
+def test_titles_keep_french_no_break_spaces():
+    """A slide's title never wraps before its colon nor inside its guillemets: those spaces are no-break."""
+    from cdv_core.sections.base import Section
+
+    title = "De 2024 à 2026, la CAF a le plus augmenté sa contribution : +12 % devant « Emploi »"
+    data = pptx_export.build_pptx([Section("x", title, vide="Rien à montrer.")], "COPIL", None, "", False)
+    texts = _texts(Presentation(io.BytesIO(data)).slides[1])
+    assert "contribution\u00a0: +12" in texts and "«\u00a0Emploi\u00a0»" in texts
+    assert "contribution : " not in texts
