@@ -160,7 +160,10 @@ FRENCH_JS = """
     ['Minimum', 'Minimum'], ['Maximum', 'Maximum'], ['Standard deviation', 'Écart type'], ['Sum', 'Somme'],
     ['Count', 'Nombre'], ['Range', 'Intervalle'], ['True', 'Vrai'], ['False', 'Faux'], ['No data', 'Aucune donnée'],
     ['Based on sample', 'Sur un échantillon des lignes'], ['Vega visualization', 'Histogramme des valeurs'],
-    // what the icon beside a column's name says of its values
+  ]);
+  // What the icon beside a column's name says of its values (its `title` only: the icons' own names, such as
+  // "list" or "link", are words drawn as icons and must stay as they are).
+  const kinds = new Map([
     ['text', 'texte'], ['number', 'nombre'], ['checkbox', 'case à cocher'], ['date', 'date'],
     ['datetime', 'date et heure'], ['time', 'heure'], ['link', 'lien'], ['list', 'liste'], ['object', 'objet'],
     ['progress', 'barre de progression'], ['selectbox', 'liste de choix'], ['image', 'image'], ['json', 'JSON'],
@@ -183,7 +186,7 @@ FRENCH_JS = """
         for (const attr of ['aria-label', 'title']) {
           const value = el.getAttribute(attr);
           if (!value) continue;
-          let fr = tableWords.get(value);
+          let fr = tableWords.get(value) || (attr === 'title' ? kinds.get(value) : undefined);
           for (const [re, name] of chartNames) if (re.test(value)) fr = value.replace(re, name);
           if (fr && fr !== value) el.setAttribute(attr, fr);
         }
