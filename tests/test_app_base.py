@@ -75,3 +75,27 @@ def test_the_command_line_reads_while_the_app_holds_the_base_and_refuses_to_writ
     finally:
         held.close()
     gestion.save_view(base, "après", "vue-ensemble", "", ADMIN)  # the app still writes afterwards
+
+
+def test_the_app_opens_a_base_another_program_is_reading(demo_db):
+    """The app's first visitor comes while another program (the command line, a second server) holds the base
+    read-only: the app reads the base (its upgrade waits for a later start) instead of failing on the lock."""
+    from ui import data
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); "
+                               "print('ouverte', flush=True); time.sleep(300)", str(demo_db)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ouverte"
+        data._connection.clear()
+        cur = data._connection(str(demo_db)).cursor()
+        try:
+            total = cur.execute("SELECT sum(montant_accorde) FROM financement").fetchone()[0]
+        finally:
+            cur.close()
+        assert abs(float(total) - demo_expect.financements()["montant_accorde"].sum()) < 0.01
+    finally:
+        holder.kill()
+        holder.wait()
+        data._connection.clear()

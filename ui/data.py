@@ -145,8 +145,11 @@ class AppBase:
 
 @st.cache_resource(show_spinner="Préparation de la base de données…")
 def _connection(path: str) -> AppBase:
-    demo.ensure_database(path)
-    try:  # bring the schema up to date once (skipped if the command line is reading the file right now)
+    # Build the demo base if there is none, bring the schema and reference data up to date: both need the file for
+    # writing, so both are skipped while another program reads it (the command line, a second server), and done at
+    # a later start; the app reads the base as it is meanwhile.
+    try:
+        demo.ensure_database(path)
         schema.connect(path).close()
     except duckdb.Error as exc:
         if not errors.is_lock_error(exc):
