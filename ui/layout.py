@@ -72,6 +72,16 @@ FRENCH_JS = """
   // The address first asked for (Streamlit rewrites it to the main page's when it knows no such page).
   const asked = new URL((performance.getEntriesByType('navigation')[0] || {}).name || location.href).pathname;
   const overview = /\\/vue-ensemble\\/?$/.test(asked);
+  // Every text under `root` that `translate` knows (it returns the French text, or nothing) is replaced in place.
+  const retext = (root, translate) => {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    let node;
+    while ((node = walker.nextNode())) {
+      const text = node.nodeValue.trim();
+      const fr = translate(text);
+      if (fr !== undefined && fr !== text) node.nodeValue = fr;
+    }
+  };
   const notFound = () => {
     document.querySelectorAll('[role="dialog"]').forEach(dlg => {
       if (dlg.dataset.cdv || !/Page not found/.test(dlg.textContent)) return;
@@ -81,15 +91,12 @@ FRENCH_JS = """
         if (close) close.click();
         return;
       }
-      const walker = document.createTreeWalker(dlg, NodeFilter.SHOW_TEXT);
-      let node;
-      while ((node = walker.nextNode())) {
-        const t = node.nodeValue.trim();
-        if (t === 'Page not found') node.nodeValue = 'Page introuvable ou réservée';
-        else if (/does not seem to exist/.test(t)) node.nodeValue = "Cette adresse ne correspond à aucune page que "
+      retext(dlg, t => {
+        if (t === 'Page not found') return 'Page introuvable ou réservée';
+        if (/does not seem to exist/.test(t)) return "Cette adresse ne correspond à aucune page que "
           + "vous pouvez ouvrir. Si elle est réservée aux gestionnaires, connectez-vous dans la barre latérale "
           + "(« Se connecter ») puis rouvrez le lien. En attendant, voici la vue d'ensemble.";
-      }
+      });
       dlg.querySelectorAll('button[aria-label="Close"]').forEach(b => b.setAttribute('aria-label', 'Fermer'));
     });
   };
@@ -176,12 +183,7 @@ FRENCH_JS = """
     'stDataFrameColumnVisibilityMenu'].map(t => `[data-testid="${t}"]`).join(', ');
   const tables = () => {
     document.querySelectorAll(tableMenus).forEach(menu => {
-      const walker = document.createTreeWalker(menu, NodeFilter.SHOW_TEXT);
-      let node;
-      while ((node = walker.nextNode())) {
-        const fr = tableWords.get(node.nodeValue.trim());
-        if (fr && fr !== node.nodeValue.trim()) node.nodeValue = fr;
-      }
+      retext(menu, t => tableWords.get(t));
       menu.querySelectorAll('[aria-label], [title]').forEach(el => {
         for (const attr of ['aria-label', 'title']) {
           const value = el.getAttribute(attr);
@@ -206,16 +208,9 @@ FRENCH_JS = """
     notFound();
     a11y();
     tables();
-    document.querySelectorAll('[data-testid="stFileUploader"]').forEach(box => {
-      const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
-      let node;
-      while ((node = walker.nextNode())) {
-        const text = node.nodeValue.trim();
-        for (const [re, fr] of words) {
-          if (re.test(text)) { node.nodeValue = text.replace(re, fr); break; }
-        }
-      }
-    });
+    document.querySelectorAll('[data-testid="stFileUploader"]').forEach(box => retext(box, t => {
+      for (const [re, fr] of words) if (re.test(t)) return t.replace(re, fr);
+    }));
   };
   fix();
   if (!window.__cdvFrench) {
