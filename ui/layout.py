@@ -119,6 +119,7 @@ FRENCH_JS = """
     ['[aria-label="Show/hide columns"]', 'Afficher ou masquer des colonnes'],
     ['[aria-label="Download as CSV"]', 'Télécharger en CSV'],
     ['[aria-label="Search"]', 'Rechercher'],
+    ['input[aria-label="file upload"]', 'Choisir un fichier'],
   ];
   const a11y = () => {
     document.querySelectorAll('[data-testid="stSkipToContent"]').forEach(a => {

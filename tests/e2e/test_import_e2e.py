@@ -4,6 +4,8 @@ sees the overview's headline amount change, then undoes the import from the jour
 from __future__ import annotations
 
 import re
+import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -47,6 +49,18 @@ def test_upload_validate_and_undo_in_chromium(streamlit_factory, page, tmp_path)
     page.get_by_text("Marie Dupont").first.wait_for()
 
     nav(page, "Importer des données")
+    # the upload box in French, with the limit the server is set to (Streamlit writes "Upload", "Limit … MB per
+    # file", "file upload" for screen readers)
+    config = Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml"
+    limit = tomllib.loads(config.read_text(encoding="utf-8"))["server"]["maxUploadSize"]
+    zone = page.locator('[data-testid="stFileUploaderDropzone"]')
+    page.wait_for_function("z => /Choisir un fichier/.test(z.innerText) && /Mo au plus/.test(z.innerText)",
+                           arg=zone.element_handle(), timeout=30_000)
+    text = zone.inner_text()
+    assert f"{limit} Mo au plus par fichier" in text and not re.search(r"Upload|Drag|MB|Limit", text), text
+    field = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    page.wait_for_function("f => f.getAttribute('aria-label') === 'Choisir un fichier'", arg=field.element_handle(),
+                           timeout=30_000)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload))
     page.get_by_text("aucun problème").wait_for(timeout=60_000)
     wait_for_app(page)
