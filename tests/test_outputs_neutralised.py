@@ -77,3 +77,20 @@ def test_texte_escapes_markdown_latex_and_html():
     assert texte("ligne 1\nligne 2") == "ligne 1 ligne 2"
     table = textes(pd.DataFrame({"**Col**": ["*a*", None], "n": [1, 2]}))
     assert list(table.columns) == ["\\*\\*Col\\*\\*", "n"] and table.iloc[0, 0] == "\\*a\\*"
+
+
+def test_textes_escapes_the_index_and_keeps_its_name():
+    """st.table shows the index as its first column, headed by the index's name: its labels are data too (the
+    surveys' partners, a year beside them), escaped whatever pandas stores them as, and the heading kept."""
+    from ui.layout import texte, textes
+
+    names = ["*État*", "A_B_C", "Région"]
+    for dtype in ("str", object):
+        df = pd.DataFrame({"Partenaire": pd.array(names, dtype=dtype), "n": [1, 2, 3]}).set_index("Partenaire")
+        out = textes(df)
+        assert out.index.name == "Partenaire"
+        assert list(out.index) == [texte(n) for n in names]
+    two = pd.DataFrame({"Partenaire": names, "Année": ["2022", "2023", "2024"], "n": [1, 2, 3]})
+    out = textes(two.set_index(["Partenaire", "Année"]))
+    assert list(out.index.names) == ["Partenaire", "Année"]
+    assert list(out.index) == [(texte(n), y) for n, y in zip(names, ["2022", "2023", "2024"], strict=True)]

@@ -178,7 +178,7 @@ FRENCH_JS = """
   ]);
   const chartNames = [
     [/^Top values frequency chart/, 'Valeurs les plus fréquentes'], [/^Distribution histogram/, 'Histogramme'],
-    [/^True\/false distribution chart/, 'Répartition vrai / faux'],
+    [/^True\\/false distribution chart/, 'Répartition vrai / faux'],
   ];
   const tableMenus = ['stDataFrameColumnMenu', 'stDataFrameStatisticsMenu', 'stDataFrameColumnFormattingMenu',
     'stDataFrameColumnVisibilityMenu'].map(t => `[data-testid="${t}"]`).join(', ');
@@ -306,9 +306,18 @@ def textes(df: pd.DataFrame) -> pd.DataFrame:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(lambda v: texte(v) if isinstance(v, str) else v)
     out.columns = [texte(c) if isinstance(c, str) else c for c in out.columns]
-    if out.index.dtype == object:
-        out.index = [texte(v) if isinstance(v, str) else v for v in out.index]
+    out.index = _texte_index(out.index)
     return out
+
+
+def _texte_index(index: pd.Index) -> pd.Index:
+    """The index's text labels escaped (st.table shows them as its first column), its name(s) kept: the heading
+    of that column."""
+    if isinstance(index, pd.MultiIndex):
+        return index.set_levels([_texte_index(level) for level in index.levels])
+    if index.dtype == object or pd.api.types.is_string_dtype(index):
+        return pd.Index([texte(v) if isinstance(v, str) else v for v in index], name=index.name, dtype=object)
+    return index
 
 
 def note(text: str) -> None:
