@@ -108,6 +108,7 @@ FRENCH_JS = """
     ['button.mapboxgl-ctrl-zoom-out', 'Dézoomer la carte'],
     ['button.mapboxgl-ctrl-attrib-button', 'Afficher les crédits de la carte'],
     ['canvas.mapboxgl-canvas', 'Fond de carte'],
+    ['a.mapboxgl-ctrl-logo', 'Logo Mapbox'],
     ['button[aria-label="Fullscreen"]', 'Plein écran'],
     ['button[aria-label="Close fullscreen"]', 'Quitter le plein écran'],
     ['[aria-label="Sidebar"]', 'Barre latérale'],
@@ -116,11 +117,75 @@ FRENCH_JS = """
     ['[aria-label="App pages"]', 'Pages du tableau de bord'],
     ['[aria-label="Main menu"]', 'Menu principal'],
     ['[aria-label="Link to heading"]', 'Lien vers ce titre'],
-    ['[aria-label="Show/hide columns"]', 'Afficher ou masquer des colonnes'],
-    ['[aria-label="Download as CSV"]', 'Télécharger en CSV'],
-    ['[aria-label="Search"]', 'Rechercher'],
     ['input[aria-label="file upload"]', 'Choisir un fichier'],
   ];
+  // Streamlit's English in names for screen readers, placeholders and the tooltips of its buttons (a chart's or a
+  // table's toolbar, a help icon, a list's buttons), and in its lists' own lines ("Select 2 matches").
+  const said = new Map([
+    ['Show data', 'Afficher les données'],
+    ['Download as PNG', 'Télécharger en image (PNG)'],
+    ['Copy Vega-Lite spec', 'Copier la définition du graphique'],
+    ['Show/hide columns', 'Afficher ou masquer des colonnes'],
+    ['Download as CSV', 'Télécharger en CSV'],
+    ['Search', 'Rechercher'],
+    ['Open', 'Ouvrir la liste'],
+    ['Clear all', 'Tout effacer'],
+    ['Selected values', 'Valeurs choisies'],
+    ['Dismiss', 'Fermer'],
+    ['Choose an option', 'Choisir une option'],
+    ['Choose options', 'Choisir des options'],
+    ['Choose date', 'Choisir une date'],
+    ['Next month', 'Mois suivant'],
+    ['Previous month', 'Mois précédent'],
+  ]);
+  const saidFr = t => {
+    const fr = said.get(t);
+    if (fr !== undefined) return fr;
+    let m = /^Help for (.+)$/.exec(t);
+    if (m) return 'Aide : ' + m[1];
+    m = /^Remove (.+)$/.exec(t);
+    if (m) return 'Retirer ' + m[1];
+    m = /^(.+) — (start|end)$/.exec(t);  // a range slider's two handles
+    if (m) return m[1] + (m[2] === 'start' ? ' — début' : ' — fin');
+    m = /^(day|month|year), (.+)$/.exec(t);  // a date's fields
+    if (m) return {day: 'jour', month: 'mois', year: 'année'}[m[1]] + ', ' + m[2];
+    m = /^Choose date, (.+)$/.exec(t);
+    if (m) return 'Choisir une date, ' + m[1];
+    m = /^(\\d+) – (\\w+)$/.exec(t);  // a month field's value: "12 – December"
+    if (m && MONTHS.includes(m[2])) return m[1] + ' – ' + MOIS[MONTHS.indexOf(m[2])];
+    m = /^Shortcut (.+)$/.exec(t);  // a button's keyboard shortcut
+    if (m) return 'Raccourci : ' + ({PageDown: 'page suivante', PageUp: 'page précédente'}[m[1]] || m[1]);
+    if (t === 'Use arrow keys to navigate dates. Enter to select. Escape to close.')
+      return 'Flèches pour changer de jour, Entrée pour choisir, Échap pour fermer.';
+  };
+  const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October',
+                  'November', 'December'];
+  const MOIS = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août', 'septembre', 'octobre',
+                'novembre', 'décembre'];
+  // A list's own lines only (its other lines are data: a funder, a quartier).
+  const listFr = t => {
+    if (t === 'No results') return 'Aucun résultat';
+    if (t === 'Select 1 match') return 'Sélectionner le seul résultat';
+    const m = /^Select (\\d+) matches$/.exec(t);
+    if (m) return 'Sélectionner les ' + m[1] + ' résultats';
+  };
+  const streamlitWords = () => {
+    document.querySelectorAll('[aria-label], input[placeholder], [aria-valuetext]').forEach(el => {
+      for (const attr of ['aria-label', 'placeholder', 'aria-valuetext']) {
+        const v = el.getAttribute(attr);
+        const fr = v && saidFr(v);
+        if (fr) el.setAttribute(attr, fr);
+      }
+    });
+    // A Material icon beside its text ("bar_chart icon" for a screen reader): decorative.
+    document.querySelectorAll('span[role="img"][translate="no"][aria-label$=" icon"]').forEach(el => {
+      el.removeAttribute('aria-label');
+      el.setAttribute('aria-hidden', 'true');
+    });
+    document.querySelectorAll('[data-testid="stTooltipContent"], [data-testid="stDateInputCalendar"]')
+      .forEach(root => retext(root, saidFr));
+    document.querySelectorAll('[role="listbox"]').forEach(root => retext(root, listFr));
+  };
   const a11y = () => {
     document.querySelectorAll('[data-testid="stSkipToContent"]').forEach(a => {
       const t = a.firstChild;
@@ -135,6 +200,8 @@ FRENCH_JS = """
     // A chart's frame (Vega's own ARIA texts, English, are turned off in the charts' config): a "graphique".
     document.querySelectorAll('[data-testid="stVegaLiteChart"] g[aria-roledescription$="mark container"]')
       .forEach(g => g.setAttribute('aria-roledescription', g.classList.contains('root') ? 'graphique' : 'groupe'));
+    document.querySelectorAll('[data-testid="stVegaLiteChart"][aria-roledescription="visualization"]')
+      .forEach(el => el.setAttribute('aria-roledescription', 'graphique'));
     document.querySelectorAll('ul[data-testid="stSidebarNavItems"]').forEach(ul => {
       const groups = [...ul.children].filter(c => c.tagName === 'DIV' && c.querySelector(':scope > li'));
       if (!groups.length) return;
@@ -208,6 +275,7 @@ FRENCH_JS = """
     if (document.documentElement.lang !== 'fr') document.documentElement.lang = 'fr';
     notFound();
     a11y();
+    streamlitWords();
     tables();
     document.querySelectorAll('[data-testid="stFileUploader"]').forEach(box => retext(box, t => {
       for (const [re, fr] of words) if (re.test(t)) return t.replace(re, fr);

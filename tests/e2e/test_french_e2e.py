@@ -30,3 +30,101 @@ def test_a_page_one_may_not_see_says_so_in_french(streamlit_server, page):
     text = page.locator("body").inner_text()
     assert "réservée aux gestionnaires" in text and "Connectez-vous" in text
     assert "Page not found" not in text and "does not seem" not in text
+
+
+# What Streamlit 1.67 writes in English in its own controls (names for screen readers, placeholders, tooltips).
+STREAMLIT_ENGLISH = {"Show data", "Download as PNG", "Copy Vega-Lite spec", "Show/hide columns", "Download as CSV",
+                     "Search", "Open", "Clear all", "Selected values", "Dismiss", "Choose an option",
+                     "Choose options", "No results"}
+_NAMES = """() => [...document.querySelectorAll('[aria-label], input[placeholder]')]
+  .flatMap(e => [e.getAttribute('aria-label'), e.getAttribute('placeholder')]).filter(Boolean)"""
+
+
+def test_streamlit_controls_tooltips_and_lists_speak_french(streamlit_server, page):
+    """A chart's toolbar (its buttons' names and the tooltip a pointer shows), the help icons, the years slider's
+    handles, the filters' lists (their "select every match" line, "no results", a chosen value's remove button)
+    were English."""
+    from tests.e2e.conftest import goto_app, wait_for_app
+
+    goto_app(page, streamlit_server + "/financeurs")
+    page.locator('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg').first.wait_for()
+    names = page.evaluate(_NAMES)
+    assert not STREAMLIT_ENGLISH & set(names), sorted(STREAMLIT_ENGLISH & set(names))
+    assert not [n for n in names if n.startswith(("Help for ", "Remove "))]
+    assert "Afficher les données" in names and any(n.startswith("Aide : ") for n in names)
+    page.wait_for_function("() => document.querySelectorAll('input[type=range][aria-label^=Années]').length == 2",
+                           timeout=30_000)
+    handles = page.locator('input[type="range"][aria-label^="Années"]')
+    assert {handles.nth(i).get_attribute("aria-label") for i in range(2)} == {"Années — début", "Années — fin"}
+
+    # The tooltip a pointer on the chart's first toolbar button shows.
+    chart = page.locator('[data-testid="stVegaLiteChart"]:visible').first
+    chart.scroll_into_view_if_needed()
+    chart.hover()
+    button = page.locator('button[aria-label="Afficher les données"]:visible').first
+    button.hover()
+    tip = page.locator('[data-testid="stTooltipContent"]:visible').first
+    tip.wait_for()
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stTooltipContent\"]')]"
+                           ".some(t => t.innerText.trim() === 'Afficher les données')", timeout=10_000)
+
+    # The funders' list: a text matching several funders offers them all at once, in French.
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]', has_text="Financeurs")
+    box.locator("input").click()
+    page.keyboard.type("CAF")
+    options = page.locator('[role="listbox"] [role="option"]')
+    options.first.wait_for()
+    texts = [t.strip() for t in options.all_inner_texts()]
+    funders = [t for t in texts if not t.startswith("Sélectionner")]
+    assert "CAF" in funders and len(funders) >= 2, texts
+    page.wait_for_function("n => [...document.querySelectorAll('[role=\"listbox\"] [role=\"option\"]')]"
+                           ".some(o => o.innerText.trim() === `Sélectionner les ${n} résultats`)",
+                           arg=len(funders), timeout=10_000)
+    assert not [t for t in options.all_inner_texts() if t.strip().startswith("Select ")]
+    page.keyboard.type("zzzz")
+    page.wait_for_function("() => /Aucun résultat/.test(document.querySelector('[role=\"listbox\"]').innerText)",
+                           timeout=10_000)
+    assert "No results" not in page.locator('[role="listbox"]').first.inner_text()
+
+    # One funder chosen: its remove button and the list's clear button are named in French.
+    page.keyboard.press("Escape")
+    box.locator("input").fill("")
+    box.locator("input").click()
+    page.keyboard.type("CAF")
+    page.locator('[role="option"]', has_text="CAF").filter(has_not_text="Sélectionner").first.click()
+    wait_for_app(page)
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !!document.querySelector('[aria-label=\"Retirer CAF\"]')", timeout=30_000)
+    names = page.evaluate(_NAMES)
+    assert "Tout effacer" in names and not STREAMLIT_ENGLISH & set(names)
+    assert not [n for n in names if n.startswith(("Help for ", "Remove "))]
+
+
+def test_date_field_slider_and_shortcuts_named_in_french(streamlit_server, page):
+    """The séance's date (its fields, its calendar) and the slides' keyboard shortcuts were named in English for
+    screen readers ("month, …", "12 – December", "Shortcut PageDown")."""
+    from tests.e2e.conftest import goto_app
+
+    goto_app(page, streamlit_server + "/seance")
+    field = page.locator('[data-testid="stDateInput"]').first
+    field.wait_for()
+    page.wait_for_function("() => !!document.querySelector('[aria-label=\"mois, Date de la séance\"]')",
+                           timeout=30_000)
+    month = int(page.locator('[aria-label="mois, Date de la séance"]').get_attribute("aria-valuenow"))
+    mois = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+            "novembre", "décembre"][month - 1]
+    assert page.locator('[aria-label="mois, Date de la séance"]').get_attribute("aria-valuetext") == f"{month} – {mois}"
+    field.locator("button").first.click()
+    calendar = page.locator('[data-testid="stDateInputCalendar"]')
+    calendar.wait_for()
+    page.wait_for_function("() => /Flèches pour changer de jour/.test("
+                           "document.querySelector('[data-testid=\"stDateInputCalendar\"]').innerText)", timeout=10_000)
+    names = page.evaluate(_NAMES) + [calendar.inner_text()]
+    english = [n for n in names if any(w in n for w in ("month", "Month", "Choose", "Use arrow", " – December"))]
+    assert not english, english
+    page.keyboard.press("Escape")
+
+    goto_app(page, streamlit_server + "/presentation?slide=2")
+    page.locator(".cdv-slide-number").wait_for()
+    page.wait_for_function("() => !!document.querySelector('kbd[aria-label^=\"Raccourci\"]')", timeout=30_000)
+    assert not page.locator('kbd[aria-label^="Shortcut"]').count()
