@@ -22,6 +22,7 @@ import resource
 import statistics
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -265,11 +266,16 @@ CATEGORIES = ("pilier", "thematique", "theme", "statut", "porteur_type", "contra
 
 
 def _load_frames(db: Path) -> dict[str, pd.DataFrame]:
-    """The fact tables as pandas DataFrames (codes as categories, as a careful pandas user would load them)."""
+    """The fact tables as pandas DataFrames (codes as categories, as a careful pandas user would load them; other
+    text as pandas 3 holds it by default, Arrow strings, although cdv_core switches the process to Python objects,
+    which suit the app's small tables: the baseline stays pandas as it ships)."""
     con = schema.connect(db, read_only=True)
     try:
-        frames = {name: con.execute(f"SELECT * FROM {name}").df() for name in ("fait", "fait_qpv")}
-        qpv = con.execute("SELECT code_qpv, nom_qpv, geographie, population FROM qpv").df()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pd.option_context("future.infer_string", True):
+                frames = {name: con.execute(f"SELECT * FROM {name}").df() for name in ("fait", "fait_qpv")}
+                qpv = con.execute("SELECT code_qpv, nom_qpv, geographie, population FROM qpv").df()
     finally:
         con.close()
     for df in frames.values():
