@@ -36,6 +36,14 @@ h3 { font-size: 1.3rem !important; }
 .block-container { padding-top: 2.2rem; max-width: 1800px; }
 /* Streamlit's main menu is in English: hidden (the app's own links do what it offers). */
 [data-testid="stMainMenu"] { display: none !important; }
+/* A chart's toolbar keeps "download as image" and "full screen". Streamlit's "show data" (the query's raw columns:
+   codes, unformatted numbers; the section's « Tableau » tab shows the same figures in French) and "copy the
+   Vega-Lite spec" (a developer's tool) are hidden. */
+[data-testid="stElementToolbarButton"]:has(button[aria-label="Show data"]),
+[data-testid="stElementToolbarButton"]:has(button[aria-label="Afficher les données"]),
+[data-testid="stElementToolbarButton"]:has(button[aria-label="Copy Vega-Lite spec"]),
+[data-testid="stElementToolbarButton"]:has(button[aria-label="Copier la définition du graphique"]) {
+  display: none !important; }
 /* Keyboard focus always visible (WCAG 2.4.7). */
 a:focus-visible, button:focus-visible, [role="button"]:focus-visible, [role="tab"]:focus-visible,
 input:focus-visible, [tabindex]:focus-visible, summary:focus-visible {

@@ -41,7 +41,7 @@ _NAMES = """() => [...document.querySelectorAll('[aria-label], input[placeholder
 
 
 def test_streamlit_controls_tooltips_and_lists_speak_french(streamlit_server, page):
-    """A chart's toolbar (its buttons' names and the tooltip a pointer shows), the help icons, the years slider's
+    """A chart's toolbar (its buttons' names, the tooltip a pointer shows, no raw "show data"), the help icons, the years slider's
     handles, the filters' lists (their "select every match" line, "no results", a chosen value's remove button)
     were English."""
     from tests.e2e.conftest import goto_app, wait_for_app
@@ -51,22 +51,25 @@ def test_streamlit_controls_tooltips_and_lists_speak_french(streamlit_server, pa
     names = page.evaluate(_NAMES)
     assert not STREAMLIT_ENGLISH & set(names), sorted(STREAMLIT_ENGLISH & set(names))
     assert not [n for n in names if n.startswith(("Help for ", "Remove "))]
-    assert "Afficher les données" in names and any(n.startswith("Aide : ") for n in names)
+    assert "Télécharger en image (PNG)" in names and any(n.startswith("Aide : ") for n in names)
     page.wait_for_function("() => document.querySelectorAll('input[type=range][aria-label^=Années]').length == 2",
                            timeout=30_000)
     handles = page.locator('input[type="range"][aria-label^="Années"]')
     assert {handles.nth(i).get_attribute("aria-label") for i in range(2)} == {"Années — début", "Années — fin"}
 
-    # The tooltip a pointer on the chart's first toolbar button shows.
+    # The tooltip a pointer on the chart's first toolbar button shows; the toolbar keeps only "download as image"
+    # and "full screen" (Streamlit's raw "show data" and "copy the spec" hidden: the « Tableau » tab has the data).
     chart = page.locator('[data-testid="stVegaLiteChart"]:visible').first
     chart.scroll_into_view_if_needed()
     chart.hover()
-    button = page.locator('button[aria-label="Afficher les données"]:visible').first
-    button.hover()
-    tip = page.locator('[data-testid="stTooltipContent"]:visible').first
-    tip.wait_for()
+    toolbar = page.locator('[data-testid="stElementToolbar"]:visible').first
+    toolbar.wait_for()
+    shown = [b.get_attribute("aria-label") for b in toolbar.locator("button:visible").all()]
+    assert shown == ["Télécharger en image (PNG)", "Plein écran"], shown
+    toolbar.locator('button[aria-label="Télécharger en image (PNG)"]').hover()
+    page.locator('[data-testid="stTooltipContent"]:visible').first.wait_for()
     page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stTooltipContent\"]')]"
-                           ".some(t => t.innerText.trim() === 'Afficher les données')", timeout=10_000)
+                           ".some(t => t.innerText.trim() === 'Télécharger en image (PNG)')", timeout=10_000)
 
     # The funders' list: a text matching several funders offers them all at once, in French.
     box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]', has_text="Financeurs")
