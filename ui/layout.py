@@ -90,6 +90,14 @@ FRENCH_JS = """
       if (fr !== undefined && fr !== text) node.nodeValue = fr;
     }
   };
+  // The same for the attributes `attrs` of `el` (`translate` also gets the attribute's name).
+  const reattr = (el, attrs, translate) => {
+    for (const attr of attrs) {
+      const value = el.getAttribute(attr);
+      const fr = value && translate(value, attr);
+      if (fr && fr !== value) el.setAttribute(attr, fr);
+    }
+  };
   const notFound = () => {
     document.querySelectorAll('[role="dialog"]').forEach(dlg => {
       if (dlg.dataset.cdv || !/Page not found/.test(dlg.textContent)) return;
@@ -117,19 +125,19 @@ FRENCH_JS = """
     ['button.mapboxgl-ctrl-attrib-button', 'Afficher les crédits de la carte'],
     ['canvas.mapboxgl-canvas', 'Fond de carte'],
     ['a.mapboxgl-ctrl-logo', 'Logo Mapbox'],
-    ['button[aria-label="Fullscreen"]', 'Plein écran'],
-    ['button[aria-label="Close fullscreen"]', 'Quitter le plein écran'],
-    ['[aria-label="Sidebar"]', 'Barre latérale'],
-    ['[aria-label="Collapse sidebar"]', 'Replier la barre latérale'],
-    ['[aria-label="Expand sidebar"]', 'Déplier la barre latérale'],
-    ['[aria-label="App pages"]', 'Pages du tableau de bord'],
-    ['[aria-label="Main menu"]', 'Menu principal'],
-    ['[aria-label="Link to heading"]', 'Lien vers ce titre'],
-    ['input[aria-label="file upload"]', 'Choisir un fichier'],
   ];
   // Streamlit's English in names for screen readers, placeholders and the tooltips of its buttons (a chart's or a
   // table's toolbar, a help icon, a list's buttons), and in its lists' own lines ("Select 2 matches").
   const said = new Map([
+    ['Fullscreen', 'Plein écran'],
+    ['Close fullscreen', 'Quitter le plein écran'],
+    ['Sidebar', 'Barre latérale'],
+    ['Collapse sidebar', 'Replier la barre latérale'],
+    ['Expand sidebar', 'Déplier la barre latérale'],
+    ['App pages', 'Pages du tableau de bord'],
+    ['Main menu', 'Menu principal'],
+    ['Link to heading', 'Lien vers ce titre'],
+    ['file upload', 'Choisir un fichier'],
     ['Show data', 'Afficher les données'],
     ['Download as PNG', 'Télécharger en image (PNG)'],
     ['Copy Vega-Lite spec', 'Copier la définition du graphique'],
@@ -178,13 +186,8 @@ FRENCH_JS = """
     if (m) return 'Sélectionner les ' + m[1] + ' résultats';
   };
   const streamlitWords = () => {
-    document.querySelectorAll('[aria-label], input[placeholder], [aria-valuetext]').forEach(el => {
-      for (const attr of ['aria-label', 'placeholder', 'aria-valuetext']) {
-        const v = el.getAttribute(attr);
-        const fr = v && saidFr(v);
-        if (fr) el.setAttribute(attr, fr);
-      }
-    });
+    document.querySelectorAll('[aria-label], input[placeholder], [aria-valuetext]')
+      .forEach(el => reattr(el, ['aria-label', 'placeholder', 'aria-valuetext'], saidFr));
     // A Material icon beside its text ("bar_chart icon" for a screen reader): decorative.
     document.querySelectorAll('span[role="img"][translate="no"][aria-label$=" icon"]').forEach(el => {
       el.removeAttribute('aria-label');
@@ -260,15 +263,11 @@ FRENCH_JS = """
   const tables = () => {
     document.querySelectorAll(tableMenus).forEach(menu => {
       retext(menu, t => tableWords.get(t));
-      menu.querySelectorAll('[aria-label], [title]').forEach(el => {
-        for (const attr of ['aria-label', 'title']) {
-          const value = el.getAttribute(attr);
-          if (!value) continue;
-          let fr = tableWords.get(value) || (attr === 'title' ? kinds.get(value) : undefined);
-          for (const [re, name] of chartNames) if (re.test(value)) fr = value.replace(re, name);
-          if (fr && fr !== value) el.setAttribute(attr, fr);
-        }
-      });
+      menu.querySelectorAll('[aria-label], [title]').forEach(el => reattr(el, ['aria-label', 'title'], (value, attr) => {
+        let fr = tableWords.get(value) || (attr === 'title' ? kinds.get(value) : undefined);
+        for (const [re, name] of chartNames) if (re.test(value)) fr = value.replace(re, name);
+        return fr;
+      }));
     });
     // A column's histogram: Vega's English texts for screen readers replaced by one name (its figures are beside it).
     document.querySelectorAll('[data-testid="stDataFrameStatisticsMenu"] svg').forEach(svg => {

@@ -70,6 +70,9 @@ def test_streamlit_controls_tooltips_and_lists_speak_french(streamlit_server, pa
     page.locator('[data-testid="stTooltipContent"]:visible').first.wait_for()
     page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stTooltipContent\"]')]"
                            ".some(t => t.innerText.trim() === 'Télécharger en image (PNG)')", timeout=10_000)
+    toolbar.locator('button[aria-label="Plein écran"]').hover()  # its name was French, its tooltip English
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stTooltipContent\"]')]"
+                           ".some(t => t.innerText.trim() === 'Plein écran')", timeout=10_000)
 
     # The funders' list: a text matching several funders offers them all at once, in French.
     box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]', has_text="Financeurs")
