@@ -330,6 +330,9 @@ _APP_IDLE_JS = """
   if (document.querySelector('[data-testid="stStatusWidgetRunningIcon"]')) return false;
   const status = document.querySelector('[data-testid="stStatusWidget"]');
   if (status && /running|en cours/i.test(status.innerText || '')) return false;
+  // A Markdown block with HTML (the demo banner, the filters line) shows a skeleton until the browser has fetched
+  // the code that draws it: the run has finished but the page is not complete yet.
+  if (document.querySelector('[data-testid="stSkeleton"]')) return false;
   return true;
 }
 """
