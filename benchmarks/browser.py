@@ -85,8 +85,9 @@ def wait_changed(page, selector: str, before: str, timeout_ms: int = 600_000) ->
     wait_complete(page, timeout_ms)
 
 
-def start_server(db: Path, port: int, preload: bool = False, app: str = "app.py") -> subprocess.Popen:
-    """`streamlit run app.py` (or scripts/serve.py, which imports the app's modules first, as scripts/run.sh)."""
+def start_server(db: Path, port: int, preload: bool = False, app: str = "serveur.py") -> subprocess.Popen:
+    """`streamlit run serveur.py` (the app as scripts/run.sh serves it: app.py, its first HTML page and its session
+    route), or scripts/serve.py, which imports the app's modules first, as scripts/run.sh does."""
     env = dict(os.environ, CDV_DB=str(db), PYTHONUNBUFFERED="1")
     log = open(Path(tempfile.gettempdir()) / f"cdv_bench_{port}.log", "wb")
     command = ["scripts/serve.py"] if preload else ["-m", "streamlit", "run", app]
@@ -180,7 +181,7 @@ def phases_run(port: int, db: Path, runs: int) -> None:
     results: dict[str, list[dict[str, float]]] = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        for app, paths in (("benchmarks/minimal_app.py", {"Page minimale": "/"}), ("app.py", PAGES)):
+        for app, paths in (("benchmarks/minimal_app.py", {"Page minimale": "/"}), ("serveur.py", PAGES)):
             proc = start_server(db, port, app=app)
             try:
                 for label, path in paths.items():
@@ -318,7 +319,7 @@ def main() -> None:
                 stop_server(proc)
         browser.close()
     print(f"\nPremière page après le démarrage du serveur (scripts/run.sh) : {med(firsts_preload)}")
-    print(f"Première page après `streamlit run app.py` seul : {med(firsts)}")
+    print(f"Première page après `streamlit run serveur.py` seul (modules non importés d'avance) : {med(firsts)}")
     print("\nTemps jusqu'au rendu complet (médiane) :")
     for name, values in results.items():
         print(f"  {name:<45} {med(values)}")
