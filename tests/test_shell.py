@@ -69,7 +69,14 @@ def test_the_servers_address_is_given_before_streamlits_script_reads_it():
     config = made.index("window.__streamlit")
     module = made.index('<script type="module"')
     assert config < module
-    assert 'BACKEND_BASE_URL: window.location.origin + "/"' in made
+    assert "BACKEND_BASE_URL: window.location.origin + base + '/'" in made
+
+
+def test_the_page_says_which_path_the_server_was_asked_for():
+    root, piliers = shell.page("/")[0].decode(), shell.page("/piliers")[0].decode()
+    assert 'const served = "/";' in root and 'const served = "/piliers";' in piliers
+    assert shell.SERVED not in root and root.replace('"/";', '"/piliers";', 1) == piliers
+    assert shell.page("/")[1] != shell.page("/piliers")[1]
 
 
 def test_preloaded_code_is_streamlits_own_files():
@@ -120,7 +127,7 @@ def test_the_root_and_the_pages_get_the_page(path):
     status, headers, body, reached = _get(path)
     assert reached == []
     assert status == 200 and headers["cache-control"] == "no-cache"
-    assert body == shell.page()[0] and b'<html lang="fr">' in body
+    assert body == shell.page(path)[0] and b'<html lang="fr">' in body
 
 
 @pytest.mark.parametrize("path", ["/favicon.png", "/_stcore/health", "/piliers/_stcore/health", "/static/js/x.js",
@@ -148,7 +155,7 @@ def test_a_base_url_path_leaves_the_page_to_streamlit():
 
 
 def test_a_known_page_is_answered_not_modified():
-    etag = shell.page()[1]
+    etag = shell.page("/piliers")[1]
     status, headers, body, reached = _get("/piliers", headers=[(b"if-none-match", etag.encode())])
     assert (status, body, reached) == (304, b"", [])
     assert _get("/piliers", headers=[(b"if-none-match", b'"autre"')])[0] == 200

@@ -8,7 +8,8 @@ Streamlit's page is an empty shell that its JavaScript fills. As shipped, for th
 - fetches the code that draws the banner's HTML, the filters and the charts only when the first of them arrives.
 
 The page served here is Streamlit's own file with: the language and title in French, a French `<noscript>`, the
-server's address given to Streamlit (`window.__streamlit.BACKEND_BASE_URL`, the site's root: no guess), and
+server's address given to Streamlit (`window.__streamlit.BACKEND_BASE_URL`: the browser's address without the page
+asked for, so the site's root, or a reverse proxy's prefix such as `/cdv/`; no guess), and
 `modulepreload` links to the code every dashboard page draws first (fetched while the app connects). Nothing else
 changes. Only the site's root and its pages' addresses are answered so (`/`, `/piliers`, …), and only when the app
 is served at the root (`server.baseUrlPath` empty); any other request goes to Streamlit as before.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import os
 import re
 import threading
@@ -36,8 +38,11 @@ PRELOAD = ("rehype-raw", "Html", "purify.es", "Slider", "Selectbox", "Multiselec
 # (no dot), not Streamlit's own routes (`_stcore`).
 PAGE_PATH = re.compile(r"/(?:[a-z0-9][a-z0-9-]*)?")
 
+# Where the path the server was asked for goes in the page (a JavaScript string).
+SERVED = "__CDV_SERVED_PATH__"
+
 _lock = threading.Lock()
-_page: tuple[bytes, str] | None = None
+_page: str | None = None
 
 
 def chunks(js_dir: str, names: tuple[str, ...] = PRELOAD) -> list[str]:
@@ -59,16 +64,22 @@ def build(index: str, preload: list[str]) -> str:
     out = re.sub(r"<title>.*?</title>", f"<title>{html.escape(TITLE)}</title>", out, count=1, flags=re.S)
     out = re.sub(r"<noscript>.*?</noscript>", f"<noscript><p>{html.escape(NOSCRIPT)}</p></noscript>", out, count=1,
                  flags=re.S)
-    # Read by Streamlit's script when it starts: so it runs before it.
-    config = ('<script>window.__streamlit = Object.assign({}, window.__streamlit, '
-              '{BACKEND_BASE_URL: window.location.origin + "/"});</script>\n    ')
+    # Read by Streamlit's script when it starts: so it runs before it. The server's root is the browser's address
+    # without the page the server was asked for (`SERVED`, written in at each request): "/" here, or the prefix
+    # of a reverse proxy that serves the app under "/cdv/" and strips it.
+    config = ("<script>(() => { const served = " + SERVED + "; "
+              "let base = window.location.pathname.replace(/\\/+$/, ''); "
+              "if (served !== '/' && base.endsWith(served)) base = base.slice(0, base.length - served.length); "
+              "window.__streamlit = Object.assign({}, window.__streamlit, "
+              "{BACKEND_BASE_URL: window.location.origin + base + '/'}); })();</script>\n    ")
     out = out.replace('<script type="module"', config + '<script type="module"', 1)
     links = "".join(f'    <link rel="modulepreload" crossorigin href="./static/js/{name}">\n' for name in preload)
     return out.replace("</head>", links + "  </head>", 1)
 
 
-def page() -> tuple[bytes, str]:
-    """The page's bytes and its ETag, built once per process from the installed Streamlit's files."""
+def page(path: str = "/") -> tuple[bytes, str]:
+    """The page's bytes and its ETag for a request of `path` (the site's root or a page's address, `PAGE_PATH`),
+    from the installed Streamlit's files read once per process."""
     global _page
     with _lock:
         if _page is None:
@@ -76,9 +87,10 @@ def page() -> tuple[bytes, str]:
 
             static = file_util.get_static_dir()
             with open(os.path.join(static, "index.html"), encoding="utf-8") as f:
-                body = build(f.read(), chunks(os.path.join(static, "static", "js"))).encode("utf-8")
-            _page = (body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
-        return _page
+                _page = build(f.read(), chunks(os.path.join(static, "static", "js")))
+        template = _page
+    body = template.replace(SERVED, json.dumps(path), 1).encode("utf-8")
+    return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
 class ShellMiddleware:
@@ -92,7 +104,7 @@ class ShellMiddleware:
                 and PAGE_PATH.fullmatch(scope["path"]) and not _base_url_path()):
             from starlette.responses import Response
 
-            body, etag = page()
+            body, etag = page(scope["path"])
             headers = {"Cache-Control": "no-cache", "ETag": etag}
             sent = dict(scope["headers"]).get(b"if-none-match", b"").decode("latin-1")
             if etag in [tag.strip() for tag in sent.split(",")]:

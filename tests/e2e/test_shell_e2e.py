@@ -42,3 +42,26 @@ def test_the_first_page_is_french_and_its_preloaded_code_is_served(streamlit_ser
     page.get_by_role("heading", level=1).first.wait_for()
     assert set(preloaded) <= set(fetched)
     assert app_exceptions(page) == []
+
+
+@pytest.mark.parametrize(("url", "asked", "root"), [
+    ("http://proxy.test/cdv/piliers", "/piliers", "http://proxy.test/cdv/"),  # a proxy serving the app under /cdv/
+    ("http://proxy.test/cdv/", "/", "http://proxy.test/cdv/"),
+    ("http://proxy.test/piliers", "/piliers", "http://proxy.test/"),
+    ("http://proxy.test/", "/", "http://proxy.test/"),
+])
+def test_the_servers_root_is_the_address_without_the_page(browser, url, asked, root):
+    """The page's own script, run by chromium at an address where a reverse proxy would serve it (the proxy strips
+    its prefix: the server is asked for `asked`); Streamlit's scripts are not loaded."""
+    from ui import shell
+
+    ctx = browser.new_context()
+    try:
+        pg = ctx.new_page()
+        body = shell.page(asked)[0]
+        pg.route("**/*", lambda route: route.fulfill(status=200, body=body, content_type="text/html")
+                 if route.request.url == url else route.abort())
+        pg.goto(url)
+        assert pg.evaluate("window.__streamlit.BACKEND_BASE_URL") == root
+    finally:
+        ctx.close()
