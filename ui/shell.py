@@ -1,4 +1,4 @@
-"""The HTML page a browser loads first (Streamlit's `index.html`), served by `serveur.py` made for this app.
+"""The first HTML page a browser loads: Streamlit's `index.html` made for this app, served by `serveur.py`.
 
 Streamlit's page is an empty shell that its JavaScript fills. As shipped, for this app it:
 - says `<html lang="en">`, `<title>Streamlit</title>` and, without JavaScript, English sentences, until the script
@@ -25,7 +25,7 @@ import re
 import threading
 
 TITLE = "Contrats de ville — tableau de bord"
-NOSCRIPT = ("Ce tableau de bord a besoin de JavaScript : activez-le dans votre navigateur, puis rechargez la page.")
+NOSCRIPT = "Ce tableau de bord a besoin de JavaScript : activez-le dans votre navigateur, puis rechargez la page."
 
 # Streamlit's code for what every dashboard page draws first: the HTML of the banner and the filters line (rehype-raw,
 # Html, purify), the filters (Slider, Selectbox, Multiselect and their list), key figures (Metric), charts
