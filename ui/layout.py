@@ -113,7 +113,6 @@ FRENCH_JS = """
           + "vous pouvez ouvrir. Si elle est réservée aux gestionnaires, connectez-vous dans la barre latérale "
           + "(« Se connecter ») puis rouvrez le lien. En attendant, voici la vue d'ensemble.";
       });
-      dlg.querySelectorAll('button[aria-label="Close"]').forEach(b => b.setAttribute('aria-label', 'Fermer'));
     });
   };
   // Names in French for the controls Streamlit draws (map zoom, full screen) and a sidebar menu whose lists
@@ -148,6 +147,7 @@ FRENCH_JS = """
     ['Clear all', 'Tout effacer'],
     ['Selected values', 'Valeurs choisies'],
     ['Dismiss', 'Fermer'],
+    ['Close', 'Fermer'],
     ['Choose an option', 'Choisir une option'],
     ['Choose options', 'Choisir des options'],
     ['Choose date', 'Choisir une date'],

@@ -21,6 +21,19 @@ def test_vue_ensemble_link_opens_the_overview_in_french(streamlit_server, page):
     assert "Années 2016 à 2022" in body  # the link's filters are kept
 
 
+def test_an_unknown_address_says_so_in_french(streamlit_server, page):
+    page.goto(streamlit_server + "/nimporte-quoi", wait_until="domcontentloaded")
+    page.wait_for_function(_FRENCH, timeout=90_000)
+    dialog = page.locator('[role="dialog"]')
+    page.wait_for_function("() => /Page introuvable/.test(document.querySelector('[role=\"dialog\"]')?.innerText)",
+                           timeout=90_000)
+    assert "aucune page que vous pouvez ouvrir" in dialog.inner_text()
+    assert "Page not found" not in dialog.inner_text()
+    page.wait_for_function("() => !!document.querySelector('[role=\"dialog\"] button[aria-label=\"Fermer\"]')",
+                           timeout=30_000)
+    assert not dialog.locator('[aria-label="Close"]').count()
+
+
 def test_a_page_one_may_not_see_says_so_in_french(streamlit_server, page):
     page.goto(streamlit_server + "/import-donnees", wait_until="domcontentloaded")
     page.wait_for_function(_FRENCH, timeout=90_000)
