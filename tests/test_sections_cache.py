@@ -113,6 +113,34 @@ def test_clearing_streamlits_cache_forgets_the_shared_sections(app_data, counted
     assert calls["ve_entete"] == 2 and again is not first and again.chiffres == first.chiffres
 
 
+def test_in_a_script_run_clearing_streamlits_cache_forgets_the_shared_sections(app_data, counted):
+    """Inside the app's script runs (where begin_run keeps the cache token for the run): a rerun serves the page's
+    sections from the cache, a rerun after `st.cache_data.clear()` (Streamlit's "Clear caches") builds them again,
+    with the same figures; and so does an import written between two runs."""
+    calls, count = counted
+    count("ve_entete")
+    at = _page("pages/vue_ensemble.py", annees="2016-2022")
+    built = calls["ve_entete"]
+    assert built >= 1
+    amount = at.metric[0].value
+    at.run()
+    assert calls["ve_entete"] == built
+    st.cache_data.clear()
+    at.run()
+    assert not at.exception, at.exception
+    assert calls["ve_entete"] == 2 * built
+    assert at.metric[0].value == amount
+    fin = demo_expect.financements()
+    year = int(at.metric[0].label.split()[-1])  # the year the headline figure is of
+    action = fin.loc[fin["annee"] == year, "action_id"].iloc[0]
+    csv = f"action_id;annee;financeur;montant_accorde\n{action};{year};prive;1.00\n".encode()
+    with app_data.base().writing() as con:
+        importer.import_bytes(con, csv, "financements_ajout.csv", user="test")
+    at.run()
+    assert calls["ve_entete"] == 3 * built
+    assert at.metric[0].value != amount
+
+
 def test_sections_of_a_page_share_their_queries(app_data, monkeypatch):
     """Two sections asking for the same figures run the query once (through the app's cache)."""
     from cdv_core import queries_financeurs as qf
