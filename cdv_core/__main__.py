@@ -23,6 +23,12 @@ from cdv_core.filters import Filtres
 from cdv_core.formats import KINDS, STATUTS
 
 
+def _n(count: int, word: str, plural: str | None = None) -> str:
+    """`1 ligne`, `0 erreur`, `200000 lignes`: a count in the terminal (digits only, to be found by grep) and its
+    word in agreement (singular below 2)."""
+    return f"{count} {word if count < 2 else plural or word + 's'}"
+
+
 def _read_files(parser: argparse.ArgumentParser, files: list[str]) -> list[tuple[str, bytes]]:
     out = []
     for name in files:
@@ -111,16 +117,19 @@ def cmd_import(args, parser) -> int:
     for checked in plan.files:
         _print_report(checked.report)
         if not checked.ok:
-            print(f"{checked.upload.name} : rejeté, {len(checked.report.errors)} erreur(s), rien n'a été écrit.",
+            print(f"{checked.upload.name} : rejeté, {_n(len(checked.report.errors), 'erreur')}, rien n'a été écrit.",
                   file=sys.stderr)
     if not plan.ok:
-        print(f"Aucun des {len(plan.files)} fichier(s) n'a été écrit : un import est tout ou rien ; corrigez les "
-              "erreurs puis relancez la commande avec tous les fichiers.", file=sys.stderr)
+        none = ("Le fichier n'a pas été écrit" if len(plan.files) == 1
+                else f"Aucun des {len(plan.files)} fichiers n'a été écrit")
+        print(f"{none} : un import est tout ou rien ; corrigez les erreurs puis relancez la commande avec tous les "
+              "fichiers.", file=sys.stderr)
         return 1
     results = gestion.commit_plan(base, plan, actor)
     for result in results:
-        print(f"{result.file_name} : importé ({result.kind}, import n° {result.import_id}) — {result.n_rows} "
-              f"lignes, {result.added} ajoutées, {result.changed} modifiées, {result.removed} supprimées.")
+        print(f"{result.file_name} : importé ({result.kind}, import n° {result.import_id}) — "
+              f"{_n(result.n_rows, 'ligne')}, {_n(result.added, 'ajoutée')}, {_n(result.changed, 'modifiée')}, "
+              f"{_n(result.removed, 'supprimée')}.")
     return 0
 
 
@@ -139,10 +148,10 @@ def cmd_check(args, parser) -> int:
             _print_report(report)
             if report.ok:
                 pending |= importer.pending_keys(report)
-                print(f"{name} : valide ({report.kind.code if report.kind else '?'}, {report.n_rows} lignes, "
-                      f"{len(report.warnings)} avertissement(s)).")
+                print(f"{name} : valide ({report.kind.code if report.kind else '?'}, {_n(report.n_rows, 'ligne')}, "
+                      f"{_n(len(report.warnings), 'avertissement')}).")
             else:
-                print(f"{name} : {len(report.errors)} erreur(s).", file=sys.stderr)
+                print(f"{name} : {_n(len(report.errors), 'erreur')}.", file=sys.stderr)
                 status = 1
     finally:
         con.close()
@@ -240,8 +249,8 @@ def cmd_undo(args, parser) -> int:
     except importer.UndoRefused as exc:
         print(exc.message, file=sys.stderr)
         return 1
-    print(f"Import annulé (annulation n° {result.import_id}) : {result.added} lignes rétablies, "
-          f"{result.changed} modifiées, {result.removed} retirées.")
+    print(f"Import annulé (annulation n° {result.import_id}) : {_n(result.added, 'ligne rétablie', 'lignes rétablies')}, "
+          f"{_n(result.changed, 'modifiée')}, {_n(result.removed, 'retirée')}.")
     return 0
 
 

@@ -30,6 +30,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cdv_core import fmt
 from cdv_core.errors import CdvError
 
 GESTIONNAIRE = "gestionnaire"
@@ -393,12 +394,12 @@ def sign_in(config: AccessConfig, login: str, password: str, throttle: SignInThr
     """Check a local sign-in, slowed down after repeated failures (see SignInThrottle)."""
     wait = throttle.wait_time(login, address)
     if wait > 0:
-        return SignIn(None, f"Trop de tentatives de connexion : réessayez dans {int(wait + 0.999)} seconde(s).",
+        return SignIn(None, f"Trop de tentatives de connexion : réessayez dans {fmt.compte(int(wait + 0.999), 'seconde')}.",
                       wait)
     user = authenticate(config, login, password)
     if user is None:
         delay = throttle.failed(login, address)
-        extra = f" Prochaine tentative possible dans {int(delay + 0.999)} seconde(s)." if delay > 0 else ""
+        extra = f" Prochaine tentative possible dans {fmt.compte(int(delay + 0.999), 'seconde')}." if delay > 0 else ""
         return SignIn(None, "Identifiant ou mot de passe incorrect." + extra, delay)
     throttle.succeeded(login, address)
     return SignIn(user)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cdv_core import fmt
 from cdv_core.reading import normalize_name
 
 # Property names (compared ignoring case, accents, `_`, `-`) carrying the code of each level.
@@ -368,9 +369,9 @@ def read(data: bytes, file_name: str, known_qpv: set[str], known_communes: set[s
                      "geojson": json.dumps(item["geom"], separators=(",", ":")),
                      "xmin": x0, "ymin": y0, "xmax": x1, "ymax": y1, "source": Path(file_name).name})
     res.rows = pd.DataFrame(rows, columns=COLUMNS)
-    what = "quartiers" if niveau == "qpv" else "communes"
-    res.resume = (f"{len(rows)} contours de {what} lus ({crs_label}"
-                  + (", convertis en WGS84" if fn else "") + ").")
+    what = "quartier" if niveau == "qpv" else "commune"
+    res.resume = (fmt.compte(len(rows), f"contour de {what} lu", f"contours de {what}s lus") + f" ({crs_label}"
+                  + ((", converti" if len(rows) < 2 else ", convertis") + " en WGS84" if fn else "") + ").")
     return res
 
 

@@ -285,11 +285,11 @@ def _orphan_issues(report: Report, upload: Upload, orphans: pd.DataFrame) -> Non
         target = f"au contrat {after}" if isinstance(after, str) and after else "à aucun contrat"
         shown = ", ".join(f"{a} ({y})" for a, y in zip(group["action_id"].head(5), group["annee"].head(5),
                                                        strict=True))
-        more = f" et {len(group) - 5} autre(s)" if len(group) > 5 else ""
+        more = f" et {fmt.compte(len(group) - 5, 'autre')}" if len(group) > 5 else ""
         report.issues.append(Issue(
             lines.get(code), "contrat", after if isinstance(after, str) else "",
-            f"Le quartier {code} est rattaché au contrat {before}, sous lequel {len(group)} action(s) le "
-            f"concernent ({shown}{more}) : le rattacher {target} les laisserait orphelines.", ERREUR,
+            f"Le quartier {code} est rattaché au contrat {before}, sous lequel {fmt.compte(len(group), 'action le concerne', 'actions le concernent')} "
+            f"({shown}{more}) : le rattacher {target} les laisserait orphelines.", ERREUR,
             f"Gardez {before} pour ce quartier, ou corrigez d'abord ces actions (liste sous le rapport)."))
 
 
@@ -355,7 +355,7 @@ def commit_plan(target: Target, plan: ImportPlan, actor: auth.User) -> list[impo
         if bad is None:
             raise StalePlan("Aucun fichier à importer.")
         raise importer.ImportRejected(bad.report)
-    with _transaction(target, actor, f"import de {len(plan.files)} fichier(s)") as (con, who):
+    with _transaction(target, actor, f"import de {fmt.compte(len(plan.files), 'fichier')}") as (con, who):
         if data_version(con) != plan.version:
             raise StalePlan(STALE_MESSAGE)
         return [importer.apply_in_transaction(con, f.report, who) for f in plan.files]
@@ -371,7 +371,7 @@ def commit_import(target: Target, uploads: list[Upload], actor: auth.User,
     """
     results: list[importer.ImportResult] = []
     pending: set[tuple[str, int]] = set()
-    with _transaction(target, actor, f"import de {len(uploads)} fichier(s)") as (con, who):
+    with _transaction(target, actor, f"import de {fmt.compte(len(uploads), 'fichier')}") as (con, who):
         if expected_version is not None and data_version(con) != expected_version:
             raise StalePlan(STALE_MESSAGE)
         for upload in _ordered(uploads):

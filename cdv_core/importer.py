@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cdv_core import facts, nomenclatures, reading
+from cdv_core import facts, fmt, nomenclatures, reading
 from cdv_core.errors import CdvError
 from cdv_core.formats import GENERATIONS, IMPORT_ORDER, KINDS, LIBELLES, Column, FileKind
 from cdv_core.reading import normalize_choice, normalize_name
@@ -191,7 +191,7 @@ class ImportRejected(CdvError):
     """The file has errors; nothing was written."""
 
     def __init__(self, report: Report):
-        super().__init__(f"{report.file_name} : {len(report.errors)} erreur(s)")
+        super().__init__(f"{report.file_name} : {fmt.compte(len(report.errors), 'erreur')}")
         self.report = report
 
 
@@ -394,7 +394,8 @@ class _RowChecker:
             hidden = invisible_characters(raw, allow_newline=True)
             if hidden:
                 raw = strip_invisible(raw).strip()
-                self.warn(line, name, raw, f"Caractère(s) invisible(s) ou de contrôle retiré(s) : {', '.join(hidden)}.",
+                self.warn(line, name, raw, (f"Caractère invisible ou de contrôle retiré : {hidden[0]}." if len(hidden) == 1 else
+                           f"Caractères invisibles ou de contrôle retirés : {', '.join(hidden)}."),
                           "Vérifiez le texte : il a été importé sans ces caractères.")
             return raw
         hidden = invisible_characters(raw)
@@ -514,7 +515,8 @@ class _RowChecker:
             codes = [c.strip() for c in raw.split("|") if c.strip()]
             unknown = [c for c in codes if c not in self.ctx.communes]
             if unknown:
-                self.error(line, name, raw, f"Commune(s) inconnue(s) : {', '.join(unknown)}.",
+                self.error(line, name, raw, (f"Commune inconnue : {unknown[0]}." if len(unknown) == 1
+                                            else f"Communes inconnues : {', '.join(unknown)}."),
                            "Utilisez les codes INSEE à 5 caractères, séparés par |.")
                 return None
             return "|".join(codes)
@@ -698,14 +700,14 @@ def _shaped_rows(raw: reading.RawTable, checker: _RowChecker, width: int) -> tup
     kept: list[list[str]] = []
     for line, cells in rows:
         if len(cells) > width and any(c.strip() for c in cells[width:]):
-            checker.error(line, None, None, f"Cette ligne a {len(cells)} cellules alors que l'en-tête a {width} "
-                          "colonnes.", "Vérifiez les séparateurs (point-virgule en trop dans une cellule ?).")
+            checker.error(line, None, None, f"Cette ligne a {len(cells)} cellules alors que l'en-tête a "
+                          f"{fmt.compte(width, 'colonne')}.", "Vérifiez les séparateurs (point-virgule en trop dans une cellule ?).")
             continue
         if len(cells) < width and raw.delimiter is None:
             # a workbook row simply stops at its last filled cell: the missing ones are empty, not truncated
             cells = cells + [""] * (width - len(cells))
         if len(cells) < width:
-            checker.error(line, None, None, f"Ligne incomplète : {len(cells)} cellules au lieu de {width} ; "
+            checker.error(line, None, None, f"Ligne incomplète : {fmt.compte(len(cells), 'cellule')} au lieu de {width} ; "
                           "le fichier semble tronqué.", "Complétez la ligne ou ré-enregistrez le fichier.")
             continue
         kept_lines.append(line)

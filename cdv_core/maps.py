@@ -18,6 +18,8 @@ import pandas as pd
 import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
+from cdv_core import fmt
+
 # Sequential, colour-blind-safe (viridis, light to dark reversed so "more" reads darker).
 CLASS_COLOURS = [[253, 231, 37], [94, 201, 98], [33, 145, 140], [59, 82, 139], [68, 1, 84]]
 NO_DATA = [200, 200, 200]
@@ -324,7 +326,7 @@ def message_manquants(manquants: pd.DataFrame, total: int) -> str | None:
     n = len(manquants)
     shown = ", ".join(f"{nom} ({code})" for code, nom in
                       zip(manquants["code_qpv"].head(12), manquants["nom_qpv"].head(12), strict=True))
-    more = f" et {n - 12} autre(s)" if n > 12 else ""
+    more = f" et {fmt.compte(n - 12, 'autre')}" if n > 12 else ""
     if n == total:
         head = (f"Aucun des {n} quartiers n'a de contour : la carte ne montre que leurs communes"
                 if n > 1 else "Ce quartier n'a pas de contour : la carte ne montre que sa commune")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from cdv_core import nomenclatures, runner
+from cdv_core import fmt, nomenclatures, runner
 from cdv_core.filters import Filtres, Sql, action_conditions, financement_conditions, qpv_conditions
 from cdv_core.formats import LIBELLES
 
@@ -259,16 +259,15 @@ REGLE_ACTIONS = ("Actions financées : actions accordées ou soldées avec un mo
 
 def phrase_hors_financement(k: dict, annee: int, depots: dict) -> str | None:
     """The files not counted as financed, in one French sentence (None when there are none)."""
-    from cdv_core import fmt
-
     parts = []
-    apart = [(k.get("nb_refusees", 0), "refusé(s)"), (k.get("nb_abandonnees", 0), "abandonné(s)"),
-             (k.get("nb_en_instruction", 0), "en cours d'instruction")]
-    listed = [f"{fmt.nombre(n)} dossier(s) {what}" for n, what in apart if n]
+    apart = [(k.get("nb_refusees", 0), "dossier refusé", "dossiers refusés"),
+             (k.get("nb_abandonnees", 0), "dossier abandonné", "dossiers abandonnés"),
+             (k.get("nb_en_instruction", 0), "dossier en cours d'instruction", "dossiers en cours d'instruction")]
+    listed = [fmt.compte(n, one, many) for n, one, many in apart if n]
     if listed:
         parts.append(f"en {annee}, " + ", ".join(listed))
     if depots.get("nb") and depots.get("annee") != annee:
-        parts.append(f"en {depots['annee']}, {fmt.nombre(depots['nb'])} dépôt(s) en cours d'instruction "
+        parts.append(f"en {depots['annee']}, {fmt.compte(depots['nb'], 'dépôt')} en cours d'instruction "
                      f"({fmt.euros(depots['montant_demande'])} demandés)")
     if not parts:
         return None
@@ -407,7 +406,7 @@ def resume_filtres_options(opts: dict[str, pd.DataFrame], f: Filtres) -> str:
         if values:
             labels = [names.get(name, {}).get(v) or LIBELLES.get(v)
                       or (nomenclatures.libelle_periode(v, None) if name == "thematiques" else v) for v in values]
-            shown = ", ".join(labels[:4]) + (f" et {len(labels) - 4} autre(s)" if len(labels) > 4 else "")
+            shown = ", ".join(labels[:4]) + (f" et {fmt.compte(len(labels) - 4, 'autre')}" if len(labels) > 4 else "")
             parts.append(f"{title} : {shown}")
     if not parts:
         return "Aucun filtre : toutes les données" + (f" de {years[0]} à {years[-1]}" if years else "")

@@ -68,14 +68,14 @@ def _report(checked: gestion.CheckedFile, idx: int) -> None:
     errors, warnings = report.errors, report.warnings
     kind = report.kind.libelle if report.kind else "type non reconnu"
     if errors:
-        st.error(f"**{layout.texte(checked.upload.name)}** ({kind}) : {len(errors)} erreur(s) à corriger"
-                 + (f", {len(warnings)} avertissement(s)" if warnings else "")
+        st.error(f"**{layout.texte(checked.upload.name)}** ({kind}) : {fmt.compte(len(errors), 'erreur')} à corriger"
+                 + (f", {fmt.compte(len(warnings), 'avertissement')}" if warnings else "")
                  + ". Ce fichier ne peut pas être importé en l'état.", icon=":material/error:")
     elif warnings:
-        st.warning(f"**{layout.texte(checked.upload.name)}** ({kind}, {fmt.nombre(report.n_rows)} lignes) : prêt à importer, "
-                   f"{len(warnings)} avertissement(s) à vérifier.", icon=":material/warning:")
+        st.warning(f"**{layout.texte(checked.upload.name)}** ({kind}, {fmt.compte(report.n_rows, 'ligne')}) : prêt à importer, "
+                   f"{fmt.compte(len(warnings), 'avertissement')} à vérifier.", icon=":material/warning:")
     else:
-        st.success(f"**{layout.texte(checked.upload.name)}** ({kind}, {fmt.nombre(report.n_rows)} lignes) : aucun problème.",
+        st.success(f"**{layout.texte(checked.upload.name)}** ({kind}, {fmt.compte(report.n_rows, 'ligne')}) : aucun problème.",
                    icon=":material/check_circle:")
     for sentence in report.resume:  # what the rows of a public file became (it may quote the file)
         st.markdown(layout.texte(sentence))
@@ -105,15 +105,15 @@ def _details(plan: gestion.ImportPlan) -> None:
                 continue
             label = f"{layout.texte(checked.upload.name)} — {gestion.TABLE_LABELS.get(table, table)}"
             if len(diff.added):
-                with st.expander(f"{label} : {fmt.nombre(len(diff.added))} ligne(s) ajoutée(s)"):
+                with st.expander(f"{label} : {fmt.compte(len(diff.added), 'ligne ajoutée', 'lignes ajoutées')}"):
                     st.dataframe(diff.added, hide_index=True, width="stretch", key=f"imp_add_{i}_{table}")
             if len(diff.changed_after):
-                with st.expander(f"{label} : {fmt.nombre(len(diff.changed_after))} ligne(s) modifiée(s) "
+                with st.expander(f"{label} : {fmt.compte(len(diff.changed_after), 'ligne modifiée', 'lignes modifiées')} "
                                  "(ancienne → nouvelle valeur)"):
                     st.dataframe(gestion.changes_frame(table, diff), hide_index=True, width="stretch",
                                  key=f"imp_chg_{i}_{table}")
             if len(diff.removed):
-                with st.expander(f"{label} : {fmt.nombre(len(diff.removed))} ligne(s) supprimée(s)"):
+                with st.expander(f"{label} : {fmt.compte(len(diff.removed), 'ligne supprimée', 'lignes supprimées')}"):
                     st.dataframe(diff.removed, hide_index=True, width="stretch", key=f"imp_del_{i}_{table}")
 
 
@@ -152,8 +152,8 @@ def _commit_shown(user) -> None:
     except CdvError as exc:
         st.session_state["imp_error"] = layout.texte(exc.message)
         return
-    lines = [f"n° {r.import_id} : {layout.texte(r.file_name)} — {fmt.nombre(r.added)} ajoutée(s), {fmt.nombre(r.changed)} "
-             f"modifiée(s), {fmt.nombre(r.removed)} supprimée(s)" for r in results]
+    lines = [f"n° {r.import_id} : {layout.texte(r.file_name)} — {fmt.compte(r.added, 'ajoutée')}, "
+             f"{fmt.compte(r.changed, 'modifiée')}, {fmt.compte(r.removed, 'supprimée')}" for r in results]
     st.session_state["imp_done"] = ("Import enregistré. " + " ; ".join(lines)
                                     + ". Toutes les pages affichent désormais ces données ; l'import peut être "
                                     "annulé depuis le journal des imports.")
@@ -230,7 +230,7 @@ def referentials_tab() -> None:
                 "concernées.")
     code = st.selectbox("Référentiel", REFERENTIELS, format_func=_kind_label, key="imp_ref_kind")
     df = data.q(gestion.referential, code)
-    st.caption(f"{fmt.nombre(len(df))} ligne(s) enregistrée(s).")
+    st.caption(f"{fmt.compte(len(df), 'ligne enregistrée', 'lignes enregistrées')}.")
     layout.table(df, f"referentiel_{code}", f"imp_ref_{code}", height=420)
 
 

@@ -39,8 +39,9 @@ def undo_section(user, journal) -> None:
         st.info("Cet import n'a rien changé : l'annuler sera seulement inscrit au journal.", icon=":material/info:")
     for table, d in shown.items():
         name = gestion.TABLE_LABELS.get(table, table)
-        st.markdown(f"- {name} : {fmt.nombre(len(d.added))} ligne(s) remise(s), {fmt.nombre(len(d.changed_after))} "
-                    f"ramenée(s) à leur valeur d'avant, {fmt.nombre(len(d.removed))} retirée(s)")
+        st.markdown(f"- {name} : {fmt.compte(len(d.added), 'ligne remise', 'lignes remises')}, "
+                    f"{fmt.compte(len(d.changed_after), 'ramenée')} à leur valeur d'avant, "
+                    f"{fmt.compte(len(d.removed), 'retirée')}")
         if len(d.added):
             with st.expander(f"{name} : lignes remises"):
                 st.dataframe(d.added, hide_index=True, width="stretch", key=f"jr_add_{table}")
@@ -90,7 +91,7 @@ def main() -> None:
     done = st.session_state.pop("jr_done", None)
     journal = data.q(gestion.journal_view)
     n = len(journal)
-    st.title(f"Journal des imports : {fmt.nombre(n)} opération(s) enregistrée(s)")
+    st.title(f"Journal des imports : {fmt.compte(n, 'opération enregistrée', 'opérations enregistrées')}")
     if done:
         st.success(done, icon=":material/check_circle:")
     if n == 0:

@@ -101,7 +101,7 @@ def seances_list(manage: bool) -> None:
     for row in saved.itertuples(index=False):
         c1, c2, c3, c4 = st.columns([4, 2, 2, 2], vertical_alignment="center")
         quand = fmt.date_fr(row.date) if row.date is not None and str(row.date) != "NaT" else "sans date"
-        c1.markdown(f"**{layout.texte(row.titre)}** — {quand}, {int(row.nb_slides)} diapositive(s)")
+        c1.markdown(f"**{layout.texte(row.titre)}** — {quand}, {fmt.compte(int(row.nb_slides), 'diapositive')}")
         c2.page_link("pages/presentation.py", label="Présenter", icon=":material/slideshow:",
                      query_params={"seance": row.nom, "slide": "1"})
         c3.button("Modifier" if manage else "Reprendre", key=f"se_edit_{row.nom}",

@@ -105,3 +105,23 @@ def test_dates():
     assert fmt.date_fr(dt.date(2026, 12, 1)) == "1 décembre 2026"
     assert fmt.date_heure_fr(dt.datetime(2026, 3, 3, 14, 5)) == "3 mars 2026 à 14 h 05"
     assert fmt.date_heure_fr(dt.datetime(2026, 8, 15, 9, 0)) == "15 août 2026 à 9 h 00"
+
+
+@pytest.mark.parametrize("value, args, expected", [
+    (0, ("action",), "0 action"),
+    (1, ("action",), "1 action"),
+    (2, ("action",), "2 actions"),
+    (1234, ("quartier",), "1\u00a0234 quartiers"),
+    (1.5, ("point",), "1,5 point"),
+    (2.5, ("point",), "2,5 points"),
+    (-3, ("point",), "-3 points"),
+    (1, ("nouveau porteur", "nouveaux porteurs"), "1 nouveau porteur"),
+    (5, ("nouveau porteur", "nouveaux porteurs"), "5 nouveaux porteurs"),
+    (1, ("dossier non financé", "dossiers non financés"), "1 dossier non financé"),
+    (np.int64(3), ("réponse",), "3 réponses"),
+    (None, ("action",), "— actions"),
+    (float("nan"), ("action",), "— actions"),
+])
+def test_compte_agrees_with_its_number(value, args, expected):
+    kwargs = {"decimales": 1} if isinstance(value, float) and value == value and value % 1 else {}
+    assert fmt.compte(value, *args, **kwargs) == expected

@@ -200,7 +200,7 @@ def test_a_large_file_through_the_command_line(base_with_actions, tmp_path):
     done = _cli("import", "--db", str(db), str(path))
     assert done.returncode == 0, done.stderr[-2000:]
     n = len(fin)
-    assert f"{n} lignes, {n} ajoutées, 0 modifiées, 0 supprimées" in done.stdout
+    assert f"{n} lignes, {n} ajoutées, 0 modifiée, 0 supprimée" in done.stdout
     expected = pd.read_csv(path, sep=";", dtype=str)["montant_accorde"].str.replace("\u202f", "").str.replace(
         ",", ".").astype(float)
     count, total, dispositifs = _count(db, "SELECT count(*), sum(montant_accorde), count(DISTINCT dispositif) "
@@ -213,7 +213,7 @@ def test_a_large_file_through_the_command_line(base_with_actions, tmp_path):
     # idempotent: the same file again changes nothing; undo brings the base back to no funding at all
     done = _cli("import", "--db", str(db), str(path))
     assert done.returncode == 0, done.stderr[-2000:]
-    assert f"{n} lignes, 0 ajoutées, 0 modifiées, 0 supprimées" in done.stdout
+    assert f"{n} lignes, 0 ajoutée, 0 modifiée, 0 supprimée" in done.stdout
     done = _cli("undo", "--db", str(db), "1")
     assert done.returncode == 0, done.stderr[-2000:]
     assert _count(db, "SELECT count(*) FROM financement") == (0,)

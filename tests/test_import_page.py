@@ -137,7 +137,7 @@ def test_error_file_shows_every_error_and_writes_nothing(manager_app, demo_app_e
     at.file_uploader[0].set_value(("financements_erreurs.csv", ERRORS_FILE, "text/csv"))
     at.run()
     assert not at.exception
-    assert "4 erreur(s)" in at.error[0].value
+    assert "4 erreurs à corriger" in at.error[0].value
     issues = at.table[0].value
     assert list(issues["Ligne"]) == ["2", "3", "4", "4"]
     # cells are escaped as text (Markdown): what the person reads is the column name
@@ -149,6 +149,11 @@ def test_error_file_shows_every_error_and_writes_nothing(manager_app, demo_app_e
     assert not [b for b in at.button if b.label == "Valider l'import"]
     assert any("Rien n'a été écrit" in i.value for i in at.info)
     assert app_db_rows(demo_app_env) == original_set()
+
+
+def _agreed(n: int, one: str, many: str) -> str:
+    """French agreement, as a reader expects it: singular for 0 and 1."""
+    return f"{n} {one if n < 2 else many}"
 
 
 def test_upload_preview_commit_then_undo(manager_app, demo_app_env):
@@ -171,9 +176,10 @@ def test_upload_preview_commit_then_undo(manager_app, demo_app_env):
     assert row["Montant accordé après"] == fmt.euros(before + delta)
     # labels are Markdown with the file name escaped: what the person reads is without the backslashes
     assert [e.label.replace("\\", "") for e in at.expander][:3] == [
-        f"financements.csv — Financements : {added} ligne(s) ajoutée(s)",
-        f"financements.csv — Financements : {changed} ligne(s) modifiée(s) (ancienne → nouvelle valeur)",
-        f"financements.csv — Financements : {removed} ligne(s) supprimée(s)"]
+        f"financements.csv — Financements : {_agreed(added, 'ligne ajoutée', 'lignes ajoutées')}",
+        f"financements.csv — Financements : {_agreed(changed, 'ligne modifiée', 'lignes modifiées')} "
+        "(ancienne → nouvelle valeur)",
+        f"financements.csv — Financements : {_agreed(removed, 'ligne supprimée', 'lignes supprimées')}"]
 
     assert app_db_rows(demo_app_env) == original_set()  # nothing written before the button
     at.button(key="imp_commit").click()
@@ -194,7 +200,7 @@ def test_upload_preview_commit_then_undo(manager_app, demo_app_env):
     import_id = int(top["N°"])
     assert at.selectbox(key="jr_choice").value == import_id
     summary = " ".join(m.value for m in at.markdown)
-    assert f"Financements : {removed} ligne(s) remise(s)" in summary
+    assert f"Financements : {_agreed(removed, 'ligne remise', 'lignes remises')}" in summary
     assert at.button(key="jr_undo").disabled  # confirmation first
     at.checkbox(key=f"jr_confirm_{import_id}").check()
     at.run()
@@ -299,7 +305,7 @@ def test_qpv_moved_to_another_contract_is_refused_with_the_actions(demo_db):
         assert len(checked.report.errors) == 1
         issue = checked.report.errors[0]
         assert issue.line == 2 and issue.column == "contrat"
-        assert f"{len(expected)} action(s)" in issue.message and "orphelines" in issue.message
+        assert _agreed(len(expected), "action le concerne", "actions le concernent") in issue.message and "orphelines" in issue.message
         assert set(zip(checked.orphans["action_id"], checked.orphans["annee"], strict=True)) == \
             set(zip(expected["action_id"], expected["annee"], strict=True))
         with pytest.raises(importer.ImportRejected):

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cdv_core import demo, importer, reading, schema
+from cdv_core import demo, fmt, importer, reading, schema
 from cdv_core.formats import KINDS
 from cdv_core.importer import ERREUR, Issue
 
@@ -59,13 +59,13 @@ def _former_rows(con, raw: reading.RawTable, kind, issues: list[Issue]) -> list[
     out: list[dict] = []
     for line, cells in raw.rows:
         if len(cells) > width and any(c.strip() for c in cells[width:]):
-            checker.error(line, None, None, f"Cette ligne a {len(cells)} cellules alors que l'en-tête a {width} "
-                          "colonnes.", "Vérifiez les séparateurs (point-virgule en trop dans une cellule ?).")
+            checker.error(line, None, None, f"Cette ligne a {len(cells)} cellules alors que l'en-tête a "
+                          f"{fmt.compte(width, 'colonne')}.", "Vérifiez les séparateurs (point-virgule en trop dans une cellule ?).")
             continue
         if len(cells) < width and raw.delimiter is None:
             cells = cells + [""] * (width - len(cells))
         if len(cells) < width:
-            checker.error(line, None, None, f"Ligne incomplète : {len(cells)} cellules au lieu de {width} ; "
+            checker.error(line, None, None, f"Ligne incomplète : {fmt.compte(len(cells), 'cellule')} au lieu de {width} ; "
                           "le fichier semble tronqué.", "Complétez la ligne ou ré-enregistrez le fichier.")
             continue
         values: dict = {"_line": line}

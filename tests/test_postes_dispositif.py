@@ -108,7 +108,7 @@ def test_upload_page_offers_the_choice(demo_app_env, monkeypatch, tmp_path):
     at.file_uploader[0].set_value((NAME, posts(), "text/csv"))
     at.run()
     assert not at.exception
-    assert "2 erreur(s)" in at.error[0].value
+    assert "2 erreurs à corriger" in at.error[0].value
     at.selectbox(key=f"imp_disp_{NAME}").set_value("adultes_relais").run()
     assert not at.exception
     assert not at.error, [e.value for e in at.error]

@@ -202,11 +202,11 @@ def test_throttle_messages_round_the_wait_up_to_whole_seconds(tmp_path):
     throttle = auth.SignInThrottle(free=1, base=2.5, cap=900.0, clock=clock)
     first = auth.sign_in(cfg, "marie", "faux", throttle, "10.0.0.1")  # 1st failure: 2.5 s to wait
     assert (first.user, first.wait) == (None, 2.5)
-    assert first.message == "Identifiant ou mot de passe incorrect. Prochaine tentative possible dans 3 seconde(s)."
+    assert first.message == "Identifiant ou mot de passe incorrect. Prochaine tentative possible dans 3 secondes."
     clock.now += 0.4  # 2.1 s left: said as 3 s, never as 2 (too early) nor 0
     early = auth.sign_in(cfg, "marie", TEST_PASSWORD, throttle, "10.0.0.1")
     assert early.user is None and early.wait == pytest.approx(2.1)
-    assert early.message == "Trop de tentatives de connexion : réessayez dans 3 seconde(s)."
+    assert early.message == "Trop de tentatives de connexion : réessayez dans 3 secondes."
     clock.now += 2.1  # exactly on time: allowed
     assert auth.sign_in(cfg, "marie", TEST_PASSWORD, throttle, "10.0.0.1").user.login == "marie"
     # Below the free attempts, the message says nothing of a delay.

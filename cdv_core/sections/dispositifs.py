@@ -39,7 +39,7 @@ def dispositifs(con, f: Filtres, annee: int | None = None, **_) -> Section:
         year = df[df["annee"] == annee].sort_values("montant_accorde", ascending=False)
     named = year[year["dispositif"] != qd.SANS_DISPOSITIF]
     top = (named if not named.empty else year).iloc[0]
-    titre = (f"En {annee}, {fmt.nombre(len(named))} dispositifs identifiés ; « {top['dispositif']} » apporte "
+    titre = (f"En {annee}, {fmt.compte(len(named), 'dispositif identifié', 'dispositifs identifiés')} ; « {top['dispositif']} » apporte "
              f"{fmt.euros(top['montant_accorde'])} ({fmt.pourcent(top['part'], 0)} des financements)")
     chart = charts.stacked_by_year(df, "dispositif", "Dispositif", height=460)
     years = tuple(int(y) for y in sorted(df["annee"].unique()))
@@ -70,8 +70,8 @@ def dispositifs_postes(con, f: Filtres, annee: int | None = None, **_) -> Sectio
     if year.empty:
         annee = int(df["annee"].max())
         year = df[df["annee"] == annee]
-    parts = [f"{fmt.nombre(int(r.nb_postes))} postes {r.dispositif} ({fmt.euros(r.montant_accorde)}, "
-             f"{fmt.nombre(int(r.nb_porteurs))} porteurs)" for r in year.itertuples(index=False)]
+    parts = [f"{fmt.compte(int(r.nb_postes), 'poste')} {r.dispositif} ({fmt.euros(r.montant_accorde)}, "
+             f"{fmt.compte(int(r.nb_porteurs), 'porteur')})" for r in year.itertuples(index=False)]
     titre = f"En {annee} : " + " ; ".join(parts)
     chart = charts.stacked_columns(df, "dispositif", "Dispositif", "nb_postes", "Postes", kind="nombre", height=360)
     table = df.rename(columns={"annee": "Année", "dispositif": "Dispositif", "nb_postes": "Postes",
@@ -95,8 +95,8 @@ def dispositifs_tfpb(con, f: Filtres, annee: int | None = None, **_) -> Section:
                                                                                      ascending=False)
     tot = by["montant_accorde"].sum()
     top = by.iloc[0]
-    titre = (f"En {annee}, {fmt.euros(tot)} d'abattement TFPB valorisés par {fmt.nombre(len(by))} bailleurs "
-             f"dans {fmt.nombre(df['code_qpv'].nunique())} quartiers ; {top['porteur']} en porte "
+    titre = (f"En {annee}, {fmt.euros(tot)} d'abattement TFPB valorisés par {fmt.compte(len(by), 'bailleur')} "
+             f"dans {fmt.compte(df['code_qpv'].nunique(), 'quartier')} ; {top['porteur']} en porte "
              f"{fmt.pourcent(100 * top['montant_accorde'] / tot, 0)}")
     heat = df.assign(quartier=df["nom_qpv"] + " (" + df["code_qpv"] + ")")
     chart = charts.heatmap(heat, "porteur", "quartier", "montant_accorde", "Bailleur", "Quartier",

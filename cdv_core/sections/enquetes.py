@@ -97,7 +97,7 @@ def enquetes_entete(con, f: Filtres, enquete: str | None = None, comparer: str |
                  f"{surveys.libelle_type(t['type_repondant'], int(t['nb_repondants']) > 1)} sur "
                  f"{fmt.nombre(int(t['nb_sollicites']))} ont répondu ({fmt.pourcent(t['taux'], 0)})")
     else:
-        titre = f"Enquête {annee} : {fmt.nombre(groupe)} répondants"
+        titre = f"Enquête {annee} : {fmt.compte(groupe, 'répondant')}"
     parts = [str(info["libelle"])]
     if types:
         parts.append("Répondants : " + ", ".join(surveys.libelle_type(t, True) for t in types))
@@ -201,7 +201,7 @@ def enquetes_question(con, f: Filtres, enquete: str | None = None, question: str
             s = first.iloc[0]
             notes.append(f"Médiane : {fmt.nombre(s['mediane'], 1)} · moyenne : {fmt.nombre(s['moyenne'], 1)} · "
                          f"de {fmt.nombre(s['minimum'], 1)} à {fmt.nombre(s['maximum'], 1)} "
-                         f"({fmt.nombre(int(s['n']))} réponses).")
+                         f"({fmt.compte(int(s['n']), 'réponse')}).")
         return Section("enquetes_question", titre, chart=chart, table=table, table_nom=nom, notes=notes,
                        formats={c: "texte" for c in table.columns}, params=params)
     echelle = next((e for e in surveys.ECHELLES if e.code == row["echelle"]), None)
@@ -221,7 +221,7 @@ def enquetes_question(con, f: Filtres, enquete: str | None = None, question: str
     notes = []
     bases = res.dropna(subset=["base"]).drop_duplicates(["item"] + (["annee"] if comparer else []))
     if not row["grille"] and len(bases) == 1:
-        notes.append(f"{fmt.nombre(int(bases['base'].iloc[0]))} réponses.")
+        notes.append(f"{fmt.compte(int(bases['base'].iloc[0]), 'réponse')}.")
     return Section("enquetes_question", titre, chart=chart, table=table, table_nom=nom, notes=notes, formats=formats,
                    params=params)
 
@@ -249,7 +249,7 @@ def enquetes_textes(con, f: Filtres, enquete: str | None = None, question: str |
     if reps.empty:
         return empty("enquetes_textes", titre, "Aucune réponse ne contient ce texte." if (recherche or "").strip() else
                      "Aucune réponse libre à cette question.")
-    intro = [f"{fmt.nombre(len(reps))} réponse(s)"
+    intro = [f"{fmt.compte(len(reps), 'réponse')}"
              + (f" sur {fmt.nombre(out['nb_total'])} contenant « {recherche.strip()} »" if (recherche or "").strip()
                 else "") + ", dans l'ordre alphabétique."]
     return Section("enquetes_textes", titre, table=reps.rename(columns={"reponse": "Réponse"}),

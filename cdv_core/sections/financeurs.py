@@ -163,7 +163,7 @@ def croissance(con, f: Filtres, annee: int | None = None, annee_ref: int | None 
         return empty("financeurs_croissance", f"Évolution par financeur entre {annee_ref} et {annee}",
                      f"Aucun financement en {annee_ref} ni en {annee} pour ces filtres.", params)
     up, down = df[df["evolution"] > 0], df[df["evolution"] < 0]
-    titre = (f"Entre {annee_ref} et {annee}, {fmt.nombre(len(up))} financeur(s) en hausse, "
+    titre = (f"Entre {annee_ref} et {annee}, {fmt.compte(len(up), 'financeur')} en hausse, "
              f"{fmt.nombre(len(down))} en baisse")
     if not down.empty:
         low = down.iloc[-1]
@@ -241,7 +241,7 @@ def demandes(con, f: Filtres, **_) -> Section:
     taux = qf.taux_de(df)
     titre = (f"Quand la demande est connue, {fmt.pourcent(taux['taux'], 0)} du montant demandé a été accordé "
              f"({period})")
-    intro = [f"Montant demandé renseigné pour {fmt.nombre(taux['nb_lignes_connues'])} lignes de financement sur "
+    intro = [f"Montant demandé renseigné pour {fmt.compte(taux['nb_lignes_connues'], 'ligne')} de financement sur "
              f"{fmt.nombre(taux['nb_lignes'])} ; les autres lignes ne sont pas comptées ici."]
     chart = charts.paired_bars(df, "financeur_libelle", {"montant_demande": "Demandé", "montant_accorde": "Accordé"})
     table = df[["financeur_libelle", "montant_demande", "montant_accorde", "taux", "nb_lignes_connues",

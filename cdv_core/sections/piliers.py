@@ -76,7 +76,7 @@ def entete(con, f: Filtres, annee: int | None = None, **_) -> Section:
         Chiffre(f"Montant accordé {annee}", fmt.euros(pil["montant_accorde"].sum())),
         Chiffre(f"Actions {annee}", fmt.nombre(n_all)),
         Chiffre("Actions nouvelles", fmt.pourcent(new_year["part_actions"].sum() if n_all else None, 0),
-                aide=f"{fmt.nombre(n_new)} actions nouvelles sur {fmt.nombre(n_all)} en {annee} ; les autres "
+                aide=f"{fmt.compte(n_new, 'action nouvelle', 'actions nouvelles')} sur {fmt.nombre(n_all)} en {annee} ; les autres "
                      "sont reconduites d'une année sur l'autre."),
         Chiffre("Piliers financés", fmt.nombre(len(funded))),
     ]
@@ -192,7 +192,7 @@ def cible(con, f: Filtres, annee: int | None = None, cible: str | None = None, *
                  "ne peut pas être mesurée")
     else:
         ecart = row["ecart"]
-        where = "atteinte" if ecart >= 0 else f"{fmt.nombre(abs(ecart), 1)} points en dessous"
+        where = "atteinte" if ecart >= 0 else f"{fmt.compte(abs(ecart), 'point', decimales=1)} en dessous"
         titre = (f"En {row['annee']}, « {t.pilier_libelle} » reçoit {fmt.pourcent(row['part'])} des {nature}, "
                  f"pour une cible de {fmt.pourcent(t.part_cible, 0)} ({where})")
     intro = [t.libelle] if isinstance(t.libelle, str) and t.libelle.strip() else []
@@ -250,7 +250,7 @@ def thematiques(con, f: Filtres, annee: int | None = None, pilier: str | None = 
         return empty("piliers_thematiques", f"Thématiques de « {label} » en {annee}",
                      "Aucune action dans ce pilier pour ces filtres.", params)
     top = them.iloc[0]
-    titre = (f"« {label} » : {fmt.euros(row['montant_accorde'])} pour {fmt.nombre(row['nb_actions'])} actions ; "
+    titre = (f"« {label} » : {fmt.euros(row['montant_accorde'])} pour {fmt.compte(row['nb_actions'], 'action')} ; "
              f"première thématique : {top['thematique_libelle']} ({fmt.pourcent(top['part'], 0)})")
     chart = charts.horizontal_bars(them, "thematique_libelle", "montant_accorde")
     table = them[["thematique_libelle", "montant_accorde", "part", "nb_actions"]].rename(columns={
@@ -286,8 +286,8 @@ def actions(con, f: Filtres, annee: int | None = None, pilier: str | None = None
         "nb_beneficiaires": "Bénéficiaires (déclarés)"})
     label = query(con, queries.libelles, "pilier").set_index("pilier")["pilier_libelle"].get(pilier, pilier)
     n_fin = int(queries.est_financee(acts).sum())  # the counting rule; other files are listed, not counted
-    autres = f" et {fmt.nombre(len(acts) - n_fin)} dossier(s) non financé(s)" if len(acts) > n_fin else ""
-    return Section("piliers_actions", f"{fmt.nombre(n_fin)} actions financées en {annee}{autres}", table=table,
+    autres = f" et {fmt.compte(len(acts) - n_fin, 'dossier non financé', 'dossiers non financés')}" if len(acts) > n_fin else ""
+    return Section("piliers_actions", f"{fmt.compte(n_fin, 'action financée', 'actions financées')} en {annee}{autres}", table=table,
                    table_nom=f"Actions {label} {annee}",
                    source=source(con, FUNDING_SOURCES, (annee,)), notes=([SPLIT_NOTE] if f.split_qpv else [])
                    + ["Public visé et bénéficiaires : déclarés par les porteurs dans leurs dossiers, non vérifiés."],

@@ -58,8 +58,9 @@ def porteurs_liste(con, f: Filtres, **_) -> Section:
     tot = float(df["montant_accorde"].sum())
     top = funded.head(qp.TOP)
     part_top = 100 * float(top["montant_accorde"].sum()) / tot if tot else None
-    titre = (f"{fmt.nombre(len(funded))} porteurs ont reçu {fmt.euros(tot)} ; les {min(qp.TOP, len(funded))} "
-             f"premiers en reçoivent {fmt.pourcent(part_top, 0)}")
+    titre = f"{fmt.compte(len(funded), 'porteur a', 'porteurs ont')} reçu {fmt.euros(tot)}"
+    if len(funded) > 1:
+        titre += f" ; les {min(qp.TOP, len(funded))} premiers en reçoivent {fmt.pourcent(part_top, 0)}"
     table = pd.DataFrame({
         "Porteur": df["porteur"], "SIRET": df["siret"].fillna("—"),
         "Type": df["porteur_type"].map(lambda t: LIBELLES.get(t, t) if isinstance(t, str) else "—"),
@@ -104,10 +105,12 @@ def porteurs_nouveaux(con, f: Filtres, annee: int | None = None, **_) -> Section
     else:
         r = row.iloc[0]
         if r["nb_nouveaux"] == 0:
-            titre = f"En {annee}, aucun nouveau porteur parmi les {fmt.nombre(r['nb_porteurs'])} porteurs financés"
+            titre = (f"En {annee}, aucun nouveau porteur parmi les {fmt.nombre(r['nb_porteurs'])} porteurs financés"
+                     if r["nb_porteurs"] > 1 else f"En {annee}, aucun nouveau porteur")
         else:
-            titre = (f"En {annee}, {fmt.nombre(r['nb_nouveaux'])} nouveau(x) porteur(s) sur "
-                     f"{fmt.nombre(r['nb_porteurs'])}, qui reçoivent {fmt.pourcent(r['part_montant_nouveaux'], 1)} "
+            titre = (f"En {annee}, {fmt.compte(r['nb_nouveaux'], 'nouveau porteur', 'nouveaux porteurs')} sur "
+                     f"{fmt.nombre(r['nb_porteurs'])}, {'qui reçoit' if r['nb_nouveaux'] < 2 else 'qui reçoivent'} "
+                     f"{fmt.pourcent(r['part_montant_nouveaux'], 1)} "
                      "des financements")
         chiffres = [(f"Nouveaux porteurs {annee}", fmt.nombre(r["nb_nouveaux"])),
                     ("Part des porteurs", fmt.pourcent(r["part_nouveaux"], 1)),
@@ -196,7 +199,7 @@ def porteurs_concentration(con, f: Filtres, annee: int | None = None, **_) -> Se
     notes = [NOTE_HHI, NOTE_IDENTITE]
     depots = queries.depots_en_instruction(con, f)
     if depots["nb"] and depots["annee"] in set(df["annee"]):
-        notes.append(f"{depots['annee']} est en cours d'instruction ({fmt.nombre(depots['nb'])} dépôts) : "
+        notes.append(f"{depots['annee']} est en cours d'instruction ({fmt.compte(depots['nb'], 'dépôt')}) : "
                      "ses chiffres ne se comparent pas encore aux années closes.")
     if f.split_qpv:
         notes.append(SPLIT_NOTE)
@@ -251,7 +254,7 @@ def fiche_porteur(con, f: Filtres, porteur: str | None = None, **_) -> Section:
     per_year_funder = _par_annee_financeur(con, f, pid)
     tot = float(years["montant_accorde"].sum()) if not years.empty else 0.0
     nb = int(years["nb_actions"].sum()) if not years.empty else 0
-    titre = f"{ident['porteur']} : {fmt.euros(tot)} accordés pour {fmt.nombre(nb)} actions financées"
+    titre = f"{ident['porteur']} : {fmt.euros(tot)} accordés pour {fmt.compte(nb, 'action financée', 'actions financées')}"
     if not years.empty:
         lo, hi = int(years["annee"].min()), int(years["annee"].max())
         titre += f" ({lo})" if lo == hi else f" de {lo} à {hi}"
@@ -308,7 +311,7 @@ def porteur_quartiers(con, f: Filtres, porteur: str | None = None, **_) -> Secti
     df = df[df["montant_accorde"] > 0].sort_values("montant_accorde", ascending=False, ignore_index=True)
     if df.empty:
         return empty("porteur_quartiers", "Par quartier", "Aucun financement accordé pour ces filtres.")
-    titre = (f"{fmt.nombre(len(df))} quartiers ; le premier, {df.iloc[0]['qpv_libelle']}, reçoit "
+    titre = (f"{fmt.compte(len(df), 'quartier')} ; le premier, {df.iloc[0]['qpv_libelle']}, reçoit "
              f"{fmt.euros(df.iloc[0]['montant_accorde'])}")
     shown = df.head(15).assign(libelle=lambda d: d["qpv_libelle"] + " (" + d["qpv"] + ")")
     chart = charts.horizontal_bars(shown, "libelle", "montant_accorde", height=max(160, 34 * len(shown)))
@@ -330,8 +333,8 @@ def porteur_actions(con, f: Filtres, porteur: str | None = None, **_) -> Section
     if df.empty:
         return empty("porteur_actions", "Ses actions", NO_ACTION)
     n_fin = int(df["financee"].sum())
-    titre = f"{fmt.nombre(n_fin)} actions financées" + (
-        f" et {fmt.nombre(len(df) - n_fin)} dossier(s) non financé(s)" if len(df) > n_fin else "")
+    titre = f"{fmt.compte(n_fin, 'action financée', 'actions financées')}" + (
+        f" et {fmt.compte(len(df) - n_fin, 'dossier non financé', 'dossiers non financés')}" if len(df) > n_fin else "")
     table = pd.DataFrame({
         "Année": df["annee"], "N° dossier": df["action_id"], "Action": df["intitule"],
         "Montant accordé": df["montant_accorde"], "Statut": df["statut"].map(lambda s: LIBELLES.get(s, s)),
@@ -359,8 +362,8 @@ def beneficiaires(con, f: Filtres, annee: int | None = None, **_) -> Section:
     year = df[df["annee"] == annee]
     n, renseignees, actions = (int(year["nb_beneficiaires"].sum()), int(year["nb_actions_renseignees"].sum()),
                                int(year["nb_actions"].sum()))
-    titre = (f"En {annee}, les porteurs déclarent {fmt.nombre(n)} bénéficiaires pour {fmt.nombre(renseignees)} "
-             f"actions financées sur {fmt.nombre(actions)}")
+    titre = (f"En {annee}, les porteurs déclarent {fmt.compte(n, 'bénéficiaire')} pour {fmt.compte(renseignees, 'action financée', 'actions financées')} "
+             f"sur {fmt.nombre(actions)}")
     chart = charts.stacked_columns(df, "pilier_libelle", "Pilier", "nb_beneficiaires", "Bénéficiaires déclarés",
                                    kind="nombre")
     table = df[["annee", "pilier_libelle", "nb_beneficiaires", "nb_actions_renseignees", "nb_actions"]].rename(
@@ -370,7 +373,7 @@ def beneficiaires(con, f: Filtres, annee: int | None = None, **_) -> Section:
     notes = [NOTE_DECLARE]
     if not pub.empty:
         notes.append(f"Publics visés les plus fréquents en {annee} : "
-                     + ", ".join(f"{p} ({fmt.nombre(k)} actions)" for p, k in
+                     + ", ".join(f"{p} ({fmt.compte(k, 'action')})" for p, k in
                                  zip(pub["public_cible"].head(4), pub["nb_actions"].head(4), strict=True)) + ".")
     return section("beneficiaires", titre, [(f"Bénéficiaires déclarés {annee}", fmt.nombre(n)),
                                             ("Actions qui les déclarent", f"{fmt.nombre(renseignees)} / {fmt.nombre(actions)}")],

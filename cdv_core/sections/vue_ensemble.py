@@ -41,8 +41,8 @@ def chiffres_cles(con, f: Filtres, annee: int | None = None, annee_ref: int | No
     if annee is None:
         return empty("chiffres_cles", "Chiffres clés", NO_ACTION, {})
     k = queries.kpis(con, f.with_(annees=(annee,)))
-    titre = (f"En {annee}, {fmt.euros(k['montant_accorde'])} accordés à {fmt.nombre(k['nb_actions'])} actions "
-             f"dans {fmt.nombre(k['nb_qpv'])} quartiers")
+    titre = (f"En {annee}, {fmt.euros(k['montant_accorde'])} accordés à {fmt.compte(k['nb_actions'], 'action')} "
+             f"dans {fmt.compte(k['nb_qpv'], 'quartier')}")
     chiffres = [
         (f"Montant accordé {annee}", fmt.euros(k["montant_accorde"])),
         ("Actions financées", fmt.nombre(k["nb_actions"])),
@@ -304,7 +304,7 @@ def ve_entete(con, f: Filtres, annee: int | None = None, annee_ref: int | None =
     en_cours = " (année en cours, montants partiels)" if annee == annee_en_cours() else ""
     accordes = f"{fmt.euros(k['montant_accorde'])} accordés en {annee}"
     if pct is None:
-        titre = (f"En {annee}, {fmt.euros(k['montant_accorde'])} accordés à {fmt.nombre(k['nb_actions'])} actions"
+        titre = (f"En {annee}, {fmt.euros(k['montant_accorde'])} accordés à {fmt.compte(k['nb_actions'], 'action')}"
                  f"{en_cours}")
     elif round(abs(pct)) == 0:
         titre = f"Les financements sont stables entre {annee_ref} et {annee} : {accordes}{en_cours}"
