@@ -249,8 +249,9 @@ def cmd_undo(args, parser) -> int:
     except importer.UndoRefused as exc:
         print(exc.message, file=sys.stderr)
         return 1
-    print(f"Import annulé (annulation n° {result.import_id}) : {_n(result.added, 'ligne rétablie', 'lignes rétablies')}, "
-          f"{_n(result.changed, 'modifiée')}, {_n(result.removed, 'retirée')}.")
+    print(f"Import annulé (annulation n° {result.import_id}) : "
+          f"{_n(result.added, 'ligne rétablie', 'lignes rétablies')}, {_n(result.changed, 'modifiée')}, "
+          f"{_n(result.removed, 'retirée')}.")
     return 0
 
 

@@ -394,8 +394,8 @@ def sign_in(config: AccessConfig, login: str, password: str, throttle: SignInThr
     """Check a local sign-in, slowed down after repeated failures (see SignInThrottle)."""
     wait = throttle.wait_time(login, address)
     if wait > 0:
-        return SignIn(None, f"Trop de tentatives de connexion : réessayez dans {fmt.compte(int(wait + 0.999), 'seconde')}.",
-                      wait)
+        return SignIn(None, "Trop de tentatives de connexion : réessayez dans "
+                            f"{fmt.compte(int(wait + 0.999), 'seconde')}.", wait)
     user = authenticate(config, login, password)
     if user is None:
         delay = throttle.failed(login, address)

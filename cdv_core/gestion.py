@@ -288,8 +288,9 @@ def _orphan_issues(report: Report, upload: Upload, orphans: pd.DataFrame) -> Non
         more = f" et {fmt.compte(len(group) - 5, 'autre')}" if len(group) > 5 else ""
         report.issues.append(Issue(
             lines.get(code), "contrat", after if isinstance(after, str) else "",
-            f"Le quartier {code} est rattaché au contrat {before}, sous lequel {fmt.compte(len(group), 'action le concerne', 'actions le concernent')} "
-            f"({shown}{more}) : le rattacher {target} les laisserait orphelines.", ERREUR,
+            f"Le quartier {code} est rattaché au contrat {before}, sous lequel "
+            f"{fmt.compte(len(group), 'action le concerne', 'actions le concernent')} ({shown}{more}) : "
+            f"le rattacher {target} les laisserait orphelines.", ERREUR,
             f"Gardez {before} pour ce quartier, ou corrigez d'abord ces actions (liste sous le rapport)."))
 
 

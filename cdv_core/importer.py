@@ -394,8 +394,9 @@ class _RowChecker:
             hidden = invisible_characters(raw, allow_newline=True)
             if hidden:
                 raw = strip_invisible(raw).strip()
-                self.warn(line, name, raw, (f"Caractère invisible ou de contrôle retiré : {hidden[0]}." if len(hidden) == 1 else
-                           f"Caractères invisibles ou de contrôle retirés : {', '.join(hidden)}."),
+                self.warn(line, name, raw,
+                          f"Caractère invisible ou de contrôle retiré : {hidden[0]}." if len(hidden) == 1 else
+                          f"Caractères invisibles ou de contrôle retirés : {', '.join(hidden)}.",
                           "Vérifiez le texte : il a été importé sans ces caractères.")
             return raw
         hidden = invisible_characters(raw)
@@ -701,7 +702,8 @@ def _shaped_rows(raw: reading.RawTable, checker: _RowChecker, width: int) -> tup
     for line, cells in rows:
         if len(cells) > width and any(c.strip() for c in cells[width:]):
             checker.error(line, None, None, f"Cette ligne a {len(cells)} cellules alors que l'en-tête a "
-                          f"{fmt.compte(width, 'colonne')}.", "Vérifiez les séparateurs (point-virgule en trop dans une cellule ?).")
+                          f"{fmt.compte(width, 'colonne')}.",
+                          "Vérifiez les séparateurs (point-virgule en trop dans une cellule ?).")
             continue
         if len(cells) < width and raw.delimiter is None:
             # a workbook row simply stops at its last filled cell: the missing ones are empty, not truncated

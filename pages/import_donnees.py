@@ -72,7 +72,8 @@ def _report(checked: gestion.CheckedFile, idx: int) -> None:
                  + (f", {fmt.compte(len(warnings), 'avertissement')}" if warnings else "")
                  + ". Ce fichier ne peut pas être importé en l'état.", icon=":material/error:")
     elif warnings:
-        st.warning(f"**{layout.texte(checked.upload.name)}** ({kind}, {fmt.compte(report.n_rows, 'ligne')}) : prêt à importer, "
+        st.warning(f"**{layout.texte(checked.upload.name)}** ({kind}, {fmt.compte(report.n_rows, 'ligne')}) : "
+                   "prêt à importer, "
                    f"{fmt.compte(len(warnings), 'avertissement')} à vérifier.", icon=":material/warning:")
     else:
         st.success(f"**{layout.texte(checked.upload.name)}** ({kind}, {fmt.compte(report.n_rows, 'ligne')}) : aucun problème.",

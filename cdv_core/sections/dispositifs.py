@@ -39,7 +39,8 @@ def dispositifs(con, f: Filtres, annee: int | None = None, **_) -> Section:
         year = df[df["annee"] == annee].sort_values("montant_accorde", ascending=False)
     named = year[year["dispositif"] != qd.SANS_DISPOSITIF]
     top = (named if not named.empty else year).iloc[0]
-    titre = (f"En {annee}, {fmt.compte(len(named), 'dispositif identifié', 'dispositifs identifiés')} ; « {top['dispositif']} » apporte "
+    identifies = fmt.compte(len(named), "dispositif identifié", "dispositifs identifiés")
+    titre = (f"En {annee}, {identifies} ; « {top['dispositif']} » apporte "
              f"{fmt.euros(top['montant_accorde'])} ({fmt.pourcent(top['part'], 0)} des financements)")
     chart = charts.stacked_by_year(df, "dispositif", "Dispositif", height=460)
     years = tuple(int(y) for y in sorted(df["annee"].unique()))

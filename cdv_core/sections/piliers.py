@@ -76,8 +76,8 @@ def entete(con, f: Filtres, annee: int | None = None, **_) -> Section:
         Chiffre(f"Montant accordé {annee}", fmt.euros(pil["montant_accorde"].sum())),
         Chiffre(f"Actions {annee}", fmt.nombre(n_all)),
         Chiffre("Actions nouvelles", fmt.pourcent(new_year["part_actions"].sum() if n_all else None, 0),
-                aide=f"{fmt.compte(n_new, 'action nouvelle', 'actions nouvelles')} sur {fmt.nombre(n_all)} en {annee} ; les autres "
-                     "sont reconduites d'une année sur l'autre."),
+                aide=f"{fmt.compte(n_new, 'action nouvelle', 'actions nouvelles')} sur {fmt.nombre(n_all)} en "
+                     f"{annee} ; les autres sont reconduites d'une année sur l'autre."),
         Chiffre("Piliers financés", fmt.nombre(len(funded))),
     ]
     return Section("piliers_entete", titre, chiffres, source=source(con, FUNDING_SOURCES, (annee,)),
@@ -286,8 +286,10 @@ def actions(con, f: Filtres, annee: int | None = None, pilier: str | None = None
         "nb_beneficiaires": "Bénéficiaires (déclarés)"})
     label = query(con, queries.libelles, "pilier").set_index("pilier")["pilier_libelle"].get(pilier, pilier)
     n_fin = int(queries.est_financee(acts).sum())  # the counting rule; other files are listed, not counted
-    autres = f" et {fmt.compte(len(acts) - n_fin, 'dossier non financé', 'dossiers non financés')}" if len(acts) > n_fin else ""
-    return Section("piliers_actions", f"{fmt.compte(n_fin, 'action financée', 'actions financées')} en {annee}{autres}", table=table,
+    autres = (f" et {fmt.compte(len(acts) - n_fin, 'dossier non financé', 'dossiers non financés')}"
+              if len(acts) > n_fin else "")
+    financees = fmt.compte(n_fin, "action financée", "actions financées")
+    return Section("piliers_actions", f"{financees} en {annee}{autres}", table=table,
                    table_nom=f"Actions {label} {annee}",
                    source=source(con, FUNDING_SOURCES, (annee,)), notes=([SPLIT_NOTE] if f.split_qpv else [])
                    + ["Public visé et bénéficiaires : déclarés par les porteurs dans leurs dossiers, non vérifiés."],

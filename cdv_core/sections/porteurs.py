@@ -254,7 +254,8 @@ def fiche_porteur(con, f: Filtres, porteur: str | None = None, **_) -> Section:
     per_year_funder = _par_annee_financeur(con, f, pid)
     tot = float(years["montant_accorde"].sum()) if not years.empty else 0.0
     nb = int(years["nb_actions"].sum()) if not years.empty else 0
-    titre = f"{ident['porteur']} : {fmt.euros(tot)} accordés pour {fmt.compte(nb, 'action financée', 'actions financées')}"
+    titre = (f"{ident['porteur']} : {fmt.euros(tot)} accordés pour "
+             f"{fmt.compte(nb, 'action financée', 'actions financées')}")
     if not years.empty:
         lo, hi = int(years["annee"].min()), int(years["annee"].max())
         titre += f" ({lo})" if lo == hi else f" de {lo} à {hi}"
@@ -362,8 +363,8 @@ def beneficiaires(con, f: Filtres, annee: int | None = None, **_) -> Section:
     year = df[df["annee"] == annee]
     n, renseignees, actions = (int(year["nb_beneficiaires"].sum()), int(year["nb_actions_renseignees"].sum()),
                                int(year["nb_actions"].sum()))
-    titre = (f"En {annee}, les porteurs déclarent {fmt.compte(n, 'bénéficiaire')} pour {fmt.compte(renseignees, 'action financée', 'actions financées')} "
-             f"sur {fmt.nombre(actions)}")
+    titre = (f"En {annee}, les porteurs déclarent {fmt.compte(n, 'bénéficiaire')} pour "
+             f"{fmt.compte(renseignees, 'action financée', 'actions financées')} sur {fmt.nombre(actions)}")
     chart = charts.stacked_columns(df, "pilier_libelle", "Pilier", "nb_beneficiaires", "Bénéficiaires déclarés",
                                    kind="nombre")
     table = df[["annee", "pilier_libelle", "nb_beneficiaires", "nb_actions_renseignees", "nb_actions"]].rename(
