@@ -48,6 +48,11 @@ def compte(value: float | int | None, singulier: str, pluriel: str | None = None
     return f"{nombre(value, decimales)} {singulier if abs(float(value)) < 2 else plural}"
 
 
+def periode(debut: int, fin: int) -> str:
+    """`de 2016 à 2022`, or `en 2025` when the period is one year (never « de 2025 à 2025 »)."""
+    return f"en {debut}" if debut == fin else f"de {debut} à {fin}"
+
+
 def euros(value: float | int | None, decimales: int = 0) -> str:
     """`1 234 567 €`."""
     if _missing(value):

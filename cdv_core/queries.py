@@ -409,7 +409,7 @@ def resume_filtres_options(opts: dict[str, pd.DataFrame], f: Filtres) -> str:
             shown = ", ".join(labels[:4]) + (f" et {fmt.compte(len(labels) - 4, 'autre')}" if len(labels) > 4 else "")
             parts.append(f"{title} : {shown}")
     if not parts:
-        return "Aucun filtre : toutes les données" + (f" de {years[0]} à {years[-1]}" if years else "")
+        return "Aucun filtre : toutes les données" + (f" {fmt.periode(years[0], years[-1])}" if years else "")
     return " · ".join(parts)
 
 

@@ -125,3 +125,8 @@ def test_dates():
 def test_compte_agrees_with_its_number(value, args, expected):
     kwargs = {"decimales": 1} if isinstance(value, float) and value == value and value % 1 else {}
     assert fmt.compte(value, *args, **kwargs) == expected
+
+
+def test_periode_of_one_year_is_not_a_span():
+    assert fmt.periode(2016, 2022) == "de 2016 à 2022"
+    assert fmt.periode(2025, 2025) == "en 2025"

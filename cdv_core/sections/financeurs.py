@@ -129,7 +129,7 @@ def contributions(con, f: Filtres, annee: int | None = None, mode: str = "montan
     contrib = _contrib(con, f)
     year = contrib[(contrib["annee"] == annee) & (contrib["montant_accorde"] > 0)]
     if year.empty:
-        titre = f"Contributions des financeurs, de {years[0]} à {years[-1]}"
+        titre = f"Contributions des financeurs, {fmt.periode(years[0], years[-1])}"
     else:
         top = year.iloc[0]
         titre = f"En {annee}, {top['financeur_libelle']} apporte {fmt.pourcent(top['part'], 0)} des financements"
@@ -237,7 +237,7 @@ def demandes(con, f: Filtres, **_) -> Section:
     if df.empty or not years:
         return empty("financeurs_demandes", "Montants demandés et accordés",
                      "Le montant demandé n'est renseigné pour aucune ligne de financement de la sélection.")
-    period = f"de {years[0]} à {years[-1]}" if years[0] != years[-1] else f"en {years[0]}"
+    period = fmt.periode(years[0], years[-1])
     taux = qf.taux_de(df)
     titre = (f"Quand la demande est connue, {fmt.pourcent(taux['taux'], 0)} du montant demandé a été accordé "
              f"({period})")

@@ -101,7 +101,7 @@ def evolution(con, f: Filtres, annee: int | None = None, mesure: str = "montant_
         sens = "augmenté" if pct >= 0 else "baissé"
         titre = f"Financements par pilier : ils ont {sens} de {fmt.pourcent(abs(pct), 0)} entre {first} et {annee}"
     else:
-        titre = f"Financements par pilier, de {first} à {last}"
+        titre = f"Financements par pilier, {fmt.periode(first, last)}"
     order = (by_year.groupby("pilier_libelle")["montant_accorde"].sum().sort_values(ascending=False)
              .index.tolist())
     intro = []
@@ -139,7 +139,7 @@ def nouvelles(con, f: Filtres, annee: int | None = None, **_) -> Section:
         titre = (f"En {annee}, {fmt.pourcent(new['part_actions'].sum(), 0)} des actions sont nouvelles "
                  f"({fmt.nombre(n_new)} sur {fmt.nombre(n_all)}), les autres sont reconduites")
     else:
-        titre = f"Actions nouvelles et reconduites, de {years[0]} à {years[-1]}"
+        titre = f"Actions nouvelles et reconduites, {fmt.periode(years[0], years[-1])}"
     if nouv.empty:
         return empty("piliers_nouvelles", titre, "Aucune action pour ces filtres.", {"annee": annee})
     order = [t for t in ("Nouvelle", "Reconduite", "Non renseigné") if t in set(nouv["type"])]

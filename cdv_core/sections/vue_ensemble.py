@@ -346,7 +346,7 @@ def ve_financeurs(con, f: Filtres, **_) -> Section:
     fin = fin.assign(financeur_libelle=fin["financeur_libelle"].fillna(fin["financeur"]))
     chart = charts.stacked_by_year(fin, "financeur_libelle", "Financeur")
     table = pivot_by_year(fin, "financeur_libelle", "Financeur")
-    return Section("ve_financeurs", f"Financements par année et par financeur, de {first} à {last}", chart=chart,
+    return Section("ve_financeurs", f"Financements par année et par financeur, {fmt.periode(first, last)}", chart=chart,
                    table=table, table_nom="Financements par année et financeur",
                    source=source(con, FUNDING_SOURCES, tuple(years)), intro=intro,
                    formats={str(y): "euros" for y in years})
