@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from html.parser import HTMLParser
 
 import pytest
@@ -116,7 +117,21 @@ def _get(path: str, headers: list[tuple[bytes, bytes]] | None = None, method: st
 
     scope = {"type": "http", "method": method, "path": path, "root_path": root_path, "headers": headers or [],
              "query_string": b"", "http_version": "1.1", "scheme": "http", "server": ("127.0.0.1", 80)}
-    asyncio.run(shell.ShellMiddleware(streamlit)(scope, receive, send))
+    # In a thread of its own: in a test process that has run the browser tests, Playwright's synchronous API keeps
+    # an event loop running in the main thread, where asyncio.run() refuses to start another one.
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(shell.ShellMiddleware(streamlit)(scope, receive, send))
+        except BaseException as exc:  # noqa: BLE001 - raised again in the test's thread
+            failed.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(timeout=60)
+    if failed:
+        raise failed[0]
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body, reached
