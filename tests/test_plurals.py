@@ -43,7 +43,8 @@ def _texts(at: AppTest) -> list[str]:
 
 
 @pytest.mark.parametrize("page", ["pages/vue_ensemble.py", "pages/quartiers.py", "pages/piliers.py",
-                                  "pages/financeurs.py", "pages/porteurs.py", "pages/engagements.py"])
+                                  "pages/financeurs.py", "pages/porteurs.py", "pages/engagements.py",
+                                  "pages/enquetes.py", "pages/a_propos.py", "pages/seance.py"])
 def test_counts_agree_with_their_words(demo_app_env, page):
     code, year = _smallest_quartier()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
