@@ -52,6 +52,22 @@ def test_overview_headline_matches_the_demo_files(demo_app_env):
     assert _norm(at.metric[1].value) == str(demo_expect.n_actions(year))
 
 
+def test_a_key_figure_with_its_change_gets_more_room(demo_app_env):
+    """The overview's amount carries its change (« +43,8 % par rapport à 2016 »): its column is wider than the
+    others', which are equal (at 1366 px the change wrapped on three lines among five equal columns), and the
+    year stays with « à »."""
+    at = _app()
+    at.run()
+    assert not at.exception
+    cards = [(c.weight, c.get("metric")[0]) for c in at.columns if len(c.get("metric")) == 1]
+    with_delta = [w for w, m in cards if m.proto.delta]
+    without = {round(w, 6) for w, m in cards if not m.proto.delta}
+    assert len(with_delta) == 1 and len(without) == 1
+    assert with_delta[0] > 1.5 * next(iter(without))
+    delta = next(m.proto.delta for _, m in cards if m.proto.delta)
+    assert delta.endswith(f"par rapport à\u00a0{at.selectbox(key='ve_ref').value}")
+
+
 def test_overview_reads_filters_from_the_url(demo_app_env):
     at = _app()
     at.query_params["annees"] = "2016-2022"

@@ -314,7 +314,7 @@ def ve_entete(con, f: Filtres, annee: int | None = None, annee_ref: int | None =
                  f" : {accordes}{en_cours}")
     chiffres = [
         Chiffre(f"Montant accordé {annee}", fmt.euros(k["montant_accorde"]),
-                delta=None if pct is None else f"{fmt.pourcent(pct, 1, signe=True)} par rapport à {annee_ref}"
+                delta=None if pct is None else f"{fmt.pourcent(pct, 1, signe=True)} par rapport à{fmt.NBSP}{annee_ref}"
                 .replace("−", "-"),
                 aide="Somme des montants accordés par tous les financeurs aux actions retenues par les filtres."),
         Chiffre("Actions financées", fmt.nombre(k["nb_actions"])),
