@@ -55,7 +55,7 @@ def test_overview_headline_matches_the_demo_files(demo_app_env):
 def test_a_key_figure_with_its_change_gets_more_room(demo_app_env):
     """The overview's amount carries its change (« +43,8 % par rapport à 2016 »): its column is wider than the
     others', which are equal (at 1366 px the change wrapped on three lines among five equal columns), and the
-    year stays with « à »."""
+    year stays with « à ». Financeurs' short change (« +80,0 % ») keeps equal columns."""
     at = _app()
     at.run()
     assert not at.exception
@@ -66,6 +66,11 @@ def test_a_key_figure_with_its_change_gets_more_room(demo_app_env):
     assert with_delta[0] > 1.5 * next(iter(without))
     delta = next(m.proto.delta for _, m in cards if m.proto.delta)
     assert delta.endswith(f"par rapport à\u00a0{at.selectbox(key='ve_ref').value}")
+    at.switch_page("pages/financeurs.py")
+    at.run()
+    cards = [(c.weight, c.get("metric")[0]) for c in at.columns if len(c.get("metric")) == 1]
+    first = next(i for i, (_, m) in enumerate(cards) if m.proto.delta)  # the amount, then the other key figures
+    assert cards[first][0] == pytest.approx(cards[first + 1][0])
 
 
 def test_overview_reads_filters_from_the_url(demo_app_env):

@@ -103,9 +103,10 @@ def chiffres(sec: Section, container=None) -> None:
     if not sec.chiffres:
         return
     where = container or st
-    # A figure with its change (« +43,8 % par rapport à 2016 ») gets more room: at 1366 px, among five equal
-    # columns, its pill wrapped on three lines.
-    widths = [1.6 if c.delta else 1 for c in sec.chiffres] if any(c.delta for c in sec.chiffres) else len(sec.chiffres)
+    # A figure with a long change (« +43,8 % par rapport à 2016 ») gets more room: at 1366 px, among five equal
+    # columns, its pill wrapped on three lines. A short one (« +80,0 % ») fits as it is.
+    long = [bool(c.delta) and len(c.delta) > 12 for c in sec.chiffres]
+    widths = [1.6 if w else 1 for w in long] if any(long) else len(sec.chiffres)
     for col, c in zip(where.columns(widths), sec.chiffres, strict=True):
         col.metric(layout.texte(c.libelle), c.valeur, delta=c.delta,
                    help=layout.texte(c.aide) if c.aide else None)
