@@ -1,6 +1,7 @@
 """French agreement in what the pages say: a quartier, a porteur, an action counted once reads « 1 quartier »,
-never « 1 quartiers » nor « quartier(s) »; one year is « en 2025 », never « de 2025 à 2025 ». The pages are drawn for the demo's quartier with the fewest financed
-actions in its last decided year (found with pandas from the demo files), where counts of 0 and 1 abound."""
+never « 1 quartiers » nor « quartier(s) »; one year is « en 2025 », never « de 2025 à 2025 ». The pages are drawn
+for the demo's quartier with the fewest financed actions in its last decided year (found with pandas from the demo
+files), where counts of 0 and 1 abound."""
 
 from __future__ import annotations
 
