@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from cdv_core import auth, demo, errors, exports, gestion, importer, queries, schema
+from cdv_core import auth, demo, errors, exports, fmt, gestion, importer, queries, schema
 from cdv_core.errors import CdvError
 from cdv_core.filters import Filtres
 from cdv_core.formats import KINDS, STATUTS
@@ -26,7 +26,7 @@ from cdv_core.formats import KINDS, STATUTS
 def _n(count: int, word: str, plural: str | None = None) -> str:
     """`1 ligne`, `0 erreur`, `200000 lignes`: a count in the terminal (digits only, to be found by grep) and its
     word in agreement (singular below 2)."""
-    return f"{count} {word if count < 2 else plural or word + 's'}"
+    return f"{count} {fmt.accord(count, word, plural)}"
 
 
 def _read_files(parser: argparse.ArgumentParser, files: list[str]) -> list[tuple[str, bytes]]:

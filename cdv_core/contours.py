@@ -371,7 +371,7 @@ def read(data: bytes, file_name: str, known_qpv: set[str], known_communes: set[s
     res.rows = pd.DataFrame(rows, columns=COLUMNS)
     what = "quartier" if niveau == "qpv" else "commune"
     res.resume = (fmt.compte(len(rows), f"contour de {what} lu", f"contours de {what}s lus") + f" ({crs_label}"
-                  + ((", converti" if len(rows) < 2 else ", convertis") + " en WGS84" if fn else "") + ").")
+                  + (f", {fmt.accord(len(rows), 'converti')} en WGS84" if fn else "") + ").")
     return res
 
 

@@ -38,14 +38,20 @@ def nombre(value: float | int | None, decimales: int = 0) -> str:
     return text.replace(",", NBSP).replace(".", ",")
 
 
-def compte(value: float | int | None, singulier: str, pluriel: str | None = None, decimales: int = 0) -> str:
-    """`1 action`, `0 action`, `12 actions`, `2 dossiers non financés`: the number and the words in the number's
-    agreement (French: singular below 2, so 0 and 1,5 too). `pluriel` defaults to `singulier` + "s"; give it for
-    several words or an irregular plural ("nouveau porteur", "nouveaux porteurs")."""
+def accord(value: float | int | None, singulier: str, pluriel: str | None = None) -> str:
+    """The words in agreement with the number `value` (French: singular below 2, so 0 and 1,5 too; plural when
+    there is no number). `pluriel` defaults to `singulier` + "s"; give it for several words or an irregular plural
+    ("nouveau porteur", "nouveaux porteurs"; "qui reçoit", "qui reçoivent")."""
     plural = pluriel if pluriel is not None else singulier + "s"
     if value is None or _missing(value):
-        return f"{nombre(value)} {plural}"
-    return f"{nombre(value, decimales)} {singulier if abs(float(value)) < 2 else plural}"
+        return plural
+    return singulier if abs(float(value)) < 2 else plural
+
+
+def compte(value: float | int | None, singulier: str, pluriel: str | None = None, decimales: int = 0) -> str:
+    """`1 action`, `0 action`, `12 actions`, `2 dossiers non financés`: the number in French and its words in
+    agreement (`accord`)."""
+    return f"{nombre(value, decimales)} {accord(value, singulier, pluriel)}"
 
 
 def periode(debut: int, fin: int) -> str:

@@ -130,3 +130,10 @@ def test_compte_agrees_with_its_number(value, args, expected):
 def test_periode_of_one_year_is_not_a_span():
     assert fmt.periode(2016, 2022) == "de 2016 à 2022"
     assert fmt.periode(2025, 2025) == "en 2025"
+
+
+def test_accord_gives_the_words_alone():
+    assert fmt.accord(1, "qui reçoit", "qui reçoivent") == "qui reçoit"
+    assert fmt.accord(3, "qui reçoit", "qui reçoivent") == "qui reçoivent"
+    assert fmt.accord(0, "converti") == "converti"
+    assert fmt.accord(None, "converti") == "convertis"

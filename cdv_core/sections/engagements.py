@@ -422,7 +422,7 @@ def indicateurs_en_serie(con, qpv: str) -> list[str]:
 
 
 def _ecart(v: float, unite: str | None) -> str:
-    return f"{fmt.nombre(abs(v), 1)} point{'s' if abs(v) >= 2 else ''}" if unite == "%" else _num(abs(v), unite)
+    return fmt.compte(abs(v), "point", decimales=1) if unite == "%" else _num(abs(v), unite)
 
 
 @register("quartier_serie", "Un indicateur du quartier dans le temps", ("qpv", "indicateur"), filtres=())

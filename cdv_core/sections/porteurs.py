@@ -109,7 +109,7 @@ def porteurs_nouveaux(con, f: Filtres, annee: int | None = None, **_) -> Section
                      if r["nb_porteurs"] > 1 else f"En {annee}, aucun nouveau porteur")
         else:
             titre = (f"En {annee}, {fmt.compte(r['nb_nouveaux'], 'nouveau porteur', 'nouveaux porteurs')} sur "
-                     f"{fmt.nombre(r['nb_porteurs'])}, {'qui reçoit' if r['nb_nouveaux'] < 2 else 'qui reçoivent'} "
+                     f"{fmt.nombre(r['nb_porteurs'])}, {fmt.accord(r['nb_nouveaux'], 'qui reçoit', 'qui reçoivent')} "
                      f"{fmt.pourcent(r['part_montant_nouveaux'], 1)} "
                      "des financements")
         chiffres = [(f"Nouveaux porteurs {annee}", fmt.nombre(r["nb_nouveaux"])),
